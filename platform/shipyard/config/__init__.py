@@ -1,0 +1,1 @@
+"""Project configuration: environment, settings, URLs, WSGI and the Celery app."""

@@ -1,0 +1,148 @@
+"""The one reader of the process environment.
+
+Every setting that comes from the environment is read here, parsed, and validated. A malformed
+value fails loudly at start-up with the variable's name, never silently falls back.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlsplit
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class EnvError(ValueError):
+    """A malformed environment variable."""
+
+
+def env_str(name: str, default: str = "", environ: Mapping[str, str] | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    return environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False, environ: Mapping[str, str] | None = None) -> bool:
+    environ = os.environ if environ is None else environ
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise EnvError(f"{name}={raw!r} is not a boolean (use one of: 1, 0, true, false, yes, no, on, off)")
+
+
+def env_int(
+    name: str,
+    default: int,
+    environ: Mapping[str, str] | None = None,
+    *,
+    minimum: int | None = None,
+) -> int:
+    environ = os.environ if environ is None else environ
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise EnvError(f"{name}={raw!r} is not an integer") from None
+    if minimum is not None and value < minimum:
+        raise EnvError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def env_float(name: str, default: float, environ: Mapping[str, str] | None = None) -> float:
+    environ = os.environ if environ is None else environ
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw.strip())
+    except ValueError:
+        raise EnvError(f"{name}={raw!r} is not a number") from None
+
+
+def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = None) -> list[str]:
+    environ = os.environ if environ is None else environ
+    raw = environ.get(name)
+    if raw is None:
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...], environ: Mapping[str, str] | None = None) -> str:
+    value = env_str(name, default, environ).strip().lower()
+    if value not in choices:
+        raise EnvError(f"{name}={value!r} must be one of: {', '.join(choices)}")
+    return value
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    name: str
+    user: str
+    password: str
+    host: str
+    port: str
+    options: dict[str, str]
+
+    def as_django(self) -> dict[str, object]:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": self.name,
+            "USER": self.user,
+            "PASSWORD": self.password,
+            "HOST": self.host,
+            "PORT": self.port,
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": {"connect_timeout": 5, **self.options},
+            "TEST": {"NAME": f"test_{self.name}"},
+        }
+
+
+def parse_database_url(url: str, *, var: str = "DATABASE_URL") -> DatabaseConfig:
+    """Parse ``postgres://user:pass@host:port/name?host=/socket/dir``. Only PostgreSQL is accepted."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql", "postgresql+psycopg"}:
+        raise EnvError(
+            f"{var} must be a postgres:// URL (Shipyard runs on PostgreSQL only), got scheme {parts.scheme!r}"
+        )
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        raise EnvError(f"{var} must name a database (postgres://user@host:5432/<name>)")
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    host = query.pop("host", None) or (parts.hostname or "")
+    try:
+        port = str(parts.port or "")
+    except ValueError:
+        raise EnvError(f"{var} has an invalid port") from None
+    return DatabaseConfig(
+        name=name,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        host=unquote(host),
+        port=port,
+        options=query,
+    )
+
+
+def parse_redis_url(url: str, *, var: str = "REDIS_URL") -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise EnvError(f"{var} must be a redis:// or rediss:// URL, got scheme {parts.scheme!r}")
+    if parts.scheme != "unix" and not parts.hostname:
+        raise EnvError(f"{var} must name a host (redis://host:6379/0)")
+    return url
+
+
+def with_redis_db(url: str, db: int) -> str:
+    """The same Redis server with another logical database number."""
+    parts = urlsplit(url)
+    return parts._replace(path=f"/{db}").geturl()

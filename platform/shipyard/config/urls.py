@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from shipyard.core import views as core_views
+
+api_v1 = [
+    path("", include("shipyard.accounts.api.urls")),
+    path("", include("shipyard.projects.api.urls")),
+]
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", core_views.metrics, name="metrics"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include(api_v1)),
+    re_path(r"^api/", core_views.api_not_found),
+    path("admin/", admin.site.urls),
+    re_path(r"^(?!static/|api/|serve/|badge/|admin/).*$", core_views.spa, name="spa"),
+]
+
+handler404 = "shipyard.core.views.not_found"
+handler500 = "shipyard.core.views.server_error"

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from shipyard.core.errors import json_error
+from shipyard.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+
+class RequestMetricsMiddleware:
+    """Counts requests and observes latency per resolved route (not per raw path)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        route = (
+            match.route
+            if match is not None and match.route
+            else ("static" if request.path.startswith("/static/") else "other")
+        )
+        HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+        HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        return response
+
+
+class ServiceUnavailableMiddleware:
+    """Postgres or Redis down: a 503 with Retry-After naming the service, never a 500 page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            return json_error(503, "unavailable", "The database is unavailable; try again shortly.", Retry_After="5")
+        if isinstance(exception, (RedisConnectionError, RedisTimeoutError)):
+            return json_error(503, "unavailable", "Redis is unavailable; try again shortly.", Retry_After="5")
+        return None

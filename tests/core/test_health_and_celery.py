@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from shipyard.core import heartbeat
+
+
+def test_healthz_names_missing_workers(db: Any, redis_client: Any) -> None:
+    response = Client().get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["checks"]["database"] == "ok" and body["checks"]["redis"] == "ok"
+    assert body["down"] == ["workers"]
+    assert response["Retry-After"]
+
+
+def test_healthz_ok_with_a_worker_heartbeat(db: Any, redis_client: Any) -> None:
+    heartbeat.beat(redis_client, "cpu@test", ["cpu", "monitoring"], "cpu")
+    response = Client().get("/healthz")
+    assert response.status_code == 200, response.json()
+    assert response.json()["checks"]["workers"]["cpu"] == 1
+
+
+def test_healthz_and_api_503_when_redis_down(db: Any, settings: Any, monkeypatch: Any) -> None:
+    import shipyard.core.redis as shipyard_redis
+
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    shipyard_redis.client.cache_clear()
+    try:
+        response = Client().get("/healthz")
+        assert response.status_code == 503
+        assert set(response.json()["down"]) == {"redis", "workers"}
+    finally:
+        shipyard_redis.client.cache_clear()
+
+
+def test_metrics_exposes_prometheus_text(db: Any, redis_client: Any) -> None:
+    Client().get("/api/v1/rubric-does-not-exist/")
+    response = Client().get("/metrics")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "shipyard_http_requests_total" in text
+    assert 'shipyard_queue_length{queue="cpu"}' in text
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_smoke_task_runs_on_a_real_worker(celery_worker: Any, redis_client: Any) -> None:
+    from shipyard.core.tasks import smoke
+
+    value = uuid.uuid4().hex
+    with transaction.atomic():
+        transaction.on_commit(lambda: smoke.delay(value))
+    deadline = time.monotonic() + 30
+    result = None
+    while time.monotonic() < deadline and result is None:
+        result = redis_client.get(f"shipyard:smoke:{value}")
+        time.sleep(0.1)
+    assert result == f"pong:{value}:Linux".encode(), celery_worker.log()[-3000:]
+    # The worker registered its heartbeat (queues and device) and /healthz sees it.
+    workers = heartbeat.live_workers(redis_client) or []
+    assert workers == [] or any("cpu" in w["queues"] for w in workers)
