@@ -108,6 +108,31 @@ def _ping(port: int) -> bool:
         return False
 
 
+def ensure_database(url: str) -> None:
+    """Create the database named in an external DATABASE_URL when the server lacks it."""
+    import psycopg
+    from psycopg import sql
+
+    from shipyard.config.env import parse_database_url
+
+    cfg = parse_database_url(url)
+    params = {
+        "user": cfg.user or None,
+        "password": cfg.password or None,
+        "host": cfg.host or None,
+        "port": cfg.port or None,
+    }
+    try:
+        with psycopg.connect(dbname=cfg.name, connect_timeout=5, **params):
+            return
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+    with psycopg.connect(dbname="postgres", autocommit=True, connect_timeout=5, **params) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(cfg.name)))
+    _log(f"created database {cfg.name}")
+
+
 def stop() -> None:
     pidfile = VAR / "redis" / "redis.pid"
     if pidfile.exists():
@@ -132,7 +157,9 @@ def main(argv: list[str]) -> int:
         print("usage: python -m shipyard.config.embedded [env|stop]", file=sys.stderr)
         return 2
     exports = {}
-    if not os.environ.get("DATABASE_URL"):
+    if os.environ.get("DATABASE_URL"):
+        ensure_database(os.environ["DATABASE_URL"])
+    else:
         exports["DATABASE_URL"] = start_postgres()
     if not os.environ.get("REDIS_URL"):
         exports["REDIS_URL"] = start_redis()

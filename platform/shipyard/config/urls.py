@@ -7,6 +7,12 @@ from shipyard.core import views as core_views
 api_v1 = [
     path("", include("shipyard.accounts.api.urls")),
     path("", include("shipyard.projects.api.urls")),
+    path("", include("shipyard.rubric.api.urls")),
+    path("", include("shipyard.ci.api.urls")),
+    path("", include("shipyard.registry.api.urls")),
+    path("", include("shipyard.jobs.api.urls")),
+    path("", include("shipyard.serving.api.urls")),
+    path("", include("shipyard.monitoring.api.urls")),
 ]
 
 urlpatterns = [
@@ -16,6 +22,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
     re_path(r"^api/", core_views.api_not_found),
+    path("serve/", include("shipyard.serving.serve_urls")),
+    path("badge/", include("shipyard.rubric.badge_urls")),
     path("admin/", admin.site.urls),
     re_path(r"^(?!static/|api/|serve/|badge/|admin/).*$", core_views.spa, name="spa"),
 ]

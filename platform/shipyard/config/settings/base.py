@@ -39,6 +39,12 @@ INSTALLED_APPS = [
     "shipyard.core",
     "shipyard.accounts",
     "shipyard.projects",
+    "shipyard.rubric",
+    "shipyard.ci",
+    "shipyard.registry",
+    "shipyard.jobs",
+    "shipyard.serving",
+    "shipyard.monitoring",
 ]
 
 MIDDLEWARE = [

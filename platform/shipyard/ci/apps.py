@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CIConfig(AppConfig):
+    name = "shipyard.ci"
+    label = "ci"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RubricConfig(AppConfig):
+    name = "shipyard.rubric"
+    label = "rubric"
