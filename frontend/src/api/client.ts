@@ -1,0 +1,60 @@
+import createClient, { type Middleware } from 'openapi-fetch';
+import { readCookie } from '@/lib/cookies';
+import { ApiError } from './errors';
+import type { paths } from './schema';
+
+export const CSRF_COOKIE = 'csrftoken';
+export const CSRF_HEADER = 'X-CSRFToken';
+const CSRF_PATH = '/api/v1/auth/csrf/';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+function origin(): string {
+  return typeof window === 'undefined' ? 'http://localhost' : window.location.origin;
+}
+
+let csrfRequest: Promise<void> | null = null;
+
+/** GET /auth/csrf/ once so Django sets the csrftoken cookie. Safe to call often. */
+export function ensureCsrf(): Promise<void> {
+  if (readCookie(CSRF_COOKIE)) return Promise.resolve();
+  csrfRequest ??= globalThis
+    .fetch(`${origin()}${CSRF_PATH}`, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+    .then(() => undefined)
+    .catch(() => undefined)
+    .finally(() => {
+      csrfRequest = null;
+    });
+  return csrfRequest;
+}
+
+const csrfMiddleware: Middleware = {
+  async onRequest({ request }) {
+    request.headers.set('Accept', 'application/json');
+    if (SAFE_METHODS.has(request.method.toUpperCase())) return request;
+    if (!readCookie(CSRF_COOKIE)) await ensureCsrf();
+    const token = readCookie(CSRF_COOKIE);
+    if (token) request.headers.set(CSRF_HEADER, token);
+    return request;
+  },
+};
+
+export const api = createClient<paths>({
+  baseUrl: origin(),
+  credentials: 'same-origin',
+  // Resolve fetch at call time so tests can stub globalThis.fetch.
+  fetch: (input: Request) => globalThis.fetch(input),
+});
+api.use(csrfMiddleware);
+
+interface FetchResult<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/** Returns data or throws ApiError built from the error body. */
+export async function unwrap<T>(call: Promise<FetchResult<T>>): Promise<T> {
+  const { data, error, response } = await call;
+  if (!response.ok) throw ApiError.fromBody(response.status, error, response.statusText);
+  return data as T;
+}

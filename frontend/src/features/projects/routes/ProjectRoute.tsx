@@ -1,0 +1,112 @@
+import { Anchor, Badge, Breadcrumbs, Card, Group, SimpleGrid, Stack, Text, ThemeIcon } from '@mantine/core';
+import {
+  IconActivityHeartbeat,
+  IconBox,
+  IconChecklist,
+  IconCpu,
+  IconGitPullRequest,
+  IconRocket,
+} from '@tabler/icons-react';
+import type { ReactNode } from 'react';
+import { Link, useParams } from 'react-router';
+import { ApiError } from '@/api/errors';
+import { EmptyState } from '@/components/EmptyState';
+import { ErrorState } from '@/components/ErrorState';
+import { LoadingState } from '@/components/LoadingState';
+import { PageHeader } from '@/components/PageHeader';
+import { formatDateTime } from '@/lib/format';
+import { useProject } from '../api/projects';
+
+interface AreaCard {
+  to: string;
+  title: string;
+  text: string;
+  icon: ReactNode;
+}
+
+// Card titles deliberately differ from the navigation labels so that links stay unambiguous.
+const AREAS: AreaCard[] = [
+  { to: '/rubric', title: 'Readiness score', text: 'Assess the 28 tests of the ML Test Score.', icon: <IconChecklist size={20} /> },
+  { to: '/ci', title: 'Continuous integration', text: 'Connect your pipeline and see tagged test results.', icon: <IconGitPullRequest size={20} /> },
+  { to: '/models', title: 'Model registry', text: 'Versions, datasets and their lineage.', icon: <IconBox size={20} /> },
+  { to: '/jobs', title: 'Training checks and exports', text: 'Reproducibility, ONNX export, quantization, distillation.', icon: <IconCpu size={20} /> },
+  { to: '/deployments', title: 'Serving endpoints', text: 'Deploy, canary, promote and roll back.', icon: <IconRocket size={20} /> },
+  { to: '/monitoring', title: 'Drift and quality', text: 'Drift per feature, skew, staleness and the data flywheel.', icon: <IconActivityHeartbeat size={20} /> },
+];
+
+export function ProjectRoute() {
+  const { slug = '' } = useParams();
+  const project = useProject(slug);
+
+  const crumbs = (
+    <Breadcrumbs mb="sm">
+      <Anchor component={Link} to="/projects" size="sm">
+        Project list
+      </Anchor>
+      <Text size="sm">{project.data?.name ?? slug}</Text>
+    </Breadcrumbs>
+  );
+
+  if (project.isPending) {
+    return (
+      <>
+        {crumbs}
+        <LoadingState rows={3} label="Loading project" />
+      </>
+    );
+  }
+  if (project.isError) {
+    if (project.error instanceof ApiError && project.error.status === 404) {
+      return (
+        <>
+          {crumbs}
+          <EmptyState title="Project not found" description={`There is no project “${slug}” in your teams.`} />
+        </>
+      );
+    }
+    return (
+      <>
+        {crumbs}
+        <ErrorState error={project.error} title="Could not load the project" onRetry={() => void project.refetch()} retrying={project.isFetching} />
+      </>
+    );
+  }
+
+  const { name, description, team, created_at, updated_at } = project.data;
+  return (
+    <>
+      {crumbs}
+      <PageHeader
+        title={name}
+        description={description || 'No description yet.'}
+        actions={
+          <Badge variant="light" size="lg" tt="none">
+            {team}
+          </Badge>
+        }
+      />
+      <Text size="sm" c="dimmed" mb="lg">
+        Created {formatDateTime(created_at)} · Updated {formatDateTime(updated_at)}
+      </Text>
+      <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} spacing="md">
+        {AREAS.map((area) => (
+          <Card key={area.to} withBorder radius="md" padding="lg">
+            <Stack gap="xs">
+              <Group gap="sm">
+                <ThemeIcon variant="light" size="lg" radius="md">
+                  {area.icon}
+                </ThemeIcon>
+                <Anchor component={Link} to={area.to} fw={600}>
+                  {area.title}
+                </Anchor>
+              </Group>
+              <Text size="sm" c="dimmed">
+                {area.text}
+              </Text>
+            </Stack>
+          </Card>
+        ))}
+      </SimpleGrid>
+    </>
+  );
+}
