@@ -1,0 +1,206 @@
+"""Registry: datasets and their immutable versions, registered models, versions, aliases and lineage.
+
+Field names are part of the contract other apps rely on (jobs, serving, monitoring); they are
+documented in docs/registry.md. Artifacts live in content-addressed storage
+(``<ARTIFACT_ROOT>/sha256/ab/cdef...``); rows store the storage key, never a caller-supplied path.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from shipyard.core.models import TimeStampedModel
+
+
+class DatasetFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    PARQUET = "parquet", "Parquet"
+    NPZ = "npz", "NumPy NPZ"
+
+
+class ArtifactFormat(models.TextChoices):
+    ONNX = "onnx", "ONNX"
+    STATE_DICT = "state_dict", "PyTorch state_dict (.pt/.pth, weights_only)"
+    SAFETENSORS = "safetensors", "safetensors"
+    TORCHSCRIPT = "torchscript", "TorchScript (code: loaded by workers only)"
+
+
+class Dataset(TimeStampedModel):
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="datasets")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, default="", max_length=5000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="registry_dataset_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}/{self.name}"
+
+
+class DatasetVersion(TimeStampedModel):
+    """One immutable version of a dataset: the uploaded file as-is plus a normalised Parquet copy."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    format = models.CharField(max_length=16, choices=DatasetFormat.choices)
+    #: storage key of the uploaded file (content-addressed) and its hash/size
+    file_key = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size_bytes = models.BigIntegerField()
+    original_filename = models.CharField(max_length=255, blank=True, default="")
+    #: storage key of the normalised copy workers read (Parquet, one column per feature)
+    normalized_key = models.CharField(max_length=200, blank=True, default="")
+    row_count = models.BigIntegerField()
+    #: {"features": [{name, dtype: numeric|integer|categorical|boolean|string, min, max,
+    #:   categories, null_rate, nullable}], "label": "<col>"|null}
+    schema = models.JSONField(default=dict)
+    #: {"<feature>": {mean, std, min, max, quantiles, histogram: {edges, counts} | top: [[value, count]]}}
+    stats = models.JSONField(default=dict)
+    label_column = models.CharField(max_length=200, blank=True, default="")
+    #: [{"name": "pixels_high", "filter": "mean_intensity > 5"}] — pandas-query-style filters
+    slices = models.JSONField(default=list)
+    tags = models.JSONField(default=dict, blank=True)
+    description = models.TextField(blank=True, default="", max_length=5000)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived_versions"
+    )
+    #: id of the jobs.Job that produced it (no FK: keeps migrations free of cycles)
+    produced_by_job_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["dataset", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "number"], name="registry_datasetversion_unique_number"),
+            models.UniqueConstraint(
+                fields=["dataset", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="registry_datasetversion_unique_idem",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id}:v{self.number}"
+
+
+class RegisteredModel(TimeStampedModel):
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="registered_models")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, default="", max_length=5000)
+    tags = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="registry_model_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}/{self.name}"
+
+
+class ModelVersion(TimeStampedModel):
+    """One immutable model version: a validated artifact plus its metadata and lineage."""
+
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    format = models.CharField(max_length=16, choices=ArtifactFormat.choices)
+    #: "pytorch" | "onnx" | "sklearn" | ... (free text, informational)
+    framework = models.CharField(max_length=50, blank=True, default="")
+    #: content-addressed storage key ("sha256/ab/cdef...") and the artifact's hash and size
+    artifact_key = models.CharField(max_length=200)
+    artifact_sha256 = models.CharField(max_length=64, db_index=True)
+    artifact_size = models.BigIntegerField()
+    artifact_filename = models.CharField(max_length=255, blank=True, default="")
+    #: True for TorchScript: the artifact carries code, so only workers ever load it
+    code = models.BooleanField(default=False)
+    #: how to rebuild a state_dict/safetensors module: a built-in recipe name
+    #: (shipyard_ml.recipes) and the config it was built with
+    recipe = models.CharField(max_length=100, blank=True, default="")
+    recipe_config = models.JSONField(default=dict, blank=True)
+    #: {"inputs": [{"name", "dtype", "shape"}], "outputs": [...], "features": [<feature names>]}
+    signature = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    #: {"<slice name>": {"<metric>": value}}
+    slice_metrics = models.JSONField(default=dict, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+    git_commit = models.CharField(max_length=64, blank=True, default="")
+    training_dataset = models.ForeignKey(
+        DatasetVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="trained_model_versions"
+    )
+    #: {"python": "3.11.2", "packages": {"torch": "2.13.0", ...}}
+    environment = models.JSONField(default=dict, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    description = models.TextField(blank=True, default="", max_length=5000)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived_versions"
+    )
+    #: id of the jobs.Job that produced it (no FK: keeps migrations free of cycles)
+    produced_by_job_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    idempotency_key = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["model", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "number"], name="registry_modelversion_unique_number"),
+            models.UniqueConstraint(
+                fields=["model", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="registry_modelversion_unique_idem",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_id}:v{self.number}"
+
+
+class Alias(TimeStampedModel):
+    """A movable name (``champion``, ``candidate``, ...) pointing at exactly one version of a model."""
+
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=64)
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="aliases")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["model", "name"], name="registry_alias_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.model_id}@{self.name}"
+
+
+class AliasMove(models.Model):
+    """Every alias move, append-only: who moved which alias from which version to which, and when."""
+
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="alias_moves")
+    alias_name = models.CharField(max_length=64)
+    from_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    #: null when the alias was removed
+    to_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    moved_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    reason = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["-moved_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.model_id}@{self.alias_name}: {self.from_version_id} -> {self.to_version_id}"
