@@ -1,0 +1,1 @@
+"""Shipyard ML compute: pure functions (no Django), dataclasses in and out."""
