@@ -1,0 +1,259 @@
+"""Artifact validation, run out of the web process (``python -m shipyard_ml.artifacts validate PATH FORMAT``).
+
+Nothing here executes code from an artifact:
+
+* ONNX: parsed as protobuf and checked with ``onnx.checker``; any external-data reference is
+  rejected (weights must be embedded, so nothing outside the artifact is ever read).
+* PyTorch ``state_dict`` (.pt/.pth): loaded only with ``torch.load(weights_only=True)``, whose
+  restricted unpickler refuses every global that is not a tensor/container type, so a
+  ``__reduce__`` payload is rejected before it can run. The result must be a mapping of tensors.
+* safetensors: header parsed and bounds-checked by hand (JSON header, offsets inside the file).
+* TorchScript: carries code, so it is never loaded here: checked as a zip archive (CRCs, expected
+  ``data.pkl``/``code/`` entries, no absolute or ``..`` member names) and flagged ``code=True``.
+
+The CLI prints one JSON object: ``{"ok", "message", "code", "framework", "signature"}``.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import sys
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+FORMATS = ("onnx", "state_dict", "safetensors", "torchscript")
+
+
+class ArtifactRejected(ValueError):
+    """The artifact is not acceptable; the message says why in terms a user can act on."""
+
+
+@dataclass
+class ArtifactReport:
+    ok: bool
+    message: str = ""
+    code: bool = False
+    framework: str = ""
+    signature: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+_ONNX_DTYPES = {
+    1: "float32",
+    2: "uint8",
+    3: "int8",
+    5: "int16",
+    6: "int32",
+    7: "int64",
+    9: "bool",
+    10: "float16",
+    11: "float64",
+    16: "bfloat16",
+}
+
+
+def _onnx_value_info(value: Any) -> dict[str, Any]:
+    tensor = value.type.tensor_type
+    shape: list[int | None] = []
+    for dim in tensor.shape.dim:
+        shape.append(dim.dim_value if dim.HasField("dim_value") else None)
+    return {"name": value.name, "dtype": _ONNX_DTYPES.get(tensor.elem_type, str(tensor.elem_type)), "shape": shape}
+
+
+def validate_onnx(path: Path) -> ArtifactReport:
+    import onnx
+    from google.protobuf.message import DecodeError
+    from onnx import external_data_helper
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except (DecodeError, ValueError, RuntimeError, OSError) as exc:
+        raise ArtifactRejected(f"not a readable ONNX model (corrupt or truncated): {exc}") from None
+    if not model.graph.node and not model.graph.output:
+        raise ArtifactRejected("not a readable ONNX model: the graph is empty (corrupt or not ONNX)")
+    for tensor in external_data_helper._get_all_tensors(model):
+        if external_data_helper.uses_external_data(tensor):
+            raise ArtifactRejected(
+                f"tensor '{tensor.name}' refers to external data; only self-contained ONNX files are accepted "
+                "(save with save_as_external_data=False)"
+            )
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as exc:
+        raise ArtifactRejected(f"onnx.checker rejected the model: {str(exc).splitlines()[0]}") from None
+    initializers = {init.name for init in model.graph.initializer}
+    inputs = [_onnx_value_info(v) for v in model.graph.input if v.name not in initializers]
+    outputs = [_onnx_value_info(v) for v in model.graph.output]
+    return ArtifactReport(
+        ok=True,
+        message="valid ONNX model",
+        framework="onnx",
+        signature={"inputs": inputs, "outputs": outputs},
+        details={"opset": [op.version for op in model.opset_import], "ir_version": model.ir_version},
+    )
+
+
+def _is_tensor_tree(value: Any, depth: int = 0) -> bool:
+    import torch
+
+    if depth > 5:
+        return False
+    if isinstance(value, torch.Tensor):
+        return True
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_tensor_tree(v, depth + 1) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_is_tensor_tree(v, depth + 1) for v in value)
+    return isinstance(value, (int, float, str, bool)) or value is None
+
+
+def validate_state_dict(path: Path) -> ArtifactReport:
+    import pickle
+
+    import torch
+
+    try:
+        loaded = torch.load(str(path), weights_only=True, map_location="cpu")
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ArtifactRejected(
+            "rejected: the file is not loadable with torch.load(weights_only=True); it contains pickled "
+            f"objects other than tensors (possibly code). Save a plain state_dict. Detail: {first[:300]}"
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError) as exc:
+        raise ArtifactRejected(f"not a readable PyTorch state_dict (corrupt or truncated): {str(exc)[:300]}") from None
+    if not isinstance(loaded, dict) or not loaded:
+        raise ArtifactRejected("a state_dict must be a non-empty mapping of parameter names to tensors")
+    if not _is_tensor_tree(loaded):
+        raise ArtifactRejected("a state_dict must hold only tensors (and plain numbers/strings) under string keys")
+    tensors = {k: list(v.shape) for k, v in loaded.items() if isinstance(v, torch.Tensor)}
+    return ArtifactReport(
+        ok=True,
+        message="valid PyTorch state_dict (weights_only)",
+        framework="pytorch",
+        details={
+            "tensors": len(tensors),
+            "parameters": int(sum(v.numel() for v in loaded.values() if isinstance(v, torch.Tensor))),
+        },
+    )
+
+
+_SAFETENSORS_DTYPES = {
+    "F64",
+    "F32",
+    "F16",
+    "BF16",
+    "I64",
+    "I32",
+    "I16",
+    "I8",
+    "U8",
+    "U16",
+    "U32",
+    "U64",
+    "BOOL",
+    "F8_E4M3",
+    "F8_E5M2",
+}
+
+
+def validate_safetensors(path: Path) -> ArtifactReport:
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            raise ArtifactRejected("not a safetensors file: shorter than its 8-byte header length")
+        (header_len,) = struct.unpack("<Q", head)
+        if header_len > min(size - 8, 100 * 1024 * 1024):
+            raise ArtifactRejected("not a safetensors file: header length exceeds the file (truncated or corrupt)")
+        try:
+            header = json.loads(fh.read(header_len))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise ArtifactRejected("not a safetensors file: the header is not JSON") from None
+    if not isinstance(header, dict):
+        raise ArtifactRejected("not a safetensors file: the header is not a JSON object")
+    data_len = size - 8 - header_len
+    end_max, count = 0, 0
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if not isinstance(info, dict) or info.get("dtype") not in _SAFETENSORS_DTYPES:
+            raise ArtifactRejected(f"safetensors tensor '{name}' has no valid dtype")
+        offsets = info.get("data_offsets")
+        if (
+            not isinstance(offsets, list)
+            or len(offsets) != 2
+            or not all(isinstance(o, int) for o in offsets)
+            or not 0 <= offsets[0] <= offsets[1] <= data_len
+        ):
+            raise ArtifactRejected(f"safetensors tensor '{name}' points outside the file (truncated or corrupt)")
+        end_max = max(end_max, offsets[1])
+        count += 1
+    if count == 0:
+        raise ArtifactRejected("the safetensors file holds no tensors")
+    if end_max != data_len:
+        raise ArtifactRejected("safetensors data length does not match its header (truncated or padded)")
+    return ArtifactReport(ok=True, message="valid safetensors file", framework="pytorch", details={"tensors": count})
+
+
+def _unsafe_member(name: str) -> bool:
+    return name.startswith("/") or "\\" in name or any(part == ".." for part in name.split("/")) or "\x00" in name
+
+
+def validate_torchscript(path: Path) -> ArtifactReport:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ArtifactRejected(f"not a TorchScript archive (not a valid zip; corrupt or truncated): {exc}") from None
+    if bad is not None:
+        raise ArtifactRejected(f"TorchScript archive member '{bad}' fails its CRC check (corrupt)")
+    unsafe = [n for n in names if _unsafe_member(n)]
+    if unsafe:
+        raise ArtifactRejected(f"TorchScript archive has an unsafe member name: {unsafe[0]!r}")
+    if not any(n.endswith("/data.pkl") for n in names) or not any("/code/" in n for n in names):
+        raise ArtifactRejected("not a TorchScript archive: the data.pkl and code/ entries are missing")
+    return ArtifactReport(
+        ok=True,
+        message="TorchScript archive (carries code: loaded by workers only)",
+        code=True,
+        framework="pytorch",
+        details={"entries": len(names)},
+    )
+
+
+VALIDATORS = {
+    "onnx": validate_onnx,
+    "state_dict": validate_state_dict,
+    "safetensors": validate_safetensors,
+    "torchscript": validate_torchscript,
+}
+
+
+def validate(path: Path, fmt: str) -> ArtifactReport:
+    if fmt not in VALIDATORS:
+        return ArtifactReport(ok=False, message=f"unknown format '{fmt}' (one of: {', '.join(FORMATS)})")
+    if not path.is_file() or path.stat().st_size == 0:
+        return ArtifactReport(ok=False, message="the artifact is empty")
+    try:
+        return VALIDATORS[fmt](path)
+    except ArtifactRejected as exc:
+        return ArtifactReport(ok=False, message=str(exc))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 3 or args[0] != "validate":
+        print("usage: python -m shipyard_ml.artifacts validate PATH FORMAT", file=sys.stderr)
+        return 2
+    report = validate(Path(args[1]), args[2])
+    sys.stdout.write(json.dumps(asdict(report)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
