@@ -22,7 +22,9 @@ def machine() -> str:
 
 def main(argv: list[str]) -> int:
     here = Path(__file__).parent
-    available = sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
+    available = sorted(
+        m.name.removeprefix("bench_") for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_")
+    )
     names = [a for a in argv if not a.startswith("-")] or available
     unknown = sorted(set(names) - set(available))
     if unknown:
