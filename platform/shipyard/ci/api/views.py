@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,7 +34,7 @@ from shipyard.ci.api.serializers import (
 )
 from shipyard.ci.junit import JunitError, parse
 from shipyard.ci.models import MetricPolicy, TagRule
-from shipyard.ci.signatures import SignatureError, identify_and_verify
+from shipyard.ci.signatures import SignatureError, Verified, identify_and_verify
 from shipyard.core.errors import error_body
 from shipyard.core.pagination import DefaultPagination
 from shipyard.projects.models import Project
@@ -84,12 +86,20 @@ class WebhookView(APIView):
         body = _read_limited(request._request, limit)
         if body is None:
             return _too_large(limit)
-        target = Project.objects.filter(slug=project).first()
-        secrets = selectors.secrets_valid(selectors.config_of(target) if target else None, timezone.now())
-        try:
-            verified = identify_and_verify(secrets, body, request.headers)
-        except SignatureError as exc:
-            return Response(error_body("unauthenticated", str(exc)), status=status.HTTP_401_UNAUTHORIZED)
+        if request.headers.get("Authorization", "").startswith("Token ") and not request.headers.get(
+            "X-Shipyard-Signature"
+        ):
+            try:
+                target, verified = self._token_sender(request, project, body)
+            except AuthenticationFailed as exc:
+                return Response(error_body("unauthenticated", str(exc.detail)), status=status.HTTP_401_UNAUTHORIZED)
+        else:
+            target = Project.objects.filter(slug=project).first()
+            secrets = selectors.secrets_valid(selectors.config_of(target) if target else None, timezone.now())
+            try:
+                verified = identify_and_verify(secrets, body, request.headers)
+            except SignatureError as exc:
+                return Response(error_body("unauthenticated", str(exc)), status=status.HTTP_401_UNAUTHORIZED)
         assert target is not None  # no project, no secret: verification failed above
         content_type = (request.content_type or "").split(";")[0].strip().lower()
         if verified.provider in {"shipyard", "generic"} and content_type in {"application/xml", "text/xml"}:
@@ -121,6 +131,19 @@ class WebhookView(APIView):
             },
             status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
         )
+
+    @staticmethod
+    def _token_sender(request: Request, project: str, body: bytes) -> tuple[Project, Verified]:
+        """An API token of a project member instead of a signature (for `shipyard ci report` with SHIPYARD_TOKEN)."""
+        from rest_framework.authentication import TokenAuthentication
+
+        authenticated = TokenAuthentication().authenticate(request)
+        if not authenticated:
+            raise AuthenticationFailed("Invalid token.")
+        user = authenticated[0]
+        target = project_get(user=user, ref=project, minimum=Role.MEMBER, action="report CI runs")
+        delivery = request.headers.get("X-Shipyard-Delivery") or "sha256:" + hashlib.sha256(body).hexdigest()
+        return target, Verified("shipyard", delivery, request.headers.get("X-Shipyard-Event") or "report")
 
 
 class SecretView(APIView):
