@@ -1,0 +1,101 @@
+"""Demo data for the registry: the four scikit-learn datasets and three trained models.
+
+Training runs in a child process (``python -m shipyard_ml.registry_demo``) so this process never
+imports torch. Idempotent: every version carries an ``idempotency_key``; a second run registers
+nothing new and trains nothing when all demo versions exist.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from shipyard.registry import services, workers
+from shipyard.registry.models import DatasetVersion, ModelVersion
+
+DEMO_KEY = "demo:v1"
+MODEL_NAMES = ("digits-mlp", "digits-cnn", "iris-mlp")
+MODEL_PROJECTS = {"digits-mlp": "digits-classifier", "digits-cnn": "digits-classifier", "iris-mlp": "iris-species"}
+
+
+def _done(ctx: Any, skip_models: bool) -> bool:
+    datasets = DatasetVersion.objects.filter(idempotency_key=DEMO_KEY, dataset__project__in=ctx.projects.values())
+    if datasets.count() < 4:
+        return False
+    if skip_models:
+        return True
+    return (
+        ModelVersion.objects.filter(
+            idempotency_key__startswith=DEMO_KEY, model__project__in=ctx.projects.values()
+        ).count()
+        >= len(MODEL_NAMES) + 1
+    )
+
+
+def seed(ctx: Any) -> None:
+    skip_models = bool(ctx.options.get("skip_heavy"))
+    if _done(ctx, skip_models):
+        ctx.stdout.write("registry: demo datasets and models already present")
+        return
+    with tempfile.TemporaryDirectory(prefix="shipyard-demo-") as tmp:
+        args = [tmp, *(["--skip-models"] if skip_models else [])]
+        manifest = workers.run_module("shipyard_ml.registry_demo", args, field="demo", timeout=900)
+        _register(ctx, manifest)
+    ctx.stdout.write("registry: demo datasets and models registered")
+
+
+def _register(ctx: Any, manifest: dict[str, Any]) -> None:
+    dataset_versions: dict[str, DatasetVersion] = {}
+    for name, info in manifest["datasets"].items():
+        project = ctx.projects[info["project"]]
+        dataset_versions[name] = services.dataset_version_create(
+            project=project,
+            dataset_name=name.replace("_", "-"),
+            file_or_path=Path(info["path"]),
+            format="csv",
+            label_column="label",
+            slices=info["slices"],
+            description=info["description"],
+            tags={"source": "scikit-learn"},
+            idempotency_key=DEMO_KEY,
+            by=ctx.user,
+        )
+    for spec in manifest["models"]:
+        project = ctx.projects[MODEL_PROJECTS[spec["name"]]]
+        common = {
+            "project": project,
+            "model_name": spec["name"],
+            "metrics": spec["metrics"],
+            "slice_metrics": spec["slice_metrics"],
+            "params": spec["params"],
+            "signature": spec["signature"],
+            "environment": spec["environment"],
+            "training_dataset": dataset_versions[spec["dataset"]],
+            "tags": {"demo": "true"},
+            "by": ctx.user,
+        }
+        base = services.model_version_create(
+            artifact_file_or_path=Path(spec["state_dict"]),
+            format="state_dict",
+            framework="pytorch",
+            recipe=spec["recipe"],
+            recipe_config=spec["config"],
+            description=f"Built-in recipe {spec['recipe']} trained on {spec['dataset']} (seed 0).",
+            idempotency_key=f"{DEMO_KEY}:{spec['name']}:state_dict",
+            **common,
+        )
+        if base.model.aliases.count() == 0:
+            services.alias_set(version=base, name="champion", by=ctx.user, reason="demo seed")
+        if spec.get("onnx_path"):
+            services.model_version_create(
+                artifact_file_or_path=Path(spec["onnx_path"]),
+                format="onnx",
+                framework="onnx",
+                description="ONNX export of the state_dict version.",
+                parent=base,
+                idempotency_key=f"{DEMO_KEY}:{spec['name']}:onnx",
+                **common,
+            )
+    ctx.stdout.write(json.dumps({"registered_models": [m["name"] for m in manifest["models"]]}))
