@@ -20,5 +20,18 @@ app.conf.task_routes = {
 }
 app.autodiscover_tasks()
 
+# Serving: fold request counters and the sampled prediction log into Postgres, analyse canaries,
+# keep log partitions and the workers' warm set up to date.
+app.conf.beat_schedule = {
+    **(app.conf.beat_schedule or {}),
+    "serving-drain": {"task": "serving.drain", "schedule": 5.0, "options": {"queue": "monitoring", "expires": 30}},
+    "serving-canary-analysis": {
+        "task": "serving.canary_analysis",
+        "schedule": 15.0,
+        "options": {"queue": "monitoring", "expires": 60},
+    },
+    "serving-maintain": {"task": "serving.maintain", "schedule": 3600.0, "options": {"queue": "monitoring"}},
+}
+
 # Import for its side effect: worker heartbeats and device logging on worker start.
 import shipyard.core.worker_signals  # noqa: E402,F401

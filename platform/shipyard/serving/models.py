@@ -1,0 +1,238 @@
+"""Serving: deployments, their audit history, per-deployment API keys, the prediction log and its rollups.
+
+Field names are part of the contract the monitoring app relies on (see docs/serving.md).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from shipyard.core.models import TimeStampedModel
+
+
+class ValidationPolicy(models.TextChoices):
+    REJECT = "reject", "Reject invalid inputs with a 400 naming the feature"
+    ACCEPT = "accept", "Accept invalid inputs and count the violations"
+
+
+class Deployment(TimeStampedModel):
+    """A named endpoint of a project serving one live model version and optionally a canary."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="deployments")
+    name = models.CharField(max_length=50)
+    model = models.ForeignKey("registry.RegisteredModel", on_delete=models.PROTECT, related_name="deployments")
+    live_version = models.ForeignKey("registry.ModelVersion", on_delete=models.PROTECT, related_name="live_in")
+    canary_version = models.ForeignKey(
+        "registry.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="canary_in"
+    )
+    #: percent of requests routed to the canary (0-100)
+    canary_weight = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    canary_started_at = models.DateTimeField(null=True, blank=True)
+    #: ids of the versions that were live before the current one, oldest first (rollback pops)
+    live_history = models.JSONField(default=list, blank=True)
+
+    # batching
+    max_batch_size = models.PositiveIntegerField(default=32, validators=[MinValueValidator(1), MaxValueValidator(4096)])
+    max_delay_ms = models.FloatField(default=5.0, validators=[MinValueValidator(0.0), MaxValueValidator(1000.0)])
+    request_timeout_ms = models.PositiveIntegerField(
+        default=5000, validators=[MinValueValidator(50), MaxValueValidator(120_000)]
+    )
+    validation_policy = models.CharField(
+        max_length=16, choices=ValidationPolicy.choices, default=ValidationPolicy.REJECT
+    )
+    #: share of served requests written to the prediction log (0..1); rollups count every request
+    log_sample_rate = models.FloatField(default=1.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+
+    # quality gate
+    quality_metric = models.CharField(max_length=64, default="accuracy")
+    #: the metric a version needs to go live; null = gate needs only a passing evaluation when one exists
+    quality_threshold = models.FloatField(null=True, blank=True)
+    #: how much worse than the live version a new live version may be
+    quality_tolerance = models.FloatField(default=0.01, validators=[MinValueValidator(0.0)])
+    #: true when the metric is an error (lower is better), e.g. "mae"
+    quality_lower_is_better = models.BooleanField(default=False)
+
+    # canary analysis
+    canary_interval_s = models.PositiveIntegerField(default=60, validators=[MinValueValidator(10)])
+    canary_breach_intervals = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1)])
+    canary_window_intervals = models.PositiveSmallIntegerField(default=10, validators=[MinValueValidator(1)])
+    canary_max_error_rate_delta = models.FloatField(default=0.02, validators=[MinValueValidator(0.0)])
+    canary_max_p99_ratio = models.FloatField(default=1.5, validators=[MinValueValidator(1.0)])
+    canary_max_quality_drop = models.FloatField(default=0.05, validators=[MinValueValidator(0.0)])
+    canary_min_requests = models.PositiveIntegerField(default=20)
+    canary_auto_promote = models.BooleanField(default=False)
+    #: consecutive breaching / passing intervals of the current canary, and when it was last analysed
+    canary_breaches = models.PositiveSmallIntegerField(default=0)
+    canary_passes = models.PositiveSmallIntegerField(default=0)
+    canary_analyzed_at = models.DateTimeField(null=True, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="serving_deployment_unique_name"),
+            models.CheckConstraint(condition=models.Q(canary_weight__lte=100), name="serving_canary_weight_max"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}/{self.name}"
+
+
+class EventKind(models.TextChoices):
+    CREATE = "create", "Created"
+    DEPLOY = "deploy", "Deployed"
+    CANARY = "canary", "Canary started"
+    WEIGHT = "weight", "Canary weight changed"
+    PROMOTE = "promote", "Canary promoted"
+    ROLLBACK = "rollback", "Rolled back"
+    AUTO_ROLLBACK = "auto_rollback", "Rolled back automatically"
+    GATE_OVERRIDE = "gate_override", "Quality gate overridden"
+    SETTINGS = "settings", "Settings changed"
+    API_KEY = "api_key", "API key created or revoked"
+
+
+class DeploymentEvent(models.Model):
+    """Append-only audit history: who changed what, when, from which version to which, and why."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    #: null for changes Shipyard made itself (canary analysis)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_version = models.ForeignKey(
+        "registry.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_version = models.ForeignKey(
+        "registry.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    weight_from = models.PositiveSmallIntegerField(null=True, blank=True)
+    weight_to = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True, default="", max_length=2000)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id} {self.kind}"
+
+
+class ApiKey(TimeStampedModel):
+    """A per-deployment key for /serve (header ``X-Api-Key``). Only its SHA-256 is stored."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}:{self.prefix}"
+
+
+class PredictionLog(models.Model):
+    """One sampled served request. The table is range-partitioned by month on ``created_at``
+    (see migration 0002 and ``services.prediction_log_partitions_ensure``); dashboards read
+    :class:`PredictionRollup`, not these rows."""
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(db_index=True)
+    deployment = models.ForeignKey(Deployment, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    version = models.ForeignKey(
+        "registry.ModelVersion", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    request_id = models.CharField(max_length=40, db_index=True)
+    inputs = models.JSONField()
+    outputs = models.JSONField()
+    confidence = models.FloatField(null=True, blank=True)
+    latency_ms = models.FloatField()
+    #: "ok" or an error code ("timeout", "invalid", "error")
+    status = models.CharField(max_length=16, default="ok")
+    #: input-invariant violations counted under the "accept" policy: [{feature, kind}]
+    violations = models.JSONField(default=list, blank=True)
+    routing_key = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        managed = True
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["deployment", "created_at"], name="serving_plog_dep_time")]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}:{self.request_id}"
+
+
+#: fixed latency histogram edges (ms); bucket i counts latencies <= LATENCY_EDGES_MS[i], the last bucket the rest
+LATENCY_EDGES_MS: tuple[float, ...] = (
+    0.5,
+    1,
+    1.5,
+    2,
+    3,
+    4,
+    5,
+    7.5,
+    10,
+    15,
+    20,
+    30,
+    50,
+    75,
+    100,
+    150,
+    200,
+    300,
+    500,
+    750,
+    1000,
+    2000,
+    5000,
+    10000,
+)
+
+
+class PredictionRollup(models.Model):
+    """Per deployment, version and time bucket: counts, errors, violations and a latency histogram.
+
+    Every request is counted here (not only the sampled ones). Buckets are one minute
+    (``bucket_seconds=60``); minute rows older than two days are folded into hour rows
+    (``bucket_seconds=3600``) so months stay cheap to query.
+    """
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="rollups")
+    version = models.ForeignKey("registry.ModelVersion", on_delete=models.CASCADE, related_name="+")
+    bucket_start = models.DateTimeField()
+    bucket_seconds = models.PositiveIntegerField(default=60)
+    count = models.BigIntegerField(default=0)
+    errors = models.BigIntegerField(default=0)
+    timeouts = models.BigIntegerField(default=0)
+    violations = models.BigIntegerField(default=0)
+    latency_ms_sum = models.FloatField(default=0.0)
+    #: counts per LATENCY_EDGES_MS bucket (+1 overflow)
+    latency_hist = models.JSONField(default=list)
+    confidence_sum = models.FloatField(default=0.0)
+    confidence_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["bucket_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deployment", "version", "bucket_start", "bucket_seconds"], name="serving_rollup_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["deployment", "bucket_seconds", "bucket_start"], name="serving_rollup_q")]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}:{self.version_id}@{self.bucket_start:%Y-%m-%dT%H:%M}"

@@ -165,6 +165,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_QUEUES = ("cpu", "gpu", "serving", "monitoring")
 
+# Serving workers (python -m shipyard.serving.worker) and the /serve path.
+SERVING_CONCURRENCY = env.env_int("SERVING_CONCURRENCY", 1, minimum=1)
+SERVING_ORT_THREADS = env.env_int("SERVING_ORT_THREADS", 1, minimum=1)
+SERVING_CONFIG_TTL_S = env.env_float("SERVING_CONFIG_TTL_S", 0.5)
+SERVING_MAX_ROWS = env.env_int("SERVING_MAX_ROWS", 1024, minimum=1)
+
 LOG_LEVEL = env.env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
 LOG_FORMAT = env.env_choice("LOG_FORMAT", "json", ("json", "text"))
 LOGGING = {

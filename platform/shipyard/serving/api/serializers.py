@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from rest_framework import serializers
+
+from shipyard.core.serializers import StrictSerializer
+from shipyard.serving.models import ApiKey, Deployment, DeploymentEvent, ValidationPolicy
+
+SETTINGS = {
+    "max_batch_size": serializers.IntegerField(min_value=1, max_value=4096, required=False),
+    "max_delay_ms": serializers.FloatField(min_value=0.0, max_value=1000.0, required=False),
+    "request_timeout_ms": serializers.IntegerField(min_value=50, max_value=120_000, required=False),
+    "validation_policy": serializers.ChoiceField(choices=ValidationPolicy.choices, required=False),
+    "log_sample_rate": serializers.FloatField(min_value=0.0, max_value=1.0, required=False),
+    "quality_metric": serializers.CharField(max_length=64, required=False),
+    "quality_threshold": serializers.FloatField(required=False, allow_null=True),
+    "quality_tolerance": serializers.FloatField(min_value=0.0, required=False),
+    "quality_lower_is_better": serializers.BooleanField(required=False),
+    "canary_interval_s": serializers.IntegerField(min_value=10, max_value=86_400, required=False),
+    "canary_breach_intervals": serializers.IntegerField(min_value=1, max_value=100, required=False),
+    "canary_window_intervals": serializers.IntegerField(min_value=1, max_value=1000, required=False),
+    "canary_max_error_rate_delta": serializers.FloatField(min_value=0.0, max_value=1.0, required=False),
+    "canary_max_p99_ratio": serializers.FloatField(min_value=1.0, max_value=100.0, required=False),
+    "canary_max_quality_drop": serializers.FloatField(min_value=0.0, max_value=1.0, required=False),
+    "canary_min_requests": serializers.IntegerField(min_value=0, max_value=1_000_000, required=False),
+    "canary_auto_promote": serializers.BooleanField(required=False),
+}
+
+
+def _settings_fields() -> dict[str, Any]:
+    return {name: copy.deepcopy(field) for name, field in SETTINGS.items()}
+
+
+class DeploymentCreateSerializer(StrictSerializer):
+    name = serializers.SlugField(max_length=50)
+    model = serializers.CharField(max_length=100)
+    version = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    override_gate = serializers.BooleanField(required=False, default=False)
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields.update(_settings_fields())
+        return fields
+
+
+class DeploymentUpdateSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields.update(_settings_fields())
+        return fields
+
+
+class DeploySerializer(StrictSerializer):
+    version = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    override_gate = serializers.BooleanField(required=False, default=False)
+
+
+class CanarySerializer(StrictSerializer):
+    version = serializers.IntegerField(min_value=1, required=False)
+    weight = serializers.IntegerField(min_value=0, max_value=100)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class PromoteSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    override_gate = serializers.BooleanField(required=False, default=False)
+
+
+class RollbackSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ApiKeyCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=100)
+
+
+def _version(v: Any) -> dict[str, Any] | None:
+    if v is None:
+        return None
+    return {"id": v.pk, "number": v.number, "format": v.format}
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    project = serializers.CharField(source="project.slug", read_only=True)
+    model = serializers.CharField(source="model.name", read_only=True)
+    live_version = serializers.SerializerMethodField()
+    canary_version = serializers.SerializerMethodField()
+    traffic = serializers.SerializerMethodField()
+    endpoint = serializers.SerializerMethodField()
+    can_rollback = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Deployment
+        fields = [
+            "id",
+            "name",
+            "project",
+            "model",
+            "live_version",
+            "canary_version",
+            "canary_weight",
+            "traffic",
+            "endpoint",
+            "can_rollback",
+            "canary_started_at",
+            *SETTINGS.keys(),
+            "canary_breaches",
+            "canary_passes",
+            "canary_analyzed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_live_version(self, obj: Deployment) -> dict[str, Any] | None:
+        return _version(obj.live_version)
+
+    def get_canary_version(self, obj: Deployment) -> dict[str, Any] | None:
+        return _version(obj.canary_version)
+
+    def get_traffic(self, obj: Deployment) -> list[dict[str, Any]]:
+        weight = obj.canary_weight if obj.canary_version_id else 0
+        out = [{"version": obj.live_version.number, "role": "live", "share": 100 - weight}]
+        if obj.canary_version_id:
+            out.append({"version": obj.canary_version.number, "role": "canary", "share": weight})  # type: ignore[union-attr]
+        return out
+
+    def get_endpoint(self, obj: Deployment) -> str:
+        return f"/serve/{obj.project.slug}/{obj.name}/predict"
+
+    def get_can_rollback(self, obj: Deployment) -> bool:
+        return bool(obj.live_history) or (obj.canary_version_id is not None and obj.canary_weight > 0)
+
+
+class DeploymentEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    from_version = serializers.SerializerMethodField()
+    to_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DeploymentEvent
+        fields = [
+            "id",
+            "kind",
+            "actor",
+            "from_version",
+            "to_version",
+            "weight_from",
+            "weight_to",
+            "reason",
+            "detail",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_actor(self, obj: DeploymentEvent) -> str | None:
+        return obj.actor.username if obj.actor else None
+
+    def get_from_version(self, obj: DeploymentEvent) -> int | None:
+        return obj.from_version.number if obj.from_version else None
+
+    def get_to_version(self, obj: DeploymentEvent) -> int | None:
+        return obj.to_version.number if obj.to_version else None
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "created_at", "revoked_at"]
+        read_only_fields = fields

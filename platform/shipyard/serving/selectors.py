@@ -1,0 +1,164 @@
+"""Reads for serving. Every lookup by the API is scoped to the caller's teams (another team's is a 404)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from rest_framework.exceptions import NotFound
+
+from shipyard.projects.models import Project
+from shipyard.serving import protocol
+from shipyard.serving.models import LATENCY_EDGES_MS, Deployment, DeploymentEvent, PredictionRollup
+from shipyard.serving.routing import DeploymentRoute, VersionRoute
+from shipyard.serving.validation import build_schema
+
+
+def deployments_of(project: Project) -> QuerySet[Deployment]:
+    return Deployment.objects.filter(project=project).select_related(
+        "model", "live_version", "canary_version", "project"
+    )
+
+
+def deployment_get(*, project: Project, name: str) -> Deployment:
+    deployment = deployments_of(project).filter(name=name).first()
+    if deployment is None:
+        raise NotFound(f"No deployment '{name}' in project '{project.slug}'.")
+    return deployment
+
+
+def events_of(deployment: Deployment) -> QuerySet[DeploymentEvent]:
+    return deployment.events.select_related("actor", "from_version", "to_version")
+
+
+def _version_route(version: Any) -> VersionRoute:
+    dataset_schema = version.training_dataset.schema if version.training_dataset_id else None
+    label = version.training_dataset.label_column if version.training_dataset_id else ""
+    return VersionRoute(
+        version_id=version.pk,
+        number=version.number,
+        version_key=protocol.version_key(version.pk, version.artifact_sha256),
+        artifact_key=version.artifact_key,
+        format=version.format,
+        schema=build_schema(version.signature, dataset_schema, label),
+    )
+
+
+def deployment_route(*, project: str, name: str) -> DeploymentRoute | None:
+    """Everything the predict path needs, in two queries; None when there is no such deployment."""
+    deployment = (
+        Deployment.objects.filter(project__slug=project, name=name)
+        .select_related("project", "live_version__training_dataset", "canary_version__training_dataset")
+        .first()
+    )
+    if deployment is None:
+        return None
+    keys = frozenset(deployment.api_keys.filter(revoked_at__isnull=True).values_list("key_hash", flat=True))
+    canary = deployment.canary_version if deployment.canary_version_id and deployment.canary_weight > 0 else None
+    return DeploymentRoute(
+        deployment_id=deployment.pk,
+        project_id=deployment.project_id,
+        team_id=deployment.project.team_id,
+        name=deployment.name,
+        live=_version_route(deployment.live_version),
+        canary=_version_route(canary) if canary is not None else None,
+        weight=deployment.canary_weight if canary is not None else 0,
+        max_batch=deployment.max_batch_size,
+        max_delay_ms=deployment.max_delay_ms,
+        timeout_s=deployment.request_timeout_ms / 1000.0,
+        reject_invalid=deployment.validation_policy == "reject",
+        sample_rate=deployment.log_sample_rate,
+        key_hashes=keys,
+    )
+
+
+def percentile_from_hist(hist: list[int], q: float) -> float | None:
+    """The upper edge of the histogram bucket holding quantile ``q`` (ms); None without data."""
+    total = sum(hist)
+    if total == 0:
+        return None
+    target = q * total
+    seen = 0
+    for index, n in enumerate(hist):
+        seen += n
+        if seen >= target:
+            return float(LATENCY_EDGES_MS[index]) if index < len(LATENCY_EDGES_MS) else float(LATENCY_EDGES_MS[-1]) * 2
+    return float(LATENCY_EDGES_MS[-1]) * 2
+
+
+def _merge_hist(a: list[int], b: list[int]) -> list[int]:
+    n = max(len(a), len(b))
+    return [(a[i] if i < len(a) else 0) + (b[i] if i < len(b) else 0) for i in range(n)]
+
+
+def version_window_stats(
+    *, deployment: Deployment, version_id: int, since: dt.datetime, until: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Counts, error rate, p50/p99 for one version over a window of minute rollups."""
+    rows = PredictionRollup.objects.filter(
+        deployment=deployment, version_id=version_id, bucket_seconds=60, bucket_start__gte=since
+    )
+    if until is not None:
+        rows = rows.filter(bucket_start__lt=until)
+    count = errors = 0
+    hist: list[int] = []
+    conf_sum = 0.0
+    conf_n = 0
+    for row in rows:
+        count += row.count
+        errors += row.errors
+        hist = _merge_hist(hist, row.latency_hist)
+        conf_sum += row.confidence_sum
+        conf_n += row.confidence_count
+    return {
+        "count": count,
+        "errors": errors,
+        "error_rate": (errors / count) if count else None,
+        "p50_ms": percentile_from_hist(hist, 0.5),
+        "p99_ms": percentile_from_hist(hist, 0.99),
+        "mean_confidence": (conf_sum / conf_n) if conf_n else None,
+    }
+
+
+def deployment_timeseries(*, deployment: Deployment, minutes: int = 60) -> dict[str, Any]:
+    """Per version and minute: requests/s, error rate, p50 and p99 latency (for the deployment page)."""
+    minutes = max(1, min(minutes, 7 * 24 * 60))
+    since = timezone.now() - dt.timedelta(minutes=minutes)
+    bucket_seconds = 60 if minutes <= 48 * 60 else 3600
+    rows = (
+        PredictionRollup.objects.filter(deployment=deployment, bucket_start__gte=since)
+        .select_related("version")
+        .order_by("bucket_start")
+    )
+    points: dict[str, dict[int, dict[str, Any]]] = {}
+    for row in rows:
+        step = bucket_seconds
+        start = row.bucket_start
+        if row.bucket_seconds != bucket_seconds:
+            if bucket_seconds == 3600 and row.bucket_seconds == 60:
+                start = start.replace(minute=0)
+            else:
+                step = row.bucket_seconds
+        key = start.isoformat()
+        entry = points.setdefault(key, {})
+        agg = entry.setdefault(row.version.number, {"count": 0, "errors": 0, "hist": [], "seconds": step})
+        agg["count"] += row.count
+        agg["errors"] += row.errors
+        agg["hist"] = _merge_hist(agg["hist"], row.latency_hist)
+    series = []
+    for key in sorted(points):
+        for number, agg in sorted(points[key].items()):
+            series.append(
+                {
+                    "t": key,
+                    "version": number,
+                    "requests": agg["count"],
+                    "rps": round(agg["count"] / agg["seconds"], 3),
+                    "error_rate": round(agg["errors"] / agg["count"], 5) if agg["count"] else 0.0,
+                    "p50_ms": percentile_from_hist(agg["hist"], 0.5),
+                    "p99_ms": percentile_from_hist(agg["hist"], 0.99),
+                }
+            )
+    return {"bucket_seconds": bucket_seconds, "series": series}

@@ -1,0 +1,184 @@
+"""Input validation against a version's signature and training dataset schema (rubric monitor-2).
+
+Pure functions (no Django): the web process builds a :class:`InputSchema` once per cached
+deployment config and checks every request against it in plain Python (cheap for one row).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class InputError(ValueError):
+    """A request that breaks the schema; ``field`` names the feature (or "inputs")."""
+
+    def __init__(self, message: str, field: str = "inputs") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    kind: str = "numeric"  # numeric | integer | boolean | categorical | string
+    minimum: float | None = None
+    maximum: float | None = None
+    categories: frozenset[Any] | None = None
+    nullable: bool = False
+
+
+@dataclass
+class InputSchema:
+    features: list[Feature] = field(default_factory=list)
+    #: expected row width when only the signature's shape is known
+    width: int | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+
+def _static_width(signature: dict[str, Any]) -> int | None:
+    inputs = signature.get("inputs") or []
+    if not inputs:
+        return None
+    shape = inputs[0].get("shape") or []
+    if len(shape) >= 2 and isinstance(shape[-1], int) and shape[-1] > 0:
+        width = 1
+        for dim in shape[1:]:
+            if not isinstance(dim, int) or dim <= 0:
+                return None
+            width *= dim
+        return width
+    return None
+
+
+def build_schema(
+    signature: dict[str, Any] | None, dataset_schema: dict[str, Any] | None, label: str = ""
+) -> InputSchema:
+    """Features in model input order: the signature's ``features`` names, typed and bounded by the
+    training dataset's schema when it describes them; otherwise the dataset's feature columns."""
+    signature = signature or {}
+    ds_features = {f.get("name"): f for f in (dataset_schema or {}).get("features", []) if f.get("name")}
+    label = label or (dataset_schema or {}).get("label") or ""
+    names: list[str] = [str(n) for n in signature.get("features") or []]
+    if not names and ds_features:
+        names = [n for n in ds_features if n != label]
+    features = []
+    for name in names:
+        spec = ds_features.get(name, {})
+        cats = spec.get("categories")
+        features.append(
+            Feature(
+                name=name,
+                kind=str(spec.get("dtype") or "numeric"),
+                minimum=spec.get("min") if isinstance(spec.get("min"), (int, float)) else None,
+                maximum=spec.get("max") if isinstance(spec.get("max"), (int, float)) else None,
+                categories=frozenset(cats) if isinstance(cats, list) and cats else None,
+                nullable=bool(spec.get("nullable", False)),
+            )
+        )
+    width = len(features) or _static_width(signature)
+    return InputSchema(features=features, width=width)
+
+
+def _check_value(feature: Feature, value: Any) -> str | None:
+    """The kind of violation, or None when the value satisfies the feature."""
+    if value is None:
+        return None if feature.nullable else "missing"
+    kind = feature.kind
+    if kind in {"categorical", "string"}:
+        if feature.categories is not None and value not in feature.categories:
+            return "unknown_category"
+        return None
+    if kind == "boolean":
+        return None if isinstance(value, bool) or value in (0, 1) else "type"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "type"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "not_finite"
+    if kind == "integer" and isinstance(value, float) and not value.is_integer():
+        return "type"
+    if feature.minimum is not None and value < feature.minimum:
+        return "out_of_range"
+    if feature.maximum is not None and value > feature.maximum:
+        return "out_of_range"
+    return None
+
+
+#: violations the model cannot run with: rejected whatever the policy
+_ALWAYS_REJECT = frozenset({"missing", "type", "not_finite"})
+
+_MESSAGES = {
+    "missing": "is required",
+    "type": "has the wrong type",
+    "not_finite": "must be a finite number",
+    "out_of_range": "is outside the training range",
+    "unknown_category": "is an unknown category",
+}
+
+
+def validate(
+    inputs: Any, schema: InputSchema, *, reject: bool, max_rows: int = 1024
+) -> tuple[list[list[Any]], list[dict[str, Any]]]:
+    """Rows as lists in model input order, and the violations found (``reject``: the first one raises).
+
+    ``inputs`` is one row or a list of rows; a row is a list of values or an object of named features.
+    """
+    if isinstance(inputs, dict) or (isinstance(inputs, list) and inputs and not isinstance(inputs[0], (list, dict))):
+        inputs = [inputs]
+    if not isinstance(inputs, list) or not inputs:
+        raise InputError("Expected a non-empty list of rows.")
+    if len(inputs) > max_rows:
+        raise InputError(f"At most {max_rows} rows per request.")
+    names = schema.names
+    width = schema.width
+    rows: list[list[Any]] = []
+    violations: list[dict[str, Any]] = []
+    for index, row in enumerate(inputs):
+        if isinstance(row, dict):
+            if not names:
+                raise InputError(
+                    "Named features need a model signature with feature names; send rows as lists.",
+                    field=f"inputs[{index}]",
+                )
+            unknown = [k for k in row if k not in schema.names]
+            if unknown:
+                raise InputError(f"Unknown feature '{unknown[0]}'.", field=unknown[0])
+            values = [row.get(n) for n in names]
+        elif isinstance(row, list):
+            values = row
+        else:
+            raise InputError(
+                "Each row must be a list of values or an object of named features.", field=f"inputs[{index}]"
+            )
+        if width is not None and len(values) != width:
+            raise InputError(
+                f"Row {index} has {len(values)} values; the model takes {width}.", field=f"inputs[{index}]"
+            )
+        if schema.features:
+            for feature, value in zip(schema.features, values, strict=False):
+                problem = _check_value(feature, value)
+                if problem is not None:
+                    if reject or problem in _ALWAYS_REJECT:
+                        raise InputError(
+                            f"Feature '{feature.name}' {_MESSAGES[problem]} (row {index}, value {value!r}).",
+                            field=feature.name,
+                        )
+                    violations.append({"row": index, "feature": feature.name, "kind": problem})
+        else:
+            for position, value in enumerate(values):
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, (int, float))
+                    or (isinstance(value, float) and not math.isfinite(value))
+                ):
+                    raise InputError(
+                        f"Value {position} of row {index} must be a finite number.",
+                        field=f"inputs[{index}][{position}]",
+                    )
+        rows.append(values)
+    return rows, violations

@@ -1,0 +1,319 @@
+"""The serving worker: ``python -m shipyard.serving.worker``.
+
+Not a Celery worker: it reads the Redis request list directly (see ``protocol``), closes a batch
+at the request's max batch size or max delay, runs one inference call per model version in the
+batch and answers each caller. ``SERVING_CONCURRENCY`` (default 1) worker processes are started
+and supervised; run more on other machines against the same Redis to share the load.
+
+It never touches the database: requests carry the artifact's storage key and format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger("shipyard.serving.worker")
+
+
+class Linger:
+    """Decides whether waiting up to max delay for more requests is worth it.
+
+    Waiting only pays when requests arrive while we wait. Under closed-loop load (every client
+    waits for its answer) the queue refills by itself while a batch runs, and at one client
+    nothing can arrive, so a fixed wait only adds latency. The worker keeps a moving score of
+    how often a wait brought more requests; it waits while that score is high, and probes now
+    and then when it is low.
+    """
+
+    def __init__(self, probe: float = 0.05) -> None:
+        self.score = 1.0
+        self.probe = probe
+
+    def should_wait(self) -> bool:
+        return self.score > 0.2 or random.random() < self.probe
+
+    def record(self, useful: bool) -> None:
+        self.score = 0.8 * self.score + (0.2 if useful else 0.0)
+
+
+class ServingWorker:
+    def __init__(self, *, redis_url: str, worker_id: str | None = None, ort_threads: int = 1) -> None:
+        import redis
+
+        from shipyard.serving import protocol
+        from shipyard_ml.inference import SessionCache
+
+        self.p = protocol
+        self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.redis: Any = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=10)
+        self.processing = protocol.processing_key(self.id)
+        self.sessions = SessionCache(capacity=16, threads=ort_threads)
+        self.move_many = self.redis.register_script(protocol.MOVE_MANY)
+        self.requeue = self.redis.register_script(protocol.REQUEUE)
+        self.linger = Linger()
+        self.stopping = False
+        self.batches = 0
+        self.rows = 0
+        self._next_heartbeat = 0.0
+        self._next_reap = 0.0
+        self._next_warm = 0.0
+
+    # -- housekeeping -------------------------------------------------------------------------
+    def heartbeat(self) -> None:
+        info = json.dumps(
+            {"pid": os.getpid(), "host": socket.gethostname(), "batches": self.batches, "rows": self.rows}
+        )
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(self.p.heartbeat_key(self.id), info, ex=self.p.HEARTBEAT_TTL_S)
+        pipe.sadd(self.p.WORKERS, self.id)
+        pipe.execute()
+
+    def reap(self) -> int:
+        """Give the in-flight requests of workers whose heartbeat expired back to the queue."""
+        moved = 0
+        for raw in self.redis.smembers(self.p.WORKERS):
+            other = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if other == self.id or self.redis.exists(self.p.heartbeat_key(other)):
+                continue
+            n = int(self.requeue(keys=[self.p.processing_key(other), self.p.QUEUE, self.p.WORKERS], args=[other]))
+            if n:
+                logger.warning("requeued %d in-flight request(s) of dead serving worker %s", n, other)
+            moved += n
+        return moved
+
+    def warm(self) -> None:
+        """Load every version the deployments serve (hash WARM), so the first request is fast."""
+        for raw_key, raw in self.redis.hgetall(self.p.WARM).items():
+            key = raw_key.decode()
+            if key in self.sessions:
+                continue
+            spec = json.loads(raw)
+            try:
+                self.sessions.get(
+                    key, self.artifact_path(spec["artifact_key"]), spec["format"], **self.load_kwargs(spec)
+                )
+                logger.info("warmed model version %s", key)
+            except Exception as exc:
+                logger.warning("cannot warm model version %s: %s", key, exc)
+
+    def housekeeping(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_heartbeat:
+            self.heartbeat()
+            self._next_heartbeat = now + 1.0
+        if now >= self._next_reap:
+            self.reap()
+            self._next_reap = now + 1.0 + random.random()
+        if now >= self._next_warm:
+            self.warm()
+            self._next_warm = now + 2.0
+
+    @staticmethod
+    def artifact_path(key: str) -> Path:
+        from shipyard.registry.storage import store
+
+        return store().local_path(key)
+
+    @staticmethod
+    def load_kwargs(spec: dict[str, Any]) -> dict[str, Any]:
+        if spec.get("recipe"):
+            return {"recipe": spec["recipe"], "recipe_config": spec.get("recipe_config") or {}}
+        return {}
+
+    # -- the batch loop -----------------------------------------------------------------------
+    def collect(self) -> list[bytes]:
+        """Block up to 1 s for a first request, then fill the batch up to its size or delay."""
+        first = self.redis.blmove(self.p.QUEUE, self.processing, 1.0, "RIGHT", "LEFT")
+        if first is None:
+            return []
+        items: list[bytes] = [first]
+        head = json.loads(first)
+        max_batch, delay = int(head.get("b", 32)), float(head.get("w", 5.0)) / 1000.0
+        rows = len(head.get("x") or [1])
+        started = time.monotonic()
+        while rows < max_batch:
+            more = self.move_many(keys=[self.p.QUEUE, self.processing], args=[max_batch - rows])
+            if more:
+                items.extend(more)
+                rows += sum(len(json.loads(m).get("x") or [1]) for m in more)
+                continue
+            remaining = delay - (time.monotonic() - started)
+            if remaining <= 0.0005 or not self.linger.should_wait():
+                break
+            got = self.redis.blmove(self.p.QUEUE, self.processing, remaining, "RIGHT", "LEFT")
+            self.linger.record(got is not None)
+            if got is None:
+                break
+            items.append(got)
+            rows += len(json.loads(got).get("x") or [1])
+        return items
+
+    def process(self, items: list[bytes]) -> None:
+        from shipyard_ml.inference import InferenceError, run_batch
+
+        now = time.time()
+        groups: dict[str, list[Any]] = defaultdict(list)
+        for raw in items:
+            try:
+                req = self.p.Request.loads(raw)
+            except (ValueError, KeyError, TypeError):
+                logger.warning("dropping a malformed serving request")
+                continue
+            if req.deadline < now:
+                continue  # the caller already got a 503
+            groups[req.version_key].append(req)
+        replies: list[tuple[str, str]] = []
+        for key, reqs in groups.items():
+            try:
+                model = self.sessions.get(key, self.artifact_path(reqs[0].artifact_key), reqs[0].format)
+            except Exception as exc:
+                replies += [(r.reply, self.p.error_reply("model_unavailable", str(exc)[:300], self.id)) for r in reqs]
+                continue
+            rows = [row for r in reqs for row in r.rows]
+            try:
+                result = run_batch(model, rows)
+            except InferenceError:
+                # one bad request must not fail its neighbours: run each alone
+                for r in reqs:
+                    try:
+                        one = run_batch(model, r.rows)
+                        replies.append(
+                            (r.reply, self.p.ok_reply(one.outputs, one.probabilities, one.confidence, self.id))
+                        )
+                    except InferenceError as exc:
+                        replies.append((r.reply, self.p.error_reply("inference_failed", str(exc)[:300], self.id)))
+                continue
+            offset = 0
+            for r in reqs:
+                n = len(r.rows)
+                sl = slice(offset, offset + n)
+                replies.append(
+                    (
+                        r.reply,
+                        self.p.ok_reply(
+                            result.outputs[sl],
+                            result.probabilities[sl] if result.probabilities is not None else None,
+                            result.confidence[sl] if result.confidence is not None else None,
+                            self.id,
+                        ),
+                    )
+                )
+                offset += n
+            self.rows += len(rows)
+        self.batches += 1
+        pipe = self.redis.pipeline(transaction=False)
+        for key, body in replies:
+            pipe.lpush(key, body)
+            pipe.expire(key, self.p.REPLY_TTL_S)
+        pipe.delete(self.processing)
+        pipe.execute()
+
+    def run(self, max_seconds: float | None = None) -> None:
+        import redis
+
+        ended = time.monotonic() + max_seconds if max_seconds else None
+        logger.info("serving worker %s started (pid %d)", self.id, os.getpid())
+        backoff = 0.1
+        while not self.stopping and (ended is None or time.monotonic() < ended):
+            try:
+                self.housekeeping()
+                items = self.collect()
+                if items:
+                    self.process(items)
+                backoff = 0.1
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                logger.warning("redis unavailable (%s); retrying in %.1fs", exc.__class__.__name__, backoff)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+                self._next_heartbeat = self._next_warm = 0.0
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.delete(self.p.heartbeat_key(self.id))
+            pipe.srem(self.p.WORKERS, self.id)
+            pipe.execute()
+        except redis.RedisError:
+            pass
+        logger.info("serving worker %s stopped after %d batches, %d rows", self.id, self.batches, self.rows)
+
+
+def _setup_django() -> Any:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shipyard.config.settings.dev")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    return settings
+
+
+def _run_one(args: argparse.Namespace) -> int:
+    settings = _setup_django()
+    worker = ServingWorker(redis_url=settings.REDIS_URL, ort_threads=settings.SERVING_ORT_THREADS)
+
+    def stop(*_: Any) -> None:
+        worker.stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worker.run(max_seconds=args.max_seconds)
+    return 0
+
+
+def _supervise(n: int) -> int:
+    """Start ``n`` single worker processes; restart any that dies; stop them all on SIGTERM/SIGINT."""
+    cmd = [sys.executable, "-m", "shipyard.serving.worker", "--processes", "1"]
+    procs: list[subprocess.Popen[bytes]] = [subprocess.Popen(cmd) for _ in range(n)]
+    stopping = False
+
+    def stop(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopping:
+        for i, proc in enumerate(procs):
+            if proc.poll() is not None and not stopping:
+                logger.warning("serving worker process %d exited with %s; restarting it", proc.pid, proc.returncode)
+                procs[i] = subprocess.Popen(cmd)
+        time.sleep(0.5)
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shipyard.serving.worker", description=__doc__.splitlines()[0])
+    parser.add_argument("--processes", type=int, default=None, help="worker processes (default: $SERVING_CONCURRENCY)")
+    parser.add_argument("--max-seconds", type=float, default=None, help="exit after this long (tests, benchmarks)")
+    args = parser.parse_args(argv)
+    n = args.processes
+    if n is None:
+        n = _setup_django().SERVING_CONCURRENCY
+    if n <= 1:
+        return _run_one(args)
+    logging.basicConfig(level=logging.INFO)
+    return _supervise(n)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
