@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import threading
 from typing import Any
 
@@ -70,7 +71,7 @@ def test_concurrent_alias_moves_form_one_consistent_history() -> None:
     moves = list(AliasMove.objects.filter(alias_name="champion").order_by("id"))
     assert len(moves) == 5
     assert moves[0].from_version_id is None
-    for earlier, later in zip(moves, moves[1:], strict=False):
+    for earlier, later in itertools.pairwise(moves):
         assert later.from_version_id == earlier.to_version_id  # no lost update: each move saw the previous one
     assert Alias.objects.get(name="champion").version_id == moves[-1].to_version_id
 
