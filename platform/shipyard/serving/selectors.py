@@ -98,7 +98,10 @@ def version_window_stats(
 ) -> dict[str, Any]:
     """Counts, error rate, p50/p99 for one version over a window of minute rollups."""
     rows = PredictionRollup.objects.filter(
-        deployment=deployment, version_id=version_id, bucket_seconds=60, bucket_start__gte=since
+        deployment=deployment,
+        version_id=version_id,
+        bucket_seconds=60,
+        bucket_start__gt=since - dt.timedelta(seconds=60),  # minute buckets overlapping the window
     )
     if until is not None:
         rows = rows.filter(bucket_start__lt=until)

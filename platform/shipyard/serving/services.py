@@ -762,8 +762,9 @@ def prediction_log_partitions_ensure(months_ahead: int = 2) -> list[str]:
             cur.execute("SELECT to_regclass(%s)", [name])
             if cur.fetchone()[0] is None:
                 with transaction.atomic():
+                    # rows of that month that landed in DEFAULT must move before the partition exists
                     cur.execute(
-                        "CREATE TEMP TABLE _plog_move ON COMMIT DROP AS SELECT * FROM serving_predictionlog_default "
+                        "CREATE TEMP TABLE _plog_move AS SELECT * FROM serving_predictionlog_default "
                         "WHERE created_at >= %s AND created_at < %s",
                         [start, end],
                     )
@@ -776,6 +777,7 @@ def prediction_log_partitions_ensure(months_ahead: int = 2) -> list[str]:
                         [start.isoformat(), end.isoformat()],
                     )
                     cur.execute("INSERT INTO serving_predictionlog SELECT * FROM _plog_move")
+                    cur.execute("DROP TABLE _plog_move")
                 created.append(name)
             start = end
     return created

@@ -1,0 +1,201 @@
+"""Traffic split, validation, post-processing, the worker's requeue of a dead worker's requests, canary analysis."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+from shipyard.serving import protocol, services
+from shipyard.serving.models import LATENCY_EDGES_MS, Deployment, DeploymentEvent, PredictionRollup
+from shipyard.serving.routing import choose_canary
+from shipyard.serving.validation import InputError, build_schema, validate
+from shipyard_ml.inference import postprocess
+from tests.serving.conftest import fake_version
+
+
+@pytest.mark.parametrize("weight", [0, 5, 20, 50, 100])
+def test_split_within_two_points_over_10000_requests(weight: int) -> None:
+    share = sum(choose_canary(weight) for _ in range(10_000)) / 100
+    assert abs(share - weight) <= 2
+
+
+def test_routing_key_is_sticky_and_split_holds() -> None:
+    keys = [f"user-{i}" for i in range(10_000)]
+    first = [choose_canary(20, k, "7") for k in keys]
+    assert first == [choose_canary(20, k, "7") for k in keys]
+    assert abs(sum(first) / 100 - 20) <= 2
+    # raising the weight only moves keys onto the canary
+    raised = [choose_canary(40, k, "7") for k in keys]
+    assert all(r for f, r in zip(first, raised, strict=True) if f)
+
+
+SIG = {"inputs": [{"name": "x", "dtype": "float32", "shape": [-1, 3]}], "features": ["age", "income", "plan"]}
+DS = {
+    "features": [
+        {"name": "age", "dtype": "integer", "min": 18, "max": 99},
+        {"name": "income", "dtype": "numeric", "min": 0, "max": 1e6, "nullable": True},
+        {"name": "plan", "dtype": "categorical", "categories": ["free", "pro"]},
+    ]
+}
+
+
+def test_validation_names_the_feature() -> None:
+    schema = build_schema(SIG, DS)
+    rows, violations = validate([[30, 100.0, "pro"], {"age": 40, "income": None, "plan": "free"}], schema, reject=True)
+    assert rows == [[30, 100.0, "pro"], [40, None, "free"]] and violations == []
+    for bad, field in [
+        ([[30, 1.0]], "inputs[0]"),
+        ([[17, 1.0, "pro"]], "age"),
+        ([[30.5, 1.0, "pro"]], "age"),
+        ([[30, "lots", "pro"]], "income"),
+        ([[30, 1.0, "gold"]], "plan"),
+        ([{"age": 30, "zip": 1}], "zip"),
+        ([[30, float("nan"), "pro"]], "income"),
+        ([], "inputs"),
+        ("nope", "inputs"),
+    ]:
+        with pytest.raises(InputError) as err:
+            validate(bad, schema, reject=True)
+        assert err.value.field == field, bad
+    rows, violations = validate([[17, 1.0, "gold"]], schema, reject=False)
+    assert [v["kind"] for v in violations] == ["out_of_range", "unknown_category"]
+    with pytest.raises(InputError):  # a wrong type is rejected whatever the policy
+        validate([[30, "lots", "pro"]], schema, reject=False)
+    # only a signature shape: width and finiteness are still checked
+    bare = build_schema({"inputs": [{"name": "x", "shape": [-1, 2]}]}, None)
+    assert validate([[1, 2]], bare, reject=True)[0] == [[1, 2]]
+    with pytest.raises(InputError):
+        validate([[1, True]], bare, reject=True)
+
+
+def test_postprocess_logits_probabilities_regression_and_labels() -> None:
+    logits = postprocess([np.array([[2.0, 0.0], [0.0, 3.0]], dtype=np.float32)])
+    assert logits.outputs == [0, 1] and abs(sum(logits.probabilities[0]) - 1) < 1e-6 and logits.confidence[1] > 0.9
+    probs = postprocess([np.array([[0.25, 0.75]], dtype=np.float32)])
+    assert probs.probabilities == [[0.25, 0.75]] and probs.confidence == [0.75]
+    assert postprocess([np.array([[1.5], [2.5]], dtype=np.float32)]).outputs == [1.5, 2.5]
+    sk = postprocess([np.array([1, 0]), np.array([[0.1, 0.9], [0.8, 0.2]], dtype=np.float32)])
+    assert sk.outputs == [1, 0] and sk.confidence == [0.9, 0.8]
+
+
+def test_dead_worker_requests_are_requeued(redis_client: Any) -> None:
+    from shipyard.serving.worker import ServingWorker
+
+    dead = "dead-worker"
+    msg = protocol.Request(
+        id="m1", version_key="1:x", artifact_key="k", format="onnx", rows=[[1]], reply="r", deadline=9e9
+    ).dumps()
+    redis_client.lpush(protocol.processing_key(dead), msg)
+    redis_client.sadd(protocol.WORKERS, dead)
+    live = ServingWorker(redis_url=redis_client.connection_pool.connection_kwargs and _url(redis_client))
+    live.heartbeat()
+    assert live.reap() == 1
+    assert redis_client.lrange(protocol.QUEUE, 0, -1) == [msg.encode()]
+    assert not redis_client.exists(protocol.processing_key(dead))
+    assert redis_client.smembers(protocol.WORKERS) == {live.id.encode()}
+    # a live worker's in-flight requests are left alone
+    redis_client.lpush(live.processing, msg)
+    assert live.reap() == 0
+
+
+def _url(client: Any) -> str:
+    kw = client.connection_pool.connection_kwargs
+    return f"redis://{kw['host']}:{kw['port']}/{kw['db']}"
+
+
+def _rollup(d: Deployment, version: Any, minute: dt.datetime, count: int, errors: int, latency_bucket: int) -> None:
+    hist = [0] * (len(LATENCY_EDGES_MS) + 1)
+    hist[latency_bucket] = count
+    PredictionRollup.objects.create(
+        deployment=d, version=version, bucket_start=minute, count=count, errors=errors, latency_hist=hist
+    )
+
+
+def test_canary_analysis_rolls_back_after_n_breaching_intervals(world: Any) -> None:
+    from django.utils import timezone
+
+    live, canary = fake_version(world.project), fake_version(world.project)
+    d = services.deployment_create(project=world.project, name="digits", model=live.model, version=live, by=world.owner)
+    services.deployment_canary(deployment=d, version=canary, weight=20, by=world.owner)
+    d.refresh_from_db()
+    d.canary_started_at = timezone.now() - dt.timedelta(hours=1)
+    d.canary_interval_s, d.canary_breach_intervals = 60, 3
+    d.save()
+    now = timezone.now().replace(second=30, microsecond=0)
+    results = []
+    for i in range(3):
+        minute = (now - dt.timedelta(minutes=3 - i)).replace(second=0)
+        _rollup(d, live, minute, 200, 0, 3)
+        _rollup(d, canary, minute, 50, 10, 3)  # 20 % errors vs 0 %
+        results.append(services.canary_analyze(deployment_id=d.pk, now=now - dt.timedelta(minutes=2 - i)))
+    assert [r["status"] for r in results] == ["breach", "breach", "breach"]
+    assert results[-1]["action"] == "rolled_back"
+    d.refresh_from_db()
+    assert d.canary_weight == 0 and d.live_version == live
+    event = DeploymentEvent.objects.filter(kind="auto_rollback").get()
+    assert event.actor is None and "error rate" in event.reason
+    assert world.project.evidence.filter(test_id="infra-7", passed=True).exists()
+    assert services.canary_analyze(deployment_id=d.pk)["status"] == "no_canary"
+
+
+def test_canary_analysis_passing_window_promotes(world: Any) -> None:
+    from django.utils import timezone
+
+    live, canary = fake_version(world.project), fake_version(world.project)
+    d = services.deployment_create(project=world.project, name="digits", model=live.model, version=live, by=world.owner)
+    services.deployment_canary(deployment=d, version=canary, weight=20, by=world.owner)
+    Deployment.objects.filter(pk=d.pk).update(
+        canary_started_at=timezone.now() - dt.timedelta(hours=1), canary_window_intervals=2, canary_auto_promote=True
+    )
+    now = timezone.now().replace(second=30, microsecond=0)
+    for i in range(2):
+        minute = (now - dt.timedelta(minutes=2 - i)).replace(second=0)
+        _rollup(d, live, minute, 100, 1, 5)
+        _rollup(d, canary, minute, 30, 0, 4)
+        result = services.canary_analyze(deployment_id=d.pk, now=now - dt.timedelta(minutes=1 - i))
+    assert result["status"] == "pass" and result["action"] == "promoted"
+    d.refresh_from_db()
+    assert d.live_version == canary and d.canary_version is None
+    # running it again for the same interval is a no-op
+    assert services.canary_analyze(deployment_id=d.pk)["status"] == "no_canary"
+
+
+def test_drain_and_partitions(world: Any, redis_client: Any) -> None:
+    import time
+
+    from shipyard.serving.models import PredictionLog
+    from shipyard.serving.stats import StatsBuffer
+
+    live = fake_version(world.project)
+    d = services.deployment_create(project=world.project, name="digits", model=live.model, version=live, by=world.owner)
+    buf = StatsBuffer(lambda: redis_client)
+    buf.record(
+        deployment_id=d.pk,
+        version_id=live.pk,
+        latency_ms=2.5,
+        status="ok",
+        confidences=[0.9],
+        logs=[{"t": time.time(), "d": d.pk, "v": live.pk, "id": "abc-0", "x": [1], "y": 3, "c": 0.9, "ms": 2.5}],
+    )
+    buf.record(deployment_id=d.pk, version_id=live.pk, latency_ms=40, status="timeout")
+    buf.flush()
+    assert services.drain_stats(redis_client) == 1
+    assert services.drain_prediction_log(redis_client) == 1
+    row = PredictionRollup.objects.get()
+    assert (row.count, row.errors, row.timeouts, row.confidence_count) == (2, 1, 1, 1)
+    assert sum(row.latency_hist) == 2
+    created = services.prediction_log_partitions_ensure(months_ahead=1)
+    assert len(created) == 2
+    assert services.prediction_log_partitions_ensure(months_ahead=1) == []
+    log = PredictionLog.objects.get()
+    assert log.request_id == "abc-0" and log.outputs == 3
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT tableoid::regclass::text FROM serving_predictionlog")
+        assert cur.fetchone()[0].startswith("serving_predictionlog_2")
+    json.dumps(services.quality_gate(deployment=d, version=live, live=None).as_dict())
