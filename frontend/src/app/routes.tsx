@@ -2,6 +2,8 @@ import type { RouteObject } from 'react-router';
 import { Navigate } from 'react-router';
 import { LoginRoute } from '@/features/auth/routes/LoginRoute';
 import { CiRoute } from '@/features/ci/routes/CiRoute';
+import { CiRunRoute } from '@/features/ci/routes/CiRunRoute';
+import { ProjectCiRoute } from '@/features/ci/routes/ProjectCiRoute';
 import { DeploymentsRoute } from '@/features/deployments/routes/DeploymentsRoute';
 import { JobsRoute } from '@/features/jobs/routes/JobsRoute';
 import { ModelsRoute } from '@/features/models/routes/ModelsRoute';
@@ -24,6 +26,8 @@ export const appRoutes: RouteObject[] = [
   { path: 'projects/:slug', element: <ProjectRoute /> },
   { path: 'rubric', element: <RubricRoute /> },
   { path: 'ci', element: <CiRoute /> },
+  { path: 'projects/:slug/ci', element: <ProjectCiRoute /> },
+  { path: 'projects/:slug/ci/runs/:runId', element: <CiRunRoute /> },
   { path: 'models', element: <ModelsRoute /> },
   { path: 'jobs', element: <JobsRoute /> },
   { path: 'deployments', element: <DeploymentsRoute /> },

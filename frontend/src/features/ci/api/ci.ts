@@ -1,0 +1,224 @@
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, ensureCsrf, unwrap } from '@/api/client';
+import { ApiError } from '@/api/errors';
+import { readCookie } from '@/lib/cookies';
+
+export interface CiRun {
+  id: number;
+  provider: string;
+  external_id: string;
+  name: string;
+  branch: string;
+  commit: string;
+  url: string;
+  status: 'running' | 'passed' | 'failed' | 'canceled' | 'unknown';
+  started_at: string | null;
+  finished_at: string | null;
+  duration_s: number | null;
+  tests_total: number;
+  tests_failed: number;
+  tests_errored: number;
+  tests_skipped: number;
+  created_at: string;
+}
+
+export interface MetricValue {
+  name: string;
+  value: number;
+  baseline: number | null;
+  regression: boolean;
+  kind: 'quality' | 'performance';
+  direction: 'higher' | 'lower';
+}
+
+export interface DependencyChange {
+  id: number;
+  run: number;
+  previous_run: number | null;
+  branch: string;
+  commit: string;
+  previous_commit: string;
+  added: Record<string, string>;
+  removed: Record<string, string>;
+  changed: Record<string, [string, string]>;
+  created_at: string;
+}
+
+export interface CiRunDetail extends CiRun {
+  metrics: MetricValue[];
+  dependency_change: DependencyChange | null;
+  lockfile_packages: number;
+}
+
+export interface TestCase {
+  id: number;
+  name: string;
+  classname: string;
+  status: 'passed' | 'failed' | 'error' | 'skipped';
+  duration_s: number;
+  message: string;
+  rubric_ids: string[];
+}
+
+export interface TagRule {
+  id: number;
+  pattern: string;
+  rubric_id: string;
+  created_at: string;
+}
+
+export interface MetricPoint {
+  run: number;
+  branch: string;
+  commit: string;
+  at: string;
+  value: number;
+  baseline: number | null;
+  regression: boolean;
+  kind: string;
+  direction: string;
+}
+
+export interface MetricsResponse {
+  default_branch: string;
+  series: Record<string, MetricPoint[]>;
+}
+
+export interface SecretStatus {
+  configured: boolean;
+  rotated_at: string | null;
+  previous_valid_until: string | null;
+  secret?: string;
+}
+
+export interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+const SAFE = new Set(['GET', 'HEAD']);
+
+/** JSON fetch for the CI endpoints (same-origin cookies, CSRF on writes, ApiError on failure). */
+export async function ciFetch<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const method = init.method ?? 'GET';
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (!SAFE.has(method)) {
+    if (!readCookie('csrftoken')) await ensureCsrf();
+    const token = readCookie('csrftoken');
+    if (token) headers['X-CSRFToken'] = token;
+  }
+  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await globalThis.fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let data: unknown = text;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    // keep the text for the error message
+  }
+  if (!response.ok) throw ApiError.fromBody(response.status, data, response.statusText);
+  return data as T;
+}
+
+const base = (slug: string) => `/api/v1/projects/${encodeURIComponent(slug)}/ci`;
+
+export const ciKeys = {
+  all: (slug: string) => ['ci', slug] as const,
+  runs: (slug: string, page: number) => ['ci', slug, 'runs', page] as const,
+  run: (slug: string, id: string) => ['ci', slug, 'run', id] as const,
+  cases: (slug: string, id: string, status: string) => ['ci', slug, 'run', id, 'cases', status] as const,
+  rules: (slug: string) => ['ci', slug, 'rules'] as const,
+  metrics: (slug: string, branch: string) => ['ci', slug, 'metrics', branch] as const,
+  deps: (slug: string) => ['ci', slug, 'deps'] as const,
+  secret: (slug: string) => ['ci', slug, 'secret'] as const,
+  notifications: (slug: string) => ['ci', slug, 'notifications'] as const,
+};
+
+export function useTeamProjects(team: string | null) {
+  return useQuery({
+    queryKey: ['ci', 'projects', team ?? ''],
+    queryFn: () => unwrap(api.GET('/api/v1/projects/', { params: { query: { team: team ?? undefined } } })),
+    enabled: team !== null,
+  });
+}
+
+export function useCiRuns(slug: string, page: number) {
+  return useQuery({
+    queryKey: ciKeys.runs(slug, page),
+    queryFn: () => ciFetch<Page<CiRun>>(`${base(slug)}/runs/?page=${page}`),
+    placeholderData: keepPreviousData,
+    refetchInterval: 15_000,
+  });
+}
+
+export function useCiRun(slug: string, id: string) {
+  return useQuery({ queryKey: ciKeys.run(slug, id), queryFn: () => ciFetch<CiRunDetail>(`${base(slug)}/runs/${id}/`) });
+}
+
+export function useRunCases(slug: string, id: string, status: string) {
+  return useQuery({
+    queryKey: ciKeys.cases(slug, id, status),
+    queryFn: () =>
+      ciFetch<Page<TestCase>>(`${base(slug)}/runs/${id}/cases/?page_size=500${status ? `&status=${status}` : ''}`),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useTagRules(slug: string) {
+  return useQuery({ queryKey: ciKeys.rules(slug), queryFn: () => ciFetch<TagRule[]>(`${base(slug)}/tag-rules/`) });
+}
+
+export function useCreateTagRule(slug: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { pattern: string; rubric_id: string }) =>
+      ciFetch<TagRule>(`${base(slug)}/tag-rules/`, { method: 'POST', body }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ciKeys.rules(slug) }),
+  });
+}
+
+export function useDeleteTagRule(slug: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: number) => ciFetch<void>(`${base(slug)}/tag-rules/${id}/`, { method: 'DELETE' }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ciKeys.rules(slug) }),
+  });
+}
+
+export function useMetrics(slug: string, branch: string) {
+  return useQuery({
+    queryKey: ciKeys.metrics(slug, branch),
+    queryFn: () => ciFetch<MetricsResponse>(`${base(slug)}/metrics/${branch ? `?branch=${encodeURIComponent(branch)}` : ''}`),
+  });
+}
+
+export function useDependencyChanges(slug: string) {
+  return useQuery({
+    queryKey: ciKeys.deps(slug),
+    queryFn: () => ciFetch<Page<DependencyChange>>(`${base(slug)}/dependency-changes/`),
+  });
+}
+
+export function useSecretStatus(slug: string) {
+  return useQuery({ queryKey: ciKeys.secret(slug), queryFn: () => ciFetch<SecretStatus>(`${base(slug)}/secret/`) });
+}
+
+export function useRotateSecret(slug: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => ciFetch<SecretStatus>(`${base(slug)}/secret/`, { method: 'POST', body: {} }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ciKeys.secret(slug) }),
+  });
+}
+
+export function webhookUrl(slug: string): string {
+  return `${window.location.origin}${base(slug)}/webhook/`;
+}

@@ -1,0 +1,60 @@
+import { ActionIcon, Alert, Button, Code, CopyButton, Group, Stack, Text, Tooltip } from '@mantine/core';
+import { IconCheck, IconCopy } from '@tabler/icons-react';
+import { formatDateTime } from '@/lib/format';
+import { useRotateSecret, useSecretStatus, webhookUrl } from '../api/ci';
+
+function Copy({ value, label }: { value: string; label: string }) {
+  return (
+    <CopyButton value={value}>
+      {({ copied, copy }) => (
+        <Tooltip label={copied ? 'Copied' : label}>
+          <ActionIcon variant="subtle" onClick={copy} aria-label={label}>
+            {copied ? <IconCheck size={16} /> : <IconCopy size={16} />}
+          </ActionIcon>
+        </Tooltip>
+      )}
+    </CopyButton>
+  );
+}
+
+export function SecretPanel({ slug }: { slug: string }) {
+  const status = useSecretStatus(slug);
+  const rotate = useRotateSecret(slug);
+  const url = webhookUrl(slug);
+  return (
+    <Stack gap="md">
+      <div>
+        <Text fw={600}>Webhook URL</Text>
+        <Group gap="xs">
+          <Code>{url}</Code>
+          <Copy value={url} label="Copy webhook URL" />
+        </Group>
+      </div>
+      <div>
+        <Text fw={600}>Secret</Text>
+        <Text size="sm" c="dimmed">
+          {status.data?.configured
+            ? `Last rotated ${formatDateTime(status.data.rotated_at)}.` +
+              (status.data.previous_valid_until
+                ? ` The previous secret stays valid until ${formatDateTime(status.data.previous_valid_until)}.`
+                : '')
+            : 'No secret yet: generate one and store it in your CI as SHIPYARD_CI_SECRET.'}
+        </Text>
+      </div>
+      <Group>
+        <Button onClick={() => rotate.mutate()} loading={rotate.isPending} variant={status.data?.configured ? 'default' : 'filled'}>
+          {status.data?.configured ? 'Rotate secret' : 'Generate secret'}
+        </Button>
+      </Group>
+      {rotate.data?.secret ? (
+        <Alert color="yellow" title="Copy the secret now: it is shown only once">
+          <Group gap="xs">
+            <Code data-testid="ci-secret">{rotate.data.secret}</Code>
+            <Copy value={rotate.data.secret} label="Copy secret" />
+          </Group>
+        </Alert>
+      ) : null}
+      {rotate.error ? <Alert color="red">{rotate.error.message}</Alert> : null}
+    </Stack>
+  );
+}
