@@ -6,7 +6,12 @@ import { CiRunRoute } from '@/features/ci/routes/CiRunRoute';
 import { ProjectCiRoute } from '@/features/ci/routes/ProjectCiRoute';
 import { DeploymentsRoute } from '@/features/deployments/routes/DeploymentsRoute';
 import { JobsRoute } from '@/features/jobs/routes/JobsRoute';
+import { DatasetRoute } from '@/features/datasets/routes/DatasetRoute';
+import { ProjectDatasetsRoute } from '@/features/datasets/routes/ProjectDatasetsRoute';
+import { ModelRoute } from '@/features/models/routes/ModelRoute';
 import { ModelsRoute } from '@/features/models/routes/ModelsRoute';
+import { ModelVersionRoute } from '@/features/models/routes/ModelVersionRoute';
+import { ProjectModelsRoute } from '@/features/models/routes/ProjectModelsRoute';
 import { MonitoringRoute } from '@/features/monitoring/routes/MonitoringRoute';
 import { ProjectRoute } from '@/features/projects/routes/ProjectRoute';
 import { ProjectsRoute } from '@/features/projects/routes/ProjectsRoute';
@@ -29,6 +34,11 @@ export const appRoutes: RouteObject[] = [
   { path: 'projects/:slug/ci', element: <ProjectCiRoute /> },
   { path: 'projects/:slug/ci/runs/:runId', element: <CiRunRoute /> },
   { path: 'models', element: <ModelsRoute /> },
+  { path: 'projects/:slug/models', element: <ProjectModelsRoute /> },
+  { path: 'projects/:slug/models/:model', element: <ModelRoute /> },
+  { path: 'projects/:slug/models/:model/versions/:number', element: <ModelVersionRoute /> },
+  { path: 'projects/:slug/datasets', element: <ProjectDatasetsRoute /> },
+  { path: 'projects/:slug/datasets/:name', element: <DatasetRoute /> },
   { path: 'jobs', element: <JobsRoute /> },
   { path: 'deployments', element: <DeploymentsRoute /> },
   { path: 'monitoring', element: <MonitoringRoute /> },

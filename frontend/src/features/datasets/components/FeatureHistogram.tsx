@@ -1,0 +1,25 @@
+import { Card, Group, Text } from '@mantine/core';
+import { Bar, BarChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { FeatureSchema, FeatureStats } from '../api/datasets';
+
+export function FeatureHistogram({ feature, stats }: { feature: FeatureSchema; stats: FeatureStats | undefined }) {
+  const data = stats?.histogram
+    ? stats.histogram.counts.map((count, i) => ({ bin: Number(stats.histogram?.edges[i] ?? 0).toPrecision(3), count }))
+    : (stats?.top ?? []).map(([value, count]) => ({ bin: value, count }));
+  return (
+    <Card withBorder radius="md" padding="sm" data-testid="feature-histogram">
+      <Group justify="space-between" mb={4}>
+        <Text fw={600} size="sm">{feature.name}</Text>
+        <Text size="xs" c="dimmed">{feature.dtype}{feature.role === 'label' ? ' · label' : ''}</Text>
+      </Group>
+      <ResponsiveContainer width="100%" height={110}>
+        <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: 0 }}>
+          <XAxis dataKey="bin" hide />
+          <YAxis hide />
+          <Tooltip />
+          <Bar dataKey="count" fill="var(--mantine-color-blue-5)" isAnimationActive={false} />
+        </BarChart>
+      </ResponsiveContainer>
+    </Card>
+  );
+}

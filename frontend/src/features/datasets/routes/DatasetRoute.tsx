@@ -1,0 +1,89 @@
+import { Anchor, Badge, Card, Group, Select, SimpleGrid, Table, Text, Title } from '@mantine/core';
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { ErrorState } from '@/components/ErrorState';
+import { LoadingState } from '@/components/LoadingState';
+import { PageHeader } from '@/components/PageHeader';
+import { formatDateTime } from '@/lib/format';
+import { useDatasetVersion, useDatasetVersions } from '../api/datasets';
+import { FeatureHistogram } from '../components/FeatureHistogram';
+
+const MAX_HISTOGRAMS = 24;
+
+/** /projects/:slug/datasets/:name — versions, schema and per-feature histograms. */
+export function DatasetRoute() {
+  const { slug = '', name = '' } = useParams();
+  const versions = useDatasetVersions(slug, name);
+  const [picked, setPicked] = useState<string | null>(null);
+  const latest = versions.data?.results[0]?.number ?? null;
+  const number = picked ? Number(picked) : latest;
+  const version = useDatasetVersion(slug, name, number);
+  if (versions.isPending) return <LoadingState rows={5} label="Loading dataset" />;
+  if (versions.isError) return <ErrorState error={versions.error} onRetry={() => void versions.refetch()} />;
+  return (
+    <>
+      <PageHeader
+        title={name}
+        description={<><Anchor component={Link} to={`/projects/${slug}/datasets`}>{slug} datasets</Anchor></>}
+        actions={
+          <Select
+            aria-label="Version"
+            data={versions.data.results.map((v) => ({ value: String(v.number), label: `v${v.number} · ${v.row_count} rows` }))}
+            value={number === null ? null : String(number)}
+            onChange={setPicked}
+          />
+        }
+      />
+      {version.isPending ? <LoadingState rows={4} label="Loading version" /> : version.isError ? (
+        <ErrorState error={version.error} onRetry={() => void version.refetch()} />
+      ) : (
+        <>
+          <Card withBorder radius="md" padding="md" mb="md">
+            <Group gap="md">
+              <Text size="sm">{version.data.row_count} rows · {version.data.schema.n_features} features</Text>
+              <Badge variant="light" tt="none">{version.data.format}</Badge>
+              {version.data.label_column ? <Text size="sm">label: <b>{version.data.label_column}</b></Text> : null}
+              <Text size="xs" c="dimmed" ff="monospace">sha256 {version.data.sha256.slice(0, 16)}…</Text>
+              <Text size="xs" c="dimmed">{formatDateTime(version.data.created_at)}</Text>
+            </Group>
+            {version.data.slices.length > 0 ? (
+              <Group gap={6} mt="xs">
+                {version.data.slices.map((s) => (
+                  <Badge key={s.name} variant="outline" tt="none">{s.name}: {s.filter}{s.rows !== undefined ? ` (${s.rows})` : ''}</Badge>
+                ))}
+              </Group>
+            ) : null}
+          </Card>
+          <Title order={4} mb="xs">Schema</Title>
+          <Table.ScrollContainer minWidth={640} mb="md">
+            <Table striped data-testid="dataset-schema">
+              <Table.Thead>
+                <Table.Tr><Table.Th>Feature</Table.Th><Table.Th>Type</Table.Th><Table.Th>Range / categories</Table.Th><Table.Th>Nulls</Table.Th><Table.Th>Mean ± std</Table.Th></Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {version.data.schema.features.map((f) => {
+                  const st = version.data.stats[f.name];
+                  return (
+                    <Table.Tr key={f.name}>
+                      <Table.Td>{f.name}{f.role === 'label' ? <Badge ml={6} size="xs">label</Badge> : null}</Table.Td>
+                      <Table.Td>{f.dtype}</Table.Td>
+                      <Table.Td>{f.categories ? f.categories.slice(0, 8).join(', ') : `${f.min ?? '—'} … ${f.max ?? '—'}`}</Table.Td>
+                      <Table.Td>{(f.null_rate * 100).toFixed(1)}%</Table.Td>
+                      <Table.Td>{st?.mean !== undefined && st.mean !== null ? `${st.mean.toFixed(3)} ± ${(st.std ?? 0).toFixed(3)}` : '—'}</Table.Td>
+                    </Table.Tr>
+                  );
+                })}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+          <Title order={4} mb="xs">Histograms</Title>
+          <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }} spacing="sm">
+            {version.data.schema.features.slice(0, MAX_HISTOGRAMS).map((f) => (
+              <FeatureHistogram key={f.name} feature={f} stats={version.data.stats[f.name]} />
+            ))}
+          </SimpleGrid>
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,72 @@
+"""Browser journey: upload an ONNX model from the browser, see its model card and lineage."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from shipyard.registry import services
+from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
+from tests.registry.conftest import csv_bytes, onnx_bytes
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_upload_model_see_card_and_lineage(page: Any, password: str, settings: Any, tmp_path: Path) -> None:
+    settings.ARTIFACT_ROOT = tmp_path / "artifacts"
+    user = UserFactory(username="grace")
+    team = TeamFactory(slug="acme", name="Acme ML")
+    MembershipFactory(user=user, team=team, role="admin")
+    project = ProjectFactory(team=team, slug="fraud-model", name="Fraud model")
+    data = tmp_path / "tx.csv"
+    data.write_bytes(csv_bytes(40))
+    services.dataset_version_create(
+        project=project, dataset_name="tx", file_or_path=data, format="csv", label_column="label", by=user
+    )
+    artifact = tmp_path / "scorer.onnx"
+    artifact.write_bytes(onnx_bytes(n_in=5))
+
+    page.goto("/projects/fraud-model/models")
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    page.goto("/projects/fraud-model/models")
+    expect(page.get_by_text("No models yet")).to_be_visible()
+
+    page.get_by_role("button", name="Upload model").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Model name").fill("scorer")
+    dialog.locator('input[type="file"]').set_input_files(str(artifact))
+    dialog.get_by_label("Training dataset").fill("tx:1")
+    dialog.get_by_label("Metrics (JSON)").fill('{"accuracy": 0.93}')
+    dialog.get_by_role("button", name="Upload version").click()
+
+    expect(page).to_have_url(re.compile(r"/projects/fraud-model/models/scorer/versions/1$"))
+    expect(page.get_by_role("heading", name="scorer v1")).to_be_visible()
+    card = page.get_by_test_id("model-card")
+    expect(card.get_by_text("onnx", exact=True).first).to_be_visible()
+    expect(page.get_by_test_id("signature").get_by_text("x: float32 [N, 5]")).to_be_visible()
+    expect(page.get_by_test_id("version-metrics").get_by_text("0.9300")).to_be_visible()
+    lineage = page.get_by_test_id("lineage-graph")
+    expect(lineage.get_by_text("tx v1")).to_be_visible()
+    expect(lineage.get_by_text("scorer v1")).to_be_visible()
+
+    # a rejected upload shows the server's message and stores nothing
+    page.goto("/projects/fraud-model/models/scorer")
+    page.get_by_role("button", name="Upload version").click()
+    bad = tmp_path / "broken.onnx"
+    bad.write_bytes(b"not an onnx model at all")
+    dialog = page.get_by_role("dialog")
+    dialog.locator('input[type="file"]').set_input_files(str(bad))
+    dialog.get_by_role("button", name="Upload version").click()
+    expect(dialog.get_by_role("alert")).to_contain_text(re.compile("ONNX", re.I))
+
+    page.goto("/projects/fraud-model/datasets/tx")
+    expect(page.get_by_test_id("dataset-schema").get_by_text("country")).to_be_visible()
+    expect(page.get_by_test_id("feature-histogram").first).to_be_visible()
