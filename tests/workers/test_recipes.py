@@ -1,0 +1,121 @@
+"""Built-in recipes, architectures, entry points and the bundled datasets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from shipyard_ml.recipes import (
+    BUILTIN_RECIPES,
+    Cancelled,
+    build_architecture,
+    call_recipe,
+    count_parameters,
+    digits_mlp,
+    load_entry_point,
+    load_sklearn_dataset,
+    predict_logits,
+    resolve_recipe,
+    tabular_mlp,
+)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_sklearn_dataset("digits")
+
+
+def test_datasets_have_fixed_stratified_split():
+    for name in ("digits", "iris", "breast_cancer", "wine"):
+        a, b = load_sklearn_dataset(name), load_sklearn_dataset(name)
+        assert a.X_train.dtype == np.float32 and a.y_train.dtype == np.int64
+        assert np.array_equal(a.X_eval, b.X_eval) and np.array_equal(a.y_train, b.y_train)
+        assert a.input_shape == (a.X_train.shape[1],)
+        assert len(a.feature_names) == a.X_train.shape[1]
+        assert set(np.unique(a.y_eval)) == set(range(a.n_classes))
+        assert sum(int(m.sum()) for m in a.slices.values()) == len(a.y_eval)
+    with pytest.raises(ValueError, match="Unknown dataset 'mnist'"):
+        load_sklearn_dataset("mnist")
+
+
+def test_digits_mlp_is_accurate_and_deterministic(digits):
+    model_a, metrics_a = digits_mlp({}, 0, digits)
+    model_b, metrics_b = digits_mlp({}, 0, digits)
+    assert metrics_a["accuracy"] >= 0.95
+    assert metrics_a == metrics_b
+    for (ka, va), (kb, vb) in zip(model_a.state_dict().items(), model_b.state_dict().items(), strict=True):
+        assert ka == kb and torch.equal(va, vb)
+    _, metrics_c = digits_mlp({}, 1, digits)
+    assert metrics_c["accuracy"] >= 0.93
+
+
+def test_digits_cnn_trains(digits):
+    model, metrics = BUILTIN_RECIPES["digits_cnn"]({"epochs": 6}, 0, digits)
+    assert metrics["accuracy"] >= 0.93
+    assert predict_logits(model, digits.X_eval[:5]).shape == (5, 10)
+
+
+@pytest.mark.parametrize("recipe", ["digits_mlp", "digits_cnn"])
+def test_build_architecture_rebuilds_from_state_dict(digits, recipe):
+    model, _ = BUILTIN_RECIPES[recipe]({"epochs": 1}, 0, digits)
+    rebuilt = build_architecture(recipe, {}, digits.input_shape, digits.n_classes)
+    rebuilt.load_state_dict(model.state_dict())
+    assert np.array_equal(predict_logits(model, digits.X_eval), predict_logits(rebuilt, digits.X_eval))
+    assert count_parameters(rebuilt) == count_parameters(model)
+
+
+def test_build_architecture_rejects_unknown_recipe_and_non_square_cnn():
+    with pytest.raises(ValueError, match="Unknown built-in recipe"):
+        build_architecture("resnet", {}, (4,), 3)
+    with pytest.raises(ValueError, match="square"):
+        build_architecture("digits_cnn", {}, (13,), 3)
+
+
+def test_tabular_mlp_on_every_tabular_dataset():
+    for name in ("iris", "wine", "breast_cancer"):
+        _, metrics = tabular_mlp({}, 0, load_sklearn_dataset(name))
+        assert metrics["accuracy"] >= 0.9, name
+
+
+def test_entry_points_resolve_installed_functions_only():
+    assert load_entry_point("shipyard_ml.recipes:digits_mlp") is digits_mlp
+    assert resolve_recipe("tabular_mlp") is tabular_mlp
+    assert resolve_recipe("shipyard_ml.recipes:tabular_mlp") is tabular_mlp
+    with pytest.raises(ValueError, match=r"package\.module:function"):
+        load_entry_point("os.system; rm -rf /")
+    with pytest.raises(ValueError, match="not installed"):
+        load_entry_point("no_such_team_package.train:main")
+    with pytest.raises(ValueError, match="has no attribute"):
+        load_entry_point("shipyard_ml.recipes:nope")
+    with pytest.raises(ValueError, match="not callable"):
+        load_entry_point("shipyard_ml.recipes:SKLEARN_DATASETS")
+
+
+def test_call_recipe_passes_hooks_only_when_accepted_and_checks_the_result():
+    data = load_sklearn_dataset("iris")
+    seen = []
+
+    def minimal(config, seed, data):
+        return tabular_mlp({**config, "epochs": 2}, seed, data)
+
+    _, metrics = call_recipe(minimal, {}, 0, data, progress=lambda p, m: seen.append(p))
+    assert "accuracy" in metrics and seen == []
+    call_recipe(tabular_mlp, {"epochs": 3}, 0, data, progress=lambda p, m: seen.append(p))
+    assert seen[-1] == 100.0 and len(seen) == 3
+
+    with pytest.raises(TypeError, match=r"expected a torch\.nn\.Module"):
+        call_recipe(lambda c, s, d: ("not a model", {}), {}, 0, data)
+
+
+def test_cancellation_is_checked_every_epoch():
+    data = load_sklearn_dataset("iris")
+    calls = []
+
+    def stop_after_two():
+        calls.append(1)
+        return len(calls) > 2
+
+    with pytest.raises(Cancelled):
+        call_recipe(tabular_mlp, {"epochs": 50}, 0, data, should_stop=stop_after_two)
+    assert len(calls) == 3
