@@ -86,6 +86,7 @@ class WebhookView(APIView):
         body = _read_limited(request._request, limit)
         if body is None:
             return _too_large(limit)
+        target: Project | None
         if request.headers.get("Authorization", "").startswith("Token ") and not request.headers.get(
             "X-Shipyard-Signature"
         ):
