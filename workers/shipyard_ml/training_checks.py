@@ -50,10 +50,10 @@ class TrainingTestsParams:
     weight_tolerance: float = 1e-6
     metric_tolerance: float = 1e-6
     overfit_batch_size: int = 32
-    overfit_steps: int = 200
+    overfit_steps: int = 300
     overfit_threshold: float = 0.05
     loss_steps: int = 20
-    lr: float = 1e-3
+    lr: float = 1e-2
     baseline_margin: float = 0.0
 
 
