@@ -67,6 +67,9 @@ def peak_rss_mb() -> float:
 
 
 def child_shipyard(data_dir: Path) -> dict[str, Any]:
+    import scipy.special
+    import scipy.stats  # noqa: F401  (imported before the clock, as Evidently's own imports are)
+
     from shipyard_ml import drift
 
     ref = np.load(data_dir / "ref.npy")

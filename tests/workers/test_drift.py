@@ -58,10 +58,37 @@ def test_wasserstein_atoms_against_scipy():
 
 
 def test_ks_exact_and_pvalue_against_scipy():
-    a, b = RNG.normal(size=5000), RNG.normal(0.1, 1.1, size=4000)
+    # Effective size 1,500 * 2,000 / 3,500 = 857 <= KSTWO_MAX_N: scipy's own asymptotic formula.
+    a, b = RNG.normal(size=1500), RNG.normal(0.1, 1.1, size=2000)
     expected = ks_2samp(a, b, method="asymp")
     assert drift.ks_exact(a, b) == pytest.approx(expected.statistic, abs=1e-12)
     assert drift.ks_pvalue(expected.statistic, a.size, b.size) == pytest.approx(expected.pvalue, rel=1e-9)
+
+
+@pytest.mark.parametrize("d", [0.002, 0.004, 0.008])
+def test_ks_pvalue_large_samples_close_to_scipy(d):
+    from scipy.stats import distributions
+
+    n1, n2 = 100_000, 1_000_000
+    en = round(n1 * n2 / (n1 + n2))
+    assert drift.ks_pvalue(d, n1, n2) == pytest.approx(distributions.kstwo.sf(d, en), rel=0.02)
+
+
+@pytest.mark.parametrize("maker", ["normal", "lognormal", "outliers", "discrete"])
+def test_fast_binning_equals_searchsorted(maker):
+    rng = np.random.default_rng(3)
+    ref_values = {
+        "normal": rng.normal(size=20_000),
+        "lognormal": rng.lognormal(0, 2, size=20_000),
+        "outliers": np.concatenate([rng.normal(size=20_000), [1e12, -1e9, 3e15]]),
+        "discrete": rng.integers(0, 7, size=20_000).astype(float),
+    }[maker]
+    ref = drift.build_feature_reference("x", ref_values)
+    values = np.concatenate([rng.choice(ref_values, 30_000) * rng.choice([1, 1.5], 30_000), ref.edges, [-1e300, 1e300]])
+    assert np.array_equal(drift._bin_index(ref, values), np.searchsorted(ref.edges, values, side="left"))
+    assert np.allclose(
+        drift._quantiles(ref_values, np.linspace(0, 1, 101)), np.quantile(ref_values, np.linspace(0, 1, 101))
+    )
 
 
 # ---------------------------------------------------------------- binned report vs scipy on raw data

@@ -33,5 +33,14 @@ app.conf.beat_schedule = {
     "serving-maintain": {"task": "serving.maintain", "schedule": 3600.0, "options": {"queue": "monitoring"}},
 }
 
+# Monitoring: ingest the prediction log and run every monitor (drift at most every 5 minutes),
+# replay a sample for training/serving skew hourly, prune old series daily.
+app.conf.beat_schedule = {
+    **(app.conf.beat_schedule or {}),
+    "monitoring-run-all": {"task": "monitoring.run_all", "schedule": 60.0, "options": {"expires": 120}},
+    "monitoring-skew-all": {"task": "monitoring.skew_all", "schedule": 3600.0, "options": {"expires": 1800}},
+    "monitoring-prune": {"task": "monitoring.prune", "schedule": 86400.0},
+}
+
 # Import for its side effect: worker heartbeats and device logging on worker start.
 import shipyard.core.worker_signals  # noqa: E402,F401

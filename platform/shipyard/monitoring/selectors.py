@@ -1,0 +1,323 @@
+"""Reads for monitoring: drift table, monitor series, overview, alerts, flywheel statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from shipyard.core.scoping import restrict
+from shipyard.monitoring.models import (
+    RUBRIC_TEST,
+    STATUS_RANK,
+    Alert,
+    DriftResult,
+    DriftRule,
+    Feedback,
+    FlywheelExport,
+    MonitorConfig,
+    MonitorKind,
+    MonitorRun,
+    Status,
+)
+
+SERIES_POINTS = 200
+
+
+def feedback_accuracy_by_version(*, deployment: Any, since: dt.datetime) -> dict[int, float]:
+    """Share of feedback that confirmed the prediction, per version (used by canary analysis too)."""
+    rows = (
+        Feedback.objects.filter(deployment=deployment, predicted_at__gte=since)
+        .values("version_id")
+        .annotate(n=Count("id"), ok=Count("id", filter=Q(correct=True)))
+    )
+    return {int(r["version_id"]): r["ok"] / r["n"] for r in rows if r["n"]}
+
+
+def _worst(statuses: list[str]) -> str:
+    if not statuses:
+        return Status.NO_DATA
+    return min(statuses, key=lambda s: STATUS_RANK.get(Status(s), 9))
+
+
+def drift_table(*, deployment: Any, series_points: int = 60) -> dict[str, Any]:
+    """The latest drift check per feature with its rule, histograms and value time series."""
+    config = MonitorConfig.objects.filter(deployment=deployment).first()
+    latest = MonitorRun.objects.filter(deployment=deployment, kind=MonitorKind.DRIFT).first()
+    rules = {r.feature: r for r in DriftRule.objects.filter(deployment=deployment)}
+    features: list[dict[str, Any]] = []
+    if latest is not None:
+        series: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        recent_runs = list(
+            MonitorRun.objects.filter(deployment=deployment, kind=MonitorKind.DRIFT).values_list("id", flat=True)[
+                :series_points
+            ]
+        )
+        for row in (
+            DriftResult.objects.filter(run_id__in=recent_runs)
+            .order_by("computed_at")
+            .values("feature", "computed_at", "value", "status")
+        ):
+            series[row["feature"]].append(
+                {"t": row["computed_at"].isoformat(), "value": row["value"], "status": row["status"]}
+            )
+        for result in DriftResult.objects.filter(run=latest).order_by("id"):
+            rule = rules.get(result.feature)
+            features.append(
+                {
+                    "feature": result.feature,
+                    "role": "prediction" if result.feature == "prediction" else "feature",
+                    "kind": result.kind,
+                    "status": result.status,
+                    "metric": rule.metric if rule else result.metric,
+                    "operator": rule.operator if rule else result.operator,
+                    "threshold": rule.threshold if rule else result.threshold,
+                    "enabled": rule.enabled if rule else True,
+                    "value": result.value,
+                    "evaluated_metric": result.metric,
+                    "metrics": result.metrics,
+                    "n_current": result.n_current,
+                    "histogram": result.histogram,
+                    "series": series.get(result.feature, []),
+                }
+            )
+    features.sort(key=lambda f: (STATUS_RANK.get(Status(f["status"]), 9), f["role"] != "prediction", f["feature"]))
+    return {
+        "status": latest.status if latest else Status.NO_DATA,
+        "summary": latest.summary if latest else "not run yet",
+        "computed_at": latest.computed_at.isoformat() if latest else None,
+        "window": {"kind": config.window_kind, "n": config.window_n} if config else {"kind": "day", "n": 1000},
+        "rows": (latest.detail or {}).get("rows", 0) if latest else 0,
+        "reference": {
+            "dataset_version": config.reference_dataset_id if config else None,
+            "model_version": config.reference_version_id if config else None,
+        },
+        "features": features,
+    }
+
+
+def monitor_status(*, deployment: Any, series_points: int = SERIES_POINTS) -> dict[str, Any]:
+    """Latest run and a value series for every monitor kind."""
+    monitors = []
+    for kind in MonitorKind:
+        runs = list(MonitorRun.objects.filter(deployment=deployment, kind=kind)[:series_points])
+        latest = runs[0] if runs else None
+        monitors.append(
+            {
+                "kind": kind.value,
+                "label": kind.label,
+                "rubric_test": RUBRIC_TEST[kind],
+                "status": latest.status if latest else Status.NO_DATA,
+                "summary": latest.summary if latest else "not run yet",
+                "value": latest.value if latest else None,
+                "computed_at": latest.computed_at.isoformat() if latest else None,
+                "detail": latest.detail if latest else {},
+                "series": [
+                    {"t": r.computed_at.isoformat(), "value": r.value, "status": r.status} for r in reversed(runs)
+                ],
+            }
+        )
+    return {
+        "status": _worst([m["status"] for m in monitors if m["status"] != Status.NO_DATA]) if monitors else "no_data",
+        "monitors": monitors,
+    }
+
+
+def overview(*, user: Any, team: str = "") -> list[dict[str, Any]]:
+    """Every deployment of the caller's teams with its worst monitor status, worst first."""
+    from shipyard.serving.models import Deployment
+
+    deployments = restrict(
+        Deployment.objects.select_related("project__team", "live_version__model"), user, "project__team"
+    )
+    if team:
+        deployments = deployments.filter(project__team__slug=team)
+    out = []
+    latest: dict[tuple[int, str], MonitorRun] = {}
+    ids = [d.pk for d in deployments]
+    for run in (
+        MonitorRun.objects.filter(deployment_id__in=ids, computed_at__gte=timezone.now() - dt.timedelta(days=2))
+        .order_by("deployment_id", "kind", "-computed_at")
+        .distinct("deployment_id", "kind")
+    ):
+        latest[(run.deployment_id, run.kind)] = run
+    open_alerts = dict(
+        Alert.objects.filter(deployment_id__in=ids, status="open")
+        .values_list("deployment_id")
+        .annotate(n=Count("id"))
+        .values_list("deployment_id", "n")
+    )
+    for d in deployments:
+        monitors = {kind.value: latest.get((d.pk, kind.value)) for kind in MonitorKind}
+        statuses = [r.status for r in monitors.values() if r is not None and r.status != Status.NO_DATA]
+        out.append(
+            {
+                "project": d.project.slug,
+                "team": d.project.team.slug,
+                "deployment": d.name,
+                "model": d.live_version.model.name,
+                "version": d.live_version.number,
+                "status": _worst(statuses) if statuses else Status.NO_DATA,
+                "open_alerts": open_alerts.get(d.pk, 0),
+                "monitors": {
+                    k: {"status": r.status, "summary": r.summary, "value": r.value} if r else None
+                    for k, r in monitors.items()
+                },
+            }
+        )
+    out.sort(key=lambda o: (STATUS_RANK.get(Status(o["status"]), 9), -o["open_alerts"], o["project"], o["deployment"]))
+    return out
+
+
+def alerts_for(*, user: Any) -> QuerySet[Alert]:
+    return restrict(Alert.objects.select_related("project", "deployment", "evidence"), user, "project__team")
+
+
+# -- flywheel -----------------------------------------------------------------------------------
+def mistakes_queryset(deployment: Any) -> QuerySet[Feedback]:
+    return Feedback.objects.filter(deployment=deployment, correct=False)
+
+
+def slice_filter(items: list[Feedback], slice_name: str, deployment: Any) -> list[Feedback]:
+    """Keep the feedback whose inputs fall in the named slice of the training dataset."""
+    if not slice_name or not items:
+        return items
+    from rest_framework.exceptions import ValidationError
+
+    dataset = deployment.live_version.training_dataset
+    slices = {s["name"]: s["filter"] for s in (dataset.slices or [])} if dataset else {}
+    if slice_name not in slices:
+        raise ValidationError({"slice": [f"No slice '{slice_name}' on the training dataset."]})
+    import pandas as pd
+
+    from shipyard.monitoring.services import _row_values, input_features
+    from shipyard_ml.slices import slice_mask
+
+    names = input_features(deployment.live_version)
+    frame = pd.DataFrame([_row_values(fb.inputs, names) for fb in items], columns=names)
+    frame["label"] = [fb.label for fb in items]
+    frame["prediction"] = [fb.prediction for fb in items]
+    try:
+        mask = slice_mask(frame, slices[slice_name])
+    except Exception:
+        return []
+    return [fb for fb, keep in zip(items, list(mask), strict=True) if keep]
+
+
+def flywheel(*, deployment: Any, days: int = 30, slice_name: str = "", mistakes_limit: int = 100) -> dict[str, Any]:
+    from shipyard.serving.models import PredictionLog
+
+    config = MonitorConfig.objects.filter(deployment=deployment).first()
+    threshold = config.confidence_threshold if config else 0.8
+    since = timezone.now() - dt.timedelta(days=days)
+    logs = PredictionLog.objects.filter(deployment_id=deployment.pk, created_at__gte=since)
+    per_day: dict[str, dict[str, Any]] = {}
+    for row in (
+        logs.annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(n=Count("id"), confident=Count("id", filter=Q(confidence__gte=threshold)))
+    ):
+        per_day[row["day"].isoformat()] = {
+            "date": row["day"].isoformat(),
+            "predictions": row["n"],
+            "confident": row["confident"],
+            "feedback": 0,
+            "corrected": 0,
+            "mistakes": 0,
+        }
+    feedback = Feedback.objects.filter(deployment=deployment, predicted_at__gte=since)
+    fb_row: Any
+    for fb_row in (
+        feedback.annotate(day=TruncDate("predicted_at"))
+        .values("day")
+        .annotate(
+            n=Count("id"),
+            mistakes=Count("id", filter=Q(correct=False)),
+            corrected=Count("id", filter=Q(correct=False, confidence__gte=threshold)),
+        )
+    ):
+        entry = per_day.setdefault(
+            fb_row["day"].isoformat(),
+            {
+                "date": fb_row["day"].isoformat(),
+                "predictions": 0,
+                "confident": 0,
+                "feedback": 0,
+                "corrected": 0,
+                "mistakes": 0,
+            },
+        )
+        entry.update(feedback=fb_row["n"], corrected=fb_row["corrected"], mistakes=fb_row["mistakes"])
+    days_rows = sorted(per_day.values(), key=lambda r: r["date"], reverse=True)
+    total = sum(r["predictions"] for r in days_rows)
+    confident = sum(r["confident"] for r in days_rows)
+    corrected = sum(r["corrected"] for r in days_rows)
+    mistakes = slice_filter(
+        list(mistakes_queryset(deployment).filter(predicted_at__gte=since)[:2000]), slice_name, deployment
+    )
+    dataset = deployment.live_version.training_dataset
+    exports = []
+    for export in FlywheelExport.objects.filter(deployment=deployment).select_related(
+        "dataset_version__dataset", "base_version"
+    ):
+        exports.append(
+            {
+                "id": export.pk,
+                "created_at": export.created_at.isoformat(),
+                "examples": export.examples,
+                "dataset": export.dataset_version.dataset.name,
+                "version": export.dataset_version.number,
+                "base_version": export.base_version.number,
+                "next_model": _next_model_metrics(export),
+            }
+        )
+    avg_conf = Feedback.objects.filter(deployment=deployment).aggregate(a=Avg("confidence"))["a"]
+    return {
+        "confidence_threshold": threshold,
+        "days": days,
+        "slice": slice_name,
+        "slices": [s["name"] for s in (dataset.slices or [])] if dataset else [],
+        "predictions": total,
+        "confident": confident,
+        "corrected": corrected,
+        "pct_confident": (confident / total * 100) if total else None,
+        "pct_corrected_of_confident": (corrected / confident * 100) if confident else None,
+        "feedback_mean_confidence": avg_conf,
+        "daily": days_rows,
+        "mistakes_total": len(mistakes),
+        "mistakes": [
+            {
+                "id": fb.pk,
+                "request_id": fb.request_id,
+                "predicted_at": fb.predicted_at.isoformat(),
+                "inputs": fb.inputs,
+                "prediction": fb.prediction,
+                "label": fb.label,
+                "confidence": fb.confidence,
+                "version_id": fb.version_id,
+            }
+            for fb in mistakes[:mistakes_limit]
+        ],
+        "exports": exports,
+        "can_export": dataset is not None,
+    }
+
+
+def _next_model_metrics(export: FlywheelExport) -> dict[str, Any] | None:
+    """The first model version trained on the exported dataset version, with its metrics, when it exists.
+
+    Its accuracy on the exported examples is read from its ``slice_metrics["flywheel"]`` when an
+    evaluation job recorded it, else from its overall metrics."""
+    version = export.dataset_version.trained_model_versions.select_related("model").order_by("created_at").first()
+    if version is None:
+        return None
+    return {
+        "model": version.model.name,
+        "version": version.number,
+        "metrics": version.metrics,
+        "on_examples": (version.slice_metrics or {}).get("flywheel"),
+    }
