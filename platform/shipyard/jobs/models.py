@@ -1,0 +1,106 @@
+"""Jobs: heavy ML work (training tests, evaluation, export, compression) run by Celery workers.
+
+The row is the record of a job: its inputs, where it runs, its state, progress and log, its
+result report and the versions it produced. Redis only carries the "run job N" message.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from shipyard.core.models import TimeStampedModel
+
+
+class JobKind(models.TextChoices):
+    TRAINING_TESTS = "training_tests", "Training tests"
+    EVALUATE = "evaluate", "Evaluate"
+    EXPORT_ONNX = "export_onnx", "Export to ONNX"
+    EXPORT_TORCHSCRIPT = "export_torchscript", "Export to TorchScript"
+    QUANTIZE = "quantize", "Quantize (int8)"
+    PRUNE = "prune", "Prune"
+    DISTILL = "distill", "Distill"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class JobQueue(models.TextChoices):
+    CPU = "cpu", "CPU"
+    GPU = "gpu", "GPU"
+
+
+class JobDevice(models.TextChoices):
+    AUTO = "auto", "auto"
+    CPU = "cpu", "cpu"
+    CUDA = "cuda", "cuda"
+
+
+#: soft time limit per kind, seconds (the hard limit is 30 s later)
+TIME_LIMITS: dict[str, int] = {
+    JobKind.TRAINING_TESTS: 1800,
+    JobKind.EVALUATE: 600,
+    JobKind.EXPORT_ONNX: 600,
+    JobKind.EXPORT_TORCHSCRIPT: 600,
+    JobKind.QUANTIZE: 900,
+    JobKind.PRUNE: 1800,
+    JobKind.DISTILL: 3600,
+}
+
+LOG_MAX_LINES = 500
+
+
+class Job(TimeStampedModel):
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=32, choices=JobKind.choices, db_index=True)
+    model_version = models.ForeignKey("registry.ModelVersion", on_delete=models.PROTECT, related_name="jobs")
+    dataset_version = models.ForeignKey(
+        "registry.DatasetVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="jobs"
+    )
+    params = models.JSONField(default=dict, blank=True)
+    queue = models.CharField(max_length=8, choices=JobQueue.choices, default=JobQueue.CPU)
+    #: what was asked (auto/cpu/cuda) and what the worker used
+    device = models.CharField(max_length=8, choices=JobDevice.choices, default=JobDevice.AUTO)
+    device_used = models.CharField(max_length=16, blank=True, default="")
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
+    progress = models.FloatField(default=0.0)
+    message = models.CharField(max_length=500, blank=True, default="")
+    #: the last LOG_MAX_LINES lines: [{"t": iso time, "msg": str}]
+    log = models.JSONField(default=list, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    passed = models.BooleanField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    #: ids of registry.ModelVersion rows this job registered (each also has produced_by_job_id = this job)
+    produced_versions = models.JSONField(default=list, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    #: "<celery hostname>:<pid>" of the process running (or last running) it
+    worker = models.CharField(max_length=300, blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    time_limit_s = models.PositiveIntegerField(default=600)
+    retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "status"]), models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} {self.kind} {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from shipyard.core.serializers import StrictSerializer
+from shipyard.jobs.models import Job, JobDevice, JobKind, JobQueue
+
+
+class JobCreateSerializer(StrictSerializer):
+    project = serializers.CharField(max_length=100)
+    kind = serializers.ChoiceField(choices=JobKind.choices)
+    model_version = serializers.IntegerField(min_value=1)
+    dataset_version = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    params = serializers.DictField(required=False, default=dict)
+    queue = serializers.ChoiceField(choices=JobQueue.choices, required=False, allow_blank=True)
+    device = serializers.ChoiceField(choices=JobDevice.choices, required=False, default=JobDevice.AUTO)
+
+
+class JobSerializer(serializers.ModelSerializer):
+    project: Any = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    model = serializers.SerializerMethodField()
+    dataset = serializers.SerializerMethodField()
+    created_by: Any = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "project",
+            "kind",
+            "model_version",
+            "model",
+            "dataset_version",
+            "dataset",
+            "params",
+            "queue",
+            "device",
+            "device_used",
+            "status",
+            "progress",
+            "message",
+            "passed",
+            "produced_versions",
+            "attempts",
+            "worker",
+            "time_limit_s",
+            "cancel_requested",
+            "retry_of",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "log_tail",
+        ]
+        read_only_fields = fields
+
+    log_tail = serializers.SerializerMethodField()
+
+    def get_model(self, job: Job) -> dict[str, Any]:
+        mv = job.model_version
+        return {"name": mv.model.name, "number": mv.number, "format": mv.format}
+
+    def get_dataset(self, job: Job) -> dict[str, Any] | None:
+        dv = job.dataset_version
+        return {"name": dv.dataset.name, "number": dv.number} if dv else None
+
+    def get_log_tail(self, job: Job) -> list[dict[str, str]]:
+        return list((job.log or [])[-5:])
+
+
+class JobDetailSerializer(JobSerializer):
+    produced = serializers.SerializerMethodField()
+
+    class Meta(JobSerializer.Meta):
+        fields = [*JobSerializer.Meta.fields, "log", "result", "error", "produced"]
+        read_only_fields = fields
+
+    def get_produced(self, job: Job) -> list[dict[str, Any]]:
+        from shipyard.registry.models import ModelVersion
+
+        versions = ModelVersion.objects.filter(pk__in=job.produced_versions).select_related("model")
+        return [
+            {"id": v.pk, "model": v.model.name, "number": v.number, "format": v.format, "size_bytes": v.artifact_size}
+            for v in versions
+        ]

@@ -1,0 +1,105 @@
+"""Jobs API: create (member), list/detail (viewer), cancel (member), retry (member). Team-scoped:
+another team's job, project or version is a 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from shipyard.accounts.roles import Role
+from shipyard.core.errors import DomainError
+from shipyard.core.pagination import DefaultPagination
+from shipyard.core.scoping import TeamScopedViewSet
+from shipyard.jobs import selectors, services
+from shipyard.jobs.api import serializers as s
+from shipyard.jobs.models import Job
+from shipyard.projects.selectors import project_get
+from shipyard.registry.models import DatasetVersion, ModelVersion
+
+ErrorResponse = OpenApiResponse(description="error: {error: {code, message, fields}}")
+
+
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TeamScopedViewSet):
+    queryset = Job.objects.all()
+    team_path = "project__team"
+    pagination_class = DefaultPagination
+    action_roles = {"cancel": Role.MEMBER, "retry": Role.MEMBER}
+
+    def get_queryset(self) -> Any:
+        params = self.request.query_params
+        if self.action == "list":
+            return selectors.jobs_filtered(
+                user=self.request.user,
+                kind=params.get("kind", ""),
+                status=params.get("status", ""),
+                project=params.get("project", ""),
+                model_version=params.get("model_version", ""),
+            )
+        return selectors.jobs_for(self.request.user)
+
+    def get_serializer_class(self) -> Any:
+        return s.JobSerializer if self.action == "list" else s.JobDetailSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kind", str, description="comma-separated kinds"),
+            OpenApiParameter("status", str, description="comma-separated statuses"),
+            OpenApiParameter("project", str, description="project slug"),
+            OpenApiParameter("model_version", int),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.JobCreateSerializer, responses={201: s.JobDetailSerializer, 400: ErrorResponse, 404: ErrorResponse}
+    )
+    def create(self, request: Request) -> Response:
+        data = s.JobCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        project = project_get(user=request.user, ref=v["project"], minimum=Role.MEMBER, action="run jobs")
+        mv = ModelVersion.objects.select_related("model").filter(pk=v["model_version"], model__project=project).first()
+        if mv is None:
+            raise DomainError(
+                f"no model version {v['model_version']} in project '{project.slug}'", field="model_version"
+            )
+        dv = None
+        if v.get("dataset_version"):
+            dv = (
+                DatasetVersion.objects.select_related("dataset")
+                .filter(pk=v["dataset_version"], dataset__project=project)
+                .first()
+            )
+            if dv is None:
+                raise DomainError(
+                    f"no dataset version {v['dataset_version']} in project '{project.slug}'", field="dataset_version"
+                )
+        job = services.job_create(
+            project=project,
+            kind=v["kind"],
+            model_version=mv,
+            dataset_version=dv,
+            params=v.get("params") or {},
+            queue=v.get("queue") or None,
+            device=v.get("device") or "auto",
+            by=request.user,
+        )
+        return Response(s.JobDetailSerializer(job).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: s.JobDetailSerializer, 404: ErrorResponse, 409: ErrorResponse})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        job = services.job_cancel(job=self.get_object(), by=request.user)
+        return Response(s.JobDetailSerializer(job).data)
+
+    @extend_schema(request=None, responses={201: s.JobDetailSerializer, 404: ErrorResponse, 409: ErrorResponse})
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        job = services.job_retry(job=self.get_object(), by=request.user)
+        return Response(s.JobDetailSerializer(job).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,41 @@
+"""Reads for jobs, always scoped to the caller's teams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from shipyard.core.scoping import restrict
+from shipyard.jobs.models import Job
+
+
+def jobs_for(user: Any) -> QuerySet[Job]:
+    return restrict(
+        Job.objects.select_related(
+            "project",
+            "project__team",
+            "model_version",
+            "model_version__model",
+            "dataset_version",
+            "dataset_version__dataset",
+            "created_by",
+        ),
+        user,
+        "project__team",
+    )
+
+
+def jobs_filtered(
+    *, user: Any, kind: str = "", status: str = "", project: str = "", model_version: str = ""
+) -> QuerySet[Job]:
+    qs = jobs_for(user)
+    if kind:
+        qs = qs.filter(kind__in=kind.split(","))
+    if status:
+        qs = qs.filter(status__in=status.split(","))
+    if project:
+        qs = qs.filter(project__slug=project) if not project.isdigit() else qs.filter(project_id=int(project))
+    if model_version and model_version.isdigit():
+        qs = qs.filter(model_version_id=int(model_version))
+    return qs
