@@ -172,8 +172,11 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
     )
     r: Any = serving_redis()
     try:
-        r.lpush(protocol.QUEUE, message.dumps())
-        got = r.blpop([reply], timeout=route.timeout_s)
+        # one round trip: push the request, then block on its reply key
+        pipe = r.pipeline(transaction=False)
+        pipe.lpush(protocol.QUEUE, message.dumps())
+        pipe.blpop([reply], timeout=route.timeout_s)
+        _, got = pipe.execute()
     except redis.RedisError:
         STATS.record(
             deployment_id=route.deployment_id,

@@ -108,7 +108,10 @@ class Request:
 
     @classmethod
     def loads(cls, raw: bytes | str) -> Request:
-        d = json.loads(raw)
+        return cls.from_dict(json.loads(raw))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Request:
         return cls(
             id=d["id"],
             version_key=d["v"],

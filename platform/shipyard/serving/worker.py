@@ -27,6 +27,9 @@ from typing import Any
 
 logger = logging.getLogger("shipyard.serving.worker")
 
+#: how often a lingering worker looks for more requests
+POLL_S = 0.0005
+
 
 class Linger:
     """Decides whether waiting up to max delay for more requests is worth it.
@@ -64,6 +67,8 @@ class ServingWorker:
         self.move_many = self.redis.register_script(protocol.MOVE_MANY)
         self.requeue = self.redis.register_script(protocol.REQUEUE)
         self.linger = Linger()
+        #: the current batch's messages, parsed once (keyed by id() of the raw bytes held in the batch)
+        self._parsed: dict[int, Any] = {}
         self.stopping = False
         self.batches = 0
         self.rows = 0
@@ -143,22 +148,32 @@ class ServingWorker:
         head = json.loads(first)
         max_batch, delay = int(head.get("b", 32)), float(head.get("w", 5.0)) / 1000.0
         rows = len(head.get("x") or [1])
+        self._parsed = {id(first): head}
         started = time.monotonic()
+        lingering: bool | None = None
+        useful = False
         while rows < max_batch:
             more = self.move_many(keys=[self.p.QUEUE, self.processing], args=[max_batch - rows])
             if more:
+                useful = useful or lingering is not None
                 items.extend(more)
-                rows += sum(len(json.loads(m).get("x") or [1]) for m in more)
+                for m in more:
+                    parsed = json.loads(m)
+                    self._parsed[id(m)] = parsed
+                    rows += len(parsed.get("x") or [1])
                 continue
             remaining = delay - (time.monotonic() - started)
-            if remaining <= 0.0005 or not self.linger.should_wait():
+            if remaining <= 0.0002:
                 break
-            got = self.redis.blmove(self.p.QUEUE, self.processing, remaining, "RIGHT", "LEFT")
-            self.linger.record(got is not None)
-            if got is None:
+            if lingering is None:
+                lingering = self.linger.should_wait()
+            if not lingering:
                 break
-            items.append(got)
-            rows += len(json.loads(got).get("x") or [1])
+            # Poll rather than BLMOVE: Redis checks blocking timeouts on its event-loop ticks
+            # (every 100 ms at the default hz), far too coarse for a few milliseconds of delay.
+            time.sleep(min(POLL_S, remaining))
+        if lingering:
+            self.linger.record(useful)
         return items
 
     def process(self, items: list[bytes]) -> None:
@@ -166,9 +181,11 @@ class ServingWorker:
 
         now = time.time()
         groups: dict[str, list[Any]] = defaultdict(list)
+        parsed = self._parsed
         for raw in items:
             try:
-                req = self.p.Request.loads(raw)
+                pre = parsed.get(id(raw))
+                req = self.p.Request.from_dict(pre) if pre is not None else self.p.Request.loads(raw)
             except (ValueError, KeyError, TypeError):
                 logger.warning("dropping a malformed serving request")
                 continue
