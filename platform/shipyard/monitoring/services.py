@@ -326,7 +326,9 @@ def window_summaries(config: MonitorConfig, reference: Any, now: dt.datetime) ->
         names = list(config.reference.get("input_features") or [])
         return summarize_rows(reference, names, rows), len(rows), _count_rows(rows)
     buckets = WindowBucket.objects.filter(
-        deployment_id=config.deployment_id, bucket_start__gte=window_since(config, now) - dt.timedelta(seconds=1)
+        deployment_id=config.deployment_id,
+        bucket_start__gte=window_since(config, now) - dt.timedelta(seconds=1),
+        bucket_start__lte=now,
     )
     per_feature: dict[str, list[Any]] = defaultdict(list)
     total = 0
@@ -364,7 +366,9 @@ def window_counters(config: MonitorConfig, now: dt.datetime) -> tuple[int, dict[
         return len(rows), _count_rows(rows)
     total, counters = 0, dict[str, Any]()
     for bucket_rows, bucket_counters in WindowBucket.objects.filter(
-        deployment_id=config.deployment_id, bucket_start__gte=window_since(config, now) - dt.timedelta(seconds=1)
+        deployment_id=config.deployment_id,
+        bucket_start__gte=window_since(config, now) - dt.timedelta(seconds=1),
+        bucket_start__lte=now,
     ).values_list("rows", "counters"):
         total += bucket_rows
         counters = _add_counters(counters, bucket_counters or {})
