@@ -237,3 +237,12 @@ def test_team_overview_and_heatmap(world: Any) -> None:
     assert fraud["sections"]["data"] == 1.0 and len(fraud["history"]) == 1
     assert "rival-secret" not in str(data)
     assert client.get("/api/v1/rubric/teams/rival/").status_code == 404
+
+
+def test_options_and_nul_bytes_are_not_server_errors(world: Any) -> None:
+    client = world.client(world.owner)
+    for path in (URL, "/api/v1/projects/fraud-model/evidence/", "/api/v1/projects/fraud-model/score/"):
+        assert client.options(path).status_code == 200
+    assert client.get("/api/v1/rubric/teams/%00x/").status_code == 404
+    bad = post(client, {"answers": {"data-1": {"status": "manual", "note": "a\x00b"}}})
+    assert bad.status_code == 400 and "answers.data-1.note" in bad.json()["error"]["fields"]

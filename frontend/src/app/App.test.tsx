@@ -53,7 +53,7 @@ describe('App', () => {
     await user.type(screen.getByLabelText('Password'), 'secret');
     await user.click(screen.getByRole('button', { name: 'Log in' }));
 
-    expect(await screen.findByText(/Coming with the ML Test Score rubric/)).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { name: 'ML Test Score' })).toBeInTheDocument();
     expect(router.state.location.pathname).toBe('/rubric');
     const nav = screen.getByRole('navigation', { name: 'Main navigation' });
     for (const area of ['Projects', 'Rubric', 'CI', 'Models', 'Jobs', 'Deployments', 'Monitoring']) {

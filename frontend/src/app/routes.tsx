@@ -15,7 +15,8 @@ import { ProjectModelsRoute } from '@/features/models/routes/ProjectModelsRoute'
 import { MonitoringRoute } from '@/features/monitoring/routes/MonitoringRoute';
 import { ProjectRoute } from '@/features/projects/routes/ProjectRoute';
 import { ProjectsRoute } from '@/features/projects/routes/ProjectsRoute';
-import { RubricRoute } from '@/features/rubric/routes/RubricRoute';
+import { ProjectRubricRoute } from '@/features/rubric/routes/ProjectRubricRoute';
+import { TeamRubricRoute } from '@/features/rubric/routes/TeamRubricRoute';
 import { AppLayout } from './layout/AppLayout';
 import { NotFoundRoute } from './NotFoundRoute';
 import { RequireAuth } from './RequireAuth';
@@ -29,7 +30,8 @@ export const appRoutes: RouteObject[] = [
   { index: true, element: <Navigate to="/projects" replace /> },
   { path: 'projects', element: <ProjectsRoute /> },
   { path: 'projects/:slug', element: <ProjectRoute /> },
-  { path: 'rubric', element: <RubricRoute /> },
+  { path: 'projects/:slug/rubric', element: <ProjectRubricRoute /> },
+  { path: 'rubric', element: <TeamRubricRoute /> },
   { path: 'ci', element: <CiRoute /> },
   { path: 'projects/:slug/ci', element: <ProjectCiRoute /> },
   { path: 'projects/:slug/ci/runs/:runId', element: <CiRunRoute /> },

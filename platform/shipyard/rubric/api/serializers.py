@@ -40,6 +40,8 @@ def validate_answers(raw: Any) -> dict[str, dict[str, Any]]:
         note = answer.get("note", "")
         if not isinstance(note, str):
             field_errors["note"] = ["Must be a string."]
+        elif "\x00" in note:
+            field_errors["note"] = ["Must not contain NUL characters."]
         elif len(note) > NOTE_MAX_CHARS:
             field_errors["note"] = [f"At most {NOTE_MAX_CHARS} characters (got {len(note)})."]
         links = answer.get("links", [])

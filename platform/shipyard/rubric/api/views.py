@@ -7,6 +7,7 @@ viewer of a project they can see).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shipyard.accounts.models import SLUG_PATTERN
 from shipyard.accounts.roles import Role
 from shipyard.core.pagination import DefaultPagination
 from shipyard.core.scoping import teams_of
@@ -63,6 +65,7 @@ class RubricView(APIView):
 
 class AssessmentListView(GenericAPIView):
     pagination_class = DefaultPagination
+    serializer_class = AssessmentCreateDocSerializer  # for OPTIONS; responses are documented below
 
     @extend_schema(
         responses=AssessmentSerializer(many=True),
@@ -161,6 +164,7 @@ class ScoreView(APIView):
 
 class EvidenceListView(GenericAPIView):
     pagination_class = DefaultPagination
+    serializer_class = EvidenceSerializer
 
     @extend_schema(
         responses=EvidenceSerializer(many=True),
@@ -187,7 +191,7 @@ class EvidenceListView(GenericAPIView):
 class TeamRubricView(APIView):
     @extend_schema(responses=TeamOverviewSerializer, summary="A team's projects side by side and the per-test heat map")
     def get(self, request: Request, team: str) -> Response:
-        found = teams_of(request.user).filter(slug=team).first()
+        found = teams_of(request.user).filter(slug=team).first() if re.fullmatch(SLUG_PATTERN, team) else None
         if found is None:
             raise NotFound(f"No team '{team}'.")
         return Response(selectors.team_overview(found))

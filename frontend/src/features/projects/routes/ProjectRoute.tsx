@@ -96,7 +96,7 @@ export function ProjectRoute() {
                 <ThemeIcon variant="light" size="lg" radius="md">
                   {area.icon}
                 </ThemeIcon>
-                <Anchor component={Link} to={area.to} fw={600}>
+                <Anchor component={Link} to={area.to === '/rubric' ? `/projects/${slug}/rubric` : area.to} fw={600}>
                   {area.title}
                 </Anchor>
               </Group>
