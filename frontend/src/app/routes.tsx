@@ -12,6 +12,7 @@ import { ModelRoute } from '@/features/models/routes/ModelRoute';
 import { ModelsRoute } from '@/features/models/routes/ModelsRoute';
 import { ModelVersionRoute } from '@/features/models/routes/ModelVersionRoute';
 import { ProjectModelsRoute } from '@/features/models/routes/ProjectModelsRoute';
+import { DeploymentMonitoringRoute } from '@/features/monitoring/routes/DeploymentMonitoringRoute';
 import { MonitoringRoute } from '@/features/monitoring/routes/MonitoringRoute';
 import { ProjectRoute } from '@/features/projects/routes/ProjectRoute';
 import { ProjectsRoute } from '@/features/projects/routes/ProjectsRoute';
@@ -44,6 +45,7 @@ export const appRoutes: RouteObject[] = [
   { path: 'jobs', element: <JobsRoute /> },
   { path: 'deployments', element: <DeploymentsRoute /> },
   { path: 'monitoring', element: <MonitoringRoute /> },
+  { path: 'monitoring/:project/:deployment', element: <DeploymentMonitoringRoute /> },
   { path: '*', element: <NotFoundRoute /> },
 ];
 
