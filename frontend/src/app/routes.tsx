@@ -4,6 +4,7 @@ import { LoginRoute } from '@/features/auth/routes/LoginRoute';
 import { CiRoute } from '@/features/ci/routes/CiRoute';
 import { CiRunRoute } from '@/features/ci/routes/CiRunRoute';
 import { ProjectCiRoute } from '@/features/ci/routes/ProjectCiRoute';
+import { DeploymentRoute } from '@/features/deployments/routes/DeploymentRoute';
 import { DeploymentsRoute } from '@/features/deployments/routes/DeploymentsRoute';
 import { JobsRoute } from '@/features/jobs/routes/JobsRoute';
 import { DatasetRoute } from '@/features/datasets/routes/DatasetRoute';
@@ -44,6 +45,7 @@ export const appRoutes: RouteObject[] = [
   { path: 'projects/:slug/datasets/:name', element: <DatasetRoute /> },
   { path: 'jobs', element: <JobsRoute /> },
   { path: 'deployments', element: <DeploymentsRoute /> },
+  { path: 'deployments/:project/:name', element: <DeploymentRoute /> },
   { path: 'monitoring', element: <MonitoringRoute /> },
   { path: 'monitoring/:project/:deployment', element: <DeploymentMonitoringRoute /> },
   { path: '*', element: <NotFoundRoute /> },

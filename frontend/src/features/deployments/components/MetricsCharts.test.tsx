@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { pivot } from './MetricsCharts';
+
+describe('pivot', () => {
+  it('puts one column per version on each minute', () => {
+    const series = [
+      { t: '2026-01-01T10:00:00+00:00', version: 1, requests: 60, rps: 1, error_rate: 0, p50_ms: 2, p99_ms: 5 },
+      { t: '2026-01-01T10:00:00+00:00', version: 2, requests: 6, rps: 0.1, error_rate: 0.5, p50_ms: 3, p99_ms: 9 },
+      { t: '2026-01-01T10:01:00+00:00', version: 1, requests: 120, rps: 2, error_rate: 0, p50_ms: 2, p99_ms: 4 },
+    ];
+    const { rows, versions } = pivot(series, 'p99_ms');
+    expect(versions).toEqual([1, 2]);
+    expect(rows).toHaveLength(2);
+    expect(rows[0].v1).toBe(5);
+    expect(rows[0].v2).toBe(9);
+    expect(rows[1].v2).toBeUndefined();
+  });
+});

@@ -1,0 +1,119 @@
+import { Anchor, Badge, Breadcrumbs, Button, Card, Code, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { IconArrowBackUp, IconArrowUp, IconFlask, IconRocket } from '@tabler/icons-react';
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { ErrorState } from '@/components/ErrorState';
+import { LoadingState } from '@/components/LoadingState';
+import { PageHeader } from '@/components/PageHeader';
+import type { ActionKind, MetricPoint } from '../api/deployments';
+import { useDeployment, useDeploymentEvents, useDeploymentMetrics } from '../api/deployments';
+import { ActionModal } from '../components/ActionModal';
+import { HistoryTable } from '../components/HistoryTable';
+import { MetricsCharts } from '../components/MetricsCharts';
+import { TrafficSplit } from '../components/TrafficSplit';
+
+function latest(series: MetricPoint[], version: number): MetricPoint | undefined {
+  return series.filter((p) => p.version === version).at(-1);
+}
+
+export function DeploymentRoute() {
+  const { project = '', name = '' } = useParams();
+  const deployment = useDeployment(project, name);
+  const events = useDeploymentEvents(project, name);
+  const metrics = useDeploymentMetrics(project, name);
+  const [action, setAction] = useState<ActionKind | null>(null);
+
+  if (deployment.isPending) return <LoadingState rows={4} label="Loading deployment" />;
+  if (deployment.isError) return <ErrorState error={deployment.error} onRetry={() => deployment.refetch()} />;
+  const d = deployment.data;
+  const series = metrics.data?.series ?? [];
+  const versions = [d.live_version.number, ...(d.canary_version ? [d.canary_version.number] : [])];
+
+  return (
+    <>
+      <Breadcrumbs mb="sm">
+        <Anchor component={Link} to={`/deployments?project=${project}`} size="sm">
+          All deployments
+        </Anchor>
+        <Text size="sm">{d.name}</Text>
+      </Breadcrumbs>
+      <PageHeader
+        title={d.name}
+        description={
+          <>
+            {d.model} · <Code>POST {d.endpoint}</Code>
+          </>
+        }
+        actions={
+          <>
+            <Button leftSection={<IconRocket size={16} />} variant="light" onClick={() => setAction('deploy')}>
+              Deploy
+            </Button>
+            <Button leftSection={<IconFlask size={16} />} variant="light" color="orange" onClick={() => setAction('canary')}>
+              Canary
+            </Button>
+            <Button leftSection={<IconArrowUp size={16} />} variant="light" color="teal" onClick={() => setAction('promote')} disabled={!d.canary_version}>
+              Promote
+            </Button>
+            <Button leftSection={<IconArrowBackUp size={16} />} color="red" onClick={() => setAction('rollback')} disabled={!d.can_rollback}>
+              Rollback
+            </Button>
+          </>
+        }
+      />
+      <ActionModal key={action ?? 'none'} action={action} deployment={d} onClose={() => setAction(null)} />
+      <Stack gap="lg">
+        <SimpleGrid cols={{ base: 1, sm: 2, md: 4 }}>
+          <Card withBorder>
+            <Text size="xs" c="dimmed">
+              Live version
+            </Text>
+            <Badge color="teal" size="lg" data-testid="live-version">
+              v{d.live_version.number}
+            </Badge>
+          </Card>
+          <Card withBorder>
+            <Text size="xs" c="dimmed">
+              Canary
+            </Text>
+            <Text fw={600} data-testid="canary">
+              {d.canary_version ? `v${d.canary_version.number} at ${d.canary_weight} %` : 'none'}
+            </Text>
+          </Card>
+          {versions.map((v) => {
+            const p = latest(series, v);
+            return (
+              <Card withBorder key={v}>
+                <Text size="xs" c="dimmed">
+                  v{v} last minute
+                </Text>
+                <Text fw={600}>
+                  {p ? `${p.rps.toFixed(1)} req/s · p50 ${p.p50_ms ?? '—'} ms · p99 ${p.p99_ms ?? '—'} ms · ${(p.error_rate * 100).toFixed(1)} % errors` : 'no traffic'}
+                </Text>
+              </Card>
+            );
+          })}
+        </SimpleGrid>
+        <Card withBorder>
+          <Title order={3} fz="h5" mb="xs">
+            Traffic split
+          </Title>
+          <TrafficSplit deployment={d} />
+        </Card>
+        <MetricsCharts series={series} />
+        <Group gap="xs">
+          <Text size="sm" c="dimmed">
+            Batching: up to {d.max_batch_size} rows, {d.max_delay_ms} ms delay · timeout {d.request_timeout_ms} ms · inputs: {d.validation_policy} · quality gate:{' '}
+            {d.quality_threshold === null ? 'no threshold' : `${d.quality_metric} ≥ ${d.quality_threshold}`}
+          </Text>
+        </Group>
+        <Card withBorder>
+          <Title order={3} fz="h5" mb="xs">
+            History
+          </Title>
+          <HistoryTable events={events.data?.results ?? []} />
+        </Card>
+      </Stack>
+    </>
+  );
+}
