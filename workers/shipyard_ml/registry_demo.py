@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     datasets = {name: write_dataset(name, args.out) for name in DATASETS}
     models = [] if args.skip_models else [train_model(m, datasets[m["dataset"]], args.out) for m in MODELS]
-    sys.stdout.write(json.dumps({"datasets": datasets, "models": models}))
+    sys.stdout.write(json.dumps({"ok": True, "datasets": datasets, "models": models}))
     return 0
 
 

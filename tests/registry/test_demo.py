@@ -1,0 +1,42 @@
+"""The demo seeding trains real models and registers them; a second run adds nothing."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from shipyard.registry.demo import seed
+from shipyard.registry.models import DatasetVersion, ModelVersion
+from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
+
+
+class Ctx:
+    def __init__(self, skip_heavy: bool) -> None:
+        self.user = UserFactory(username="demo")
+        self.team = TeamFactory(slug="demo")
+        MembershipFactory(user=self.user, team=self.team, role="admin")
+        slugs = ["digits-classifier", "iris-species", "cancer-screening", "wine-quality"]
+        self.projects = {s: ProjectFactory(team=self.team, slug=s) for s in slugs}
+        self.stdout = io.StringIO()
+        self.options: dict[str, Any] = {"skip_heavy": skip_heavy}
+
+
+@pytest.mark.slow
+def test_demo_seed_registers_datasets_and_trained_models(db: Any) -> None:
+    ctx = Ctx(skip_heavy=False)
+    seed(ctx)
+    assert DatasetVersion.objects.count() == 4
+    digits = DatasetVersion.objects.get(dataset__name="digits")
+    assert digits.row_count == 1797 and digits.schema["n_features"] == 64 and len(digits.slices) == 3
+    names = set(ModelVersion.objects.values_list("model__name", flat=True))
+    assert names == {"digits-mlp", "digits-cnn", "iris-mlp"}
+    mlp = ModelVersion.objects.get(model__name="digits-mlp", format="state_dict")
+    assert mlp.recipe == "digits_mlp" and mlp.metrics["accuracy"] > 0.9 and mlp.slice_metrics
+    assert mlp.training_dataset == digits and mlp.aliases.filter(name="champion").exists()
+    onnx = ModelVersion.objects.filter(model__name="digits-mlp", format="onnx").first()
+    assert onnx is not None and onnx.parent == mlp
+    before = ModelVersion.objects.count()
+    seed(ctx)
+    assert ModelVersion.objects.count() == before and DatasetVersion.objects.count() == 4
