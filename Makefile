@@ -62,7 +62,7 @@ chromium:
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy
+	DATABASE_URL=$${DATABASE_URL:-postgres://localhost/typecheck} $(PY) -m mypy
 	cd frontend && npm run --silent lint && npm run --silent typecheck
 
 check: install

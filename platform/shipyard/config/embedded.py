@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 VAR = Path(os.environ.get("SHIPYARD_VAR", REPO_ROOT / "var"))
@@ -116,7 +117,7 @@ def ensure_database(url: str) -> None:
     from shipyard.config.env import parse_database_url
 
     cfg = parse_database_url(url)
-    params = {
+    params: dict[str, Any] = {
         "user": cfg.user or None,
         "password": cfg.password or None,
         "host": cfg.host or None,
