@@ -11,8 +11,8 @@ describe('pivot', () => {
     const { rows, versions } = pivot(series, 'p99_ms');
     expect(versions).toEqual([1, 2]);
     expect(rows).toHaveLength(2);
-    expect(rows[0].v1).toBe(5);
-    expect(rows[0].v2).toBe(9);
-    expect(rows[1].v2).toBeUndefined();
+    expect(rows[0]?.v1).toBe(5);
+    expect(rows[0]?.v2).toBe(9);
+    expect(rows[1]?.v2).toBeUndefined();
   });
 });
