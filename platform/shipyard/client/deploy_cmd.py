@@ -1,0 +1,149 @@
+"""`shipyard deploy create|canary|promote|rollback|status`: change a project's deployments from a terminal or CI.
+
+Uses ``SHIPYARD_TOKEN`` (a maintainer's or admin's API token) and ``SHIPYARD_URL``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from shipyard.client.http import Client
+
+
+def _client(args: argparse.Namespace) -> Client:
+    return Client(url=args.url)
+
+
+def _path(args: argparse.Namespace, suffix: str = "") -> str:
+    base = f"/api/v1/projects/{args.project}/deployments/"
+    return base + (f"{args.deployment}/{suffix}" if getattr(args, "deployment", None) else "")
+
+
+def _show(d: dict[str, Any]) -> None:
+    split = ", ".join(f"{t['role']} v{t['version']} {t['share']}%" for t in d["traffic"])
+    print(f"{d['project']}/{d['name']}: model {d['model']}, live v{d['live_version']['number']}; traffic: {split}")
+    print(f"  endpoint: POST {d['endpoint']}")
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    body: dict[str, Any] = {
+        "name": args.deployment,
+        "model": args.model,
+        "version": args.version,
+        "reason": args.reason,
+    }
+    if args.override_gate:
+        body["override_gate"] = True
+    if args.max_batch_size is not None:
+        body["max_batch_size"] = args.max_batch_size
+    if args.max_delay_ms is not None:
+        body["max_delay_ms"] = args.max_delay_ms
+    if args.quality_threshold is not None:
+        body["quality_threshold"] = args.quality_threshold
+    _show(_client(args).post(f"/api/v1/projects/{args.project}/deployments/", json=body))
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    body = {"version": args.version, "reason": args.reason, "override_gate": args.override_gate}
+    _show(_client(args).post(_path(args, "deploy/"), json=body))
+    return 0
+
+
+def cmd_canary(args: argparse.Namespace) -> int:
+    body: dict[str, Any] = {"weight": args.weight, "reason": args.reason}
+    if args.version is not None:
+        body["version"] = args.version
+    _show(_client(args).post(_path(args, "canary/"), json=body))
+    return 0
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    _show(
+        _client(args).post(_path(args, "promote/"), json={"reason": args.reason, "override_gate": args.override_gate})
+    )
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    _show(_client(args).post(_path(args, "rollback/"), json={"reason": args.reason}))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    client = _client(args)
+    if args.deployment:
+        d = client.get(_path(args))
+        if args.json:
+            print(json.dumps(d, indent=2))
+            return 0
+        _show(d)
+        for e in client.get(_path(args, "events/"))["results"][: args.history]:
+            print(
+                f"  {e['created_at'][:19]} {e['kind']:<13} v{e['from_version']} -> v{e['to_version']} by {e['actor'] or 'shipyard'}: {e['reason']}"
+            )
+        return 0
+    page = client.get(_path(args))
+    if args.json:
+        print(json.dumps(page["results"], indent=2))
+        return 0
+    for d in page["results"]:
+        _show(d)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    deploy = subparsers.add_parser("deploy", help="create, canary, promote and roll back deployments")
+    sub = deploy.add_subparsers(dest="deploy_command", required=True)
+
+    def common(p: argparse.ArgumentParser, deployment: bool = True) -> None:
+        p.add_argument("--project", "-p", required=True)
+        if deployment:
+            p.add_argument("deployment")
+
+    p = sub.add_parser("create", help="a new deployment serving a model version")
+    common(p)
+    p.add_argument("--model", "-m", required=True)
+    p.add_argument("--version", "-v", type=int, required=True)
+    p.add_argument("--reason", default="")
+    p.add_argument(
+        "--override-gate", action="store_true", help="admins: deploy despite a failing quality gate (needs --reason)"
+    )
+    p.add_argument("--max-batch-size", type=int)
+    p.add_argument("--max-delay-ms", type=float)
+    p.add_argument("--quality-threshold", type=float)
+    p.set_defaults(func=cmd_create)
+
+    p = sub.add_parser("set", help="make a version live at once (quality gate applies)")
+    common(p)
+    p.add_argument("--version", "-v", type=int, required=True)
+    p.add_argument("--reason", default="")
+    p.add_argument("--override-gate", action="store_true")
+    p.set_defaults(func=cmd_deploy)
+
+    p = sub.add_parser("canary", help="send a share of the traffic to a version (or change the canary's weight)")
+    common(p)
+    p.add_argument("--version", "-v", type=int)
+    p.add_argument("--weight", "-w", type=int, required=True, help="percent of requests, 0-100")
+    p.add_argument("--reason", default="")
+    p.set_defaults(func=cmd_canary)
+
+    p = sub.add_parser("promote", help="make the canary live")
+    common(p)
+    p.add_argument("--reason", default="")
+    p.add_argument("--override-gate", action="store_true")
+    p.set_defaults(func=cmd_promote)
+
+    p = sub.add_parser("rollback", help="canary weight to 0, or the previous live version back")
+    common(p)
+    p.add_argument("--reason", default="")
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("status", help="deployments of a project, or one with its history")
+    p.add_argument("--project", "-p", required=True)
+    p.add_argument("deployment", nargs="?")
+    p.add_argument("--history", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)

@@ -1,0 +1,34 @@
+"""`shipyard deploy ...` against a live server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from shipyard.client import cli
+from shipyard.serving.models import Deployment
+from tests.serving.conftest import fake_version
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cli_create_canary_promote_rollback_status(live_server: Any, world: Any, monkeypatch: Any, capsys: Any) -> None:
+    monkeypatch.setenv("SHIPYARD_TOKEN", Token.objects.create(user=world.owner).key)
+    fake_version(world.project)
+    fake_version(world.project)
+    run = lambda *a: cli.main(["--url", live_server.url, "deploy", *a])  # noqa: E731
+    assert run("create", "-p", "fraud-model", "digits", "-m", "digits", "-v", "1", "--reason", "first") == 0
+    assert run("canary", "-p", "fraud-model", "digits", "-v", "2", "-w", "20") == 0
+    assert "canary v2 20%" in capsys.readouterr().out
+    assert run("promote", "-p", "fraud-model", "digits", "--reason", "ok") == 0
+    assert run("rollback", "-p", "fraud-model", "digits", "--reason", "bad") == 0
+    assert Deployment.objects.get().live_version.number == 1
+    capsys.readouterr()
+    assert run("status", "-p", "fraud-model", "digits") == 0
+    out = capsys.readouterr().out
+    assert "rollback" in out and "promote" in out and "live v1" in out
+    assert run("canary", "-p", "fraud-model", "digits", "-v", "9", "-w", "20") == 1
+    assert "version" in capsys.readouterr().err
+    monkeypatch.setenv("SHIPYARD_TOKEN", Token.objects.create(user=world.teammate).key)
+    assert run("rollback", "-p", "fraud-model", "digits") == 1
