@@ -199,3 +199,19 @@ def test_drain_and_partitions(world: Any, redis_client: Any) -> None:
         cur.execute("SELECT tableoid::regclass::text FROM serving_predictionlog")
         assert cur.fetchone()[0].startswith("serving_predictionlog_2")
     json.dumps(services.quality_gate(deployment=d, version=live, live=None).as_dict())
+
+
+def test_web_process_never_imports_onnxruntime_or_torch() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT, worker_env
+
+    code = (
+        "import django, sys; django.setup(); import shipyard.config.urls, shipyard.serving.gateway, "
+        "shipyard.serving.api.views; print(sorted(m for m in ('onnxruntime', 'torch') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=worker_env(), cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

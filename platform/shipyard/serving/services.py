@@ -646,7 +646,7 @@ def _notify(deployment: Deployment, message: str) -> None:
 
         fn = getattr(monitoring_services, "notify", None)
         if fn is not None:
-            fn(project=deployment.project, title=message, source="deployment")
+            fn(project=deployment.project, title=message, source="deployment", deployment=deployment)
     except Exception:
         logger.info("no notification channel for: %s", message)
 
