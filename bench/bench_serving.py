@@ -182,7 +182,7 @@ class ShipyardStack:
             **os.environ,
             "DATABASE_URL": self.database_url,
             "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
+            "DJANGO_SETTINGS_MODULE": "bench.serving_settings",
             "PYTHONPATH": os.pathsep.join([str(REPO / "platform"), str(REPO / "workers"), str(REPO)]),
             "ARTIFACT_ROOT": str(workdir / "artifacts"),
             "LOG_LEVEL": "warning",
