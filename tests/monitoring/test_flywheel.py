@@ -12,7 +12,7 @@ from shipyard.monitoring import selectors, services
 from shipyard.monitoring.models import Feedback, FlywheelExport
 from tests.monitoring.conftest import log_predictions, make_setup
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.monitoring.urls")]
+pytestmark = pytest.mark.django_db
 
 RNG = np.random.default_rng(9)
 
