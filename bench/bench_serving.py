@@ -400,8 +400,8 @@ def main(argv: list[str]) -> int:
         work = Path(tmp)
         digits, wide = work / "digits.onnx", work / "wide.onnx"
         acc = train_digits_onnx(digits, hidden=(128, 64), epochs=10)
-        train_digits_onnx(wide, hidden=(2048, 2048, 2048), epochs=1)
-        print(f"digits MLP 64-128-64-10 (test accuracy {acc['accuracy']}); wide MLP 64-2048-2048-2048-10", flush=True)
+        train_digits_onnx(wide, hidden=(4096, 4096), epochs=1)
+        print(f"digits MLP 64-128-64-10 (test accuracy {acc['accuracy']}); wide MLP 64-4096-4096-10", flush=True)
         results: dict[str, dict[int, Any]] = {}
         row = [float(v) for v in __import__("sklearn.datasets", fromlist=["load_digits"]).load_digits().data[7]]
         body = {"inputs": [row]}

@@ -42,7 +42,7 @@ class Linger:
     """
 
     def __init__(self, probe: float = 0.05) -> None:
-        self.score = 1.0
+        self.score = 0.0
         self.probe = probe
 
     def should_wait(self) -> bool:
