@@ -5,5 +5,6 @@ client = Client()                      # SHIPYARD_URL and SHIPYARD_TOKEN from th
 """
 
 from shipyard.client.http import Client, ShipyardError
+from shipyard.client.registry import ModelArtifact, Registry
 
-__all__ = ["Client", "ShipyardError"]
+__all__ = ["Client", "ModelArtifact", "Registry", "ShipyardError"]

@@ -490,7 +490,7 @@ def notify(*, project: Any, title: str, source: str = "deployment", deployment: 
 def _post_webhook(url: str, body: dict[str, Any]) -> None:
     import requests
 
-    response = requests.post(url, json=body, timeout=float(getattr(settings, "MONITORING_WEBHOOK_TIMEOUT_S", 5)))
+    response = requests.post(url, json=body, timeout=settings.MONITORING_WEBHOOK_TIMEOUT_S)
     response.raise_for_status()
 
 

@@ -32,7 +32,7 @@ def _env() -> dict[str, str]:
 
 
 def run_module(module: str, args: list[str], *, field: str, timeout: float | None = None) -> dict[str, Any]:
-    timeout = timeout or float(getattr(settings, "REGISTRY_CHECK_TIMEOUT_S", 300))
+    timeout = timeout or float(settings.REGISTRY_CHECK_TIMEOUT_S)
     try:
         proc = subprocess.run(
             [sys.executable, "-m", module, *args],

@@ -105,6 +105,8 @@ MAX_UPLOAD_BYTES = env.env_int("MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1)
 CI_WEBHOOK_MAX_BYTES = env.env_int("CI_WEBHOOK_MAX_BYTES", 25 * 1024**2, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024**2
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024**2
+REGISTRY_CHECK_TIMEOUT_S = env.env_int("REGISTRY_CHECK_TIMEOUT_S", 300, minimum=1)
+MONITORING_WEBHOOK_TIMEOUT_S = env.env_float("MONITORING_WEBHOOK_TIMEOUT_S", 5.0)
 PORT = env.env_int("PORT", 8000, minimum=1)
 PUBLIC_URL = env.env_str("PUBLIC_URL", f"http://127.0.0.1:{PORT}")
 
@@ -151,6 +153,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {"AnswerStatusEnum": "shipyard.rubric.scoring.STATUSES"},
 }
 
 # Celery: Redis broker; results live in Postgres records, not in a result backend.

@@ -18,7 +18,7 @@ import { formatDateTime } from '@/lib/format';
 import { useProject } from '../api/projects';
 
 interface AreaCard {
-  to: string;
+  to: (slug: string) => string;
   title: string;
   text: string;
   icon: ReactNode;
@@ -26,12 +26,12 @@ interface AreaCard {
 
 // Card titles deliberately differ from the navigation labels so that links stay unambiguous.
 const AREAS: AreaCard[] = [
-  { to: '/rubric', title: 'Readiness score', text: 'Assess the 28 tests of the ML Test Score.', icon: <IconChecklist size={20} /> },
-  { to: '/ci', title: 'Continuous integration', text: 'Connect your pipeline and see tagged test results.', icon: <IconGitPullRequest size={20} /> },
-  { to: '/models', title: 'Model registry', text: 'Versions, datasets and their lineage.', icon: <IconBox size={20} /> },
-  { to: '/jobs', title: 'Training checks and exports', text: 'Reproducibility, ONNX export, quantization, distillation.', icon: <IconCpu size={20} /> },
-  { to: '/deployments', title: 'Serving endpoints', text: 'Deploy, canary, promote and roll back.', icon: <IconRocket size={20} /> },
-  { to: '/monitoring', title: 'Drift and quality', text: 'Drift per feature, skew, staleness and the data flywheel.', icon: <IconActivityHeartbeat size={20} /> },
+  { to: (slug) => `/projects/${slug}/rubric`, title: 'Readiness score', text: 'Assess the 28 tests of the ML Test Score.', icon: <IconChecklist size={20} /> },
+  { to: (slug) => `/projects/${slug}/ci`, title: 'Continuous integration', text: 'Connect your pipeline and see tagged test results.', icon: <IconGitPullRequest size={20} /> },
+  { to: (slug) => `/projects/${slug}/models`, title: 'Model registry', text: 'Versions, datasets and their lineage.', icon: <IconBox size={20} /> },
+  { to: () => '/jobs', title: 'Training checks and exports', text: 'Reproducibility, ONNX export, quantization, distillation.', icon: <IconCpu size={20} /> },
+  { to: () => '/deployments', title: 'Serving endpoints', text: 'Deploy, canary, promote and roll back.', icon: <IconRocket size={20} /> },
+  { to: () => '/monitoring', title: 'Drift and quality', text: 'Drift per feature, skew, staleness and the data flywheel.', icon: <IconActivityHeartbeat size={20} /> },
 ];
 
 export function ProjectRoute() {
@@ -90,13 +90,13 @@ export function ProjectRoute() {
       </Text>
       <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} spacing="md">
         {AREAS.map((area) => (
-          <Card key={area.to} withBorder radius="md" padding="lg">
+          <Card key={area.title} withBorder radius="md" padding="lg">
             <Stack gap="xs">
               <Group gap="sm">
                 <ThemeIcon variant="light" size="lg" radius="md">
                   {area.icon}
                 </ThemeIcon>
-                <Anchor component={Link} to={area.to === '/rubric' ? `/projects/${slug}/rubric` : area.to} fw={600}>
+                <Anchor component={Link} to={area.to(slug)} fw={600}>
                   {area.title}
                 </Anchor>
               </Group>
