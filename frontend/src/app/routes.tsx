@@ -6,7 +6,9 @@ import { CiRunRoute } from '@/features/ci/routes/CiRunRoute';
 import { ProjectCiRoute } from '@/features/ci/routes/ProjectCiRoute';
 import { DeploymentRoute } from '@/features/deployments/routes/DeploymentRoute';
 import { DeploymentsRoute } from '@/features/deployments/routes/DeploymentsRoute';
+import { JobRoute } from '@/features/jobs/routes/JobRoute';
 import { JobsRoute } from '@/features/jobs/routes/JobsRoute';
+import { VersionJobs } from '@/features/jobs/components/VersionJobs';
 import { DatasetRoute } from '@/features/datasets/routes/DatasetRoute';
 import { ProjectDatasetsRoute } from '@/features/datasets/routes/ProjectDatasetsRoute';
 import { ModelRoute } from '@/features/models/routes/ModelRoute';
@@ -40,10 +42,19 @@ export const appRoutes: RouteObject[] = [
   { path: 'models', element: <ModelsRoute /> },
   { path: 'projects/:slug/models', element: <ProjectModelsRoute /> },
   { path: 'projects/:slug/models/:model', element: <ModelRoute /> },
-  { path: 'projects/:slug/models/:model/versions/:number', element: <ModelVersionRoute /> },
+  {
+    path: 'projects/:slug/models/:model/versions/:number',
+    element: (
+      <>
+        <ModelVersionRoute />
+        <VersionJobs />
+      </>
+    ),
+  },
   { path: 'projects/:slug/datasets', element: <ProjectDatasetsRoute /> },
   { path: 'projects/:slug/datasets/:name', element: <DatasetRoute /> },
   { path: 'jobs', element: <JobsRoute /> },
+  { path: 'jobs/:id', element: <JobRoute /> },
   { path: 'deployments', element: <DeploymentsRoute /> },
   { path: 'deployments/:project/:name', element: <DeploymentRoute /> },
   { path: 'monitoring', element: <MonitoringRoute /> },

@@ -1,0 +1,267 @@
+import { Badge, Card, Group, SimpleGrid, Table, Text, Title } from '@mantine/core';
+import type { ReactNode } from 'react';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { JobDetail } from '../api/jobs';
+
+type Dict = Record<string, unknown>;
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const fmt = (v: unknown, digits = 4): string => {
+  const n = num(v);
+  if (n === null) return '—';
+  if (Math.abs(n) !== 0 && (Math.abs(n) < 1e-3 || Math.abs(n) >= 1e6)) return n.toExponential(2);
+  return Number(n.toFixed(digits)).toString();
+};
+const bytes = (v: unknown): string => {
+  const n = num(v);
+  if (n === null) return '—';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
+};
+const dict = (v: unknown): Dict => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Dict) : {});
+
+function Section({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <Card withBorder radius="md" padding="md">
+      <Title order={5} mb="xs">
+        {title}
+      </Title>
+      {children}
+    </Card>
+  );
+}
+
+function Compare({ title, data, unit }: { title: string; data: Dict[]; unit?: string }) {
+  const series = Object.keys(data[0] ?? {}).filter((k) => k !== 'name');
+  const colors = ['#868e96', '#228be6', '#40c057', '#fab005'];
+  return (
+    <Section title={title}>
+      <div style={{ width: '100%', height: 200 }} data-testid={`chart-${title}`}>
+        <ResponsiveContainer>
+          <BarChart data={data} margin={{ left: 8, right: 8 }}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis dataKey="name" />
+            <YAxis unit={unit} width={70} />
+            <Tooltip />
+            <Legend />
+            {series.map((s, i) => (
+              <Bar key={s} dataKey={s} fill={colors[i % colors.length]} isAnimationActive={false} />
+            ))}
+          </BarChart>
+        </ResponsiveContainer>
+      </div>
+    </Section>
+  );
+}
+
+function KeyValues({ rows }: { rows: [string, ReactNode][] }) {
+  return (
+    <Table withRowBorders={false} verticalSpacing={2}>
+      <Table.Tbody>
+        {rows.map(([k, v]) => (
+          <Table.Tr key={k}>
+            <Table.Td c="dimmed" w="45%">
+              {k}
+            </Table.Td>
+            <Table.Td>{v}</Table.Td>
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </Table>
+  );
+}
+
+function SliceTable({ slices, deltas }: { slices: Dict; deltas?: Dict }) {
+  const names = Object.keys(slices);
+  if (names.length === 0) return <Text size="sm" c="dimmed">No slices.</Text>;
+  return (
+    <Table striped>
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th>Slice</Table.Th>
+          <Table.Th>Rows</Table.Th>
+          <Table.Th>Accuracy</Table.Th>
+          <Table.Th>Macro F1</Table.Th>
+          {deltas ? <Table.Th>Δ accuracy (points)</Table.Th> : null}
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {names.map((n) => {
+          const m = dict(slices[n]);
+          const d = deltas ? num(deltas[n]) : null;
+          return (
+            <Table.Tr key={n}>
+              <Table.Td>{n}</Table.Td>
+              <Table.Td>{fmt(m.n, 0)}</Table.Td>
+              <Table.Td>{fmt(m.accuracy)}</Table.Td>
+              <Table.Td>{fmt(m.macro_f1)}</Table.Td>
+              {deltas ? <Table.Td c={d !== null && d < 0 ? 'red' : undefined}>{d === null ? '—' : (d * 100).toFixed(2)}</Table.Td> : null}
+            </Table.Tr>
+          );
+        })}
+      </Table.Tbody>
+    </Table>
+  );
+}
+
+function TrainingTests({ r }: { r: Dict }) {
+  const checks = (r.checks as Dict[] | undefined) ?? [];
+  const baselines = dict(r.baselines);
+  return (
+    <SimpleGrid cols={1} spacing="md">
+      <Section title="Checks">
+        <Table striped>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Check</Table.Th>
+              <Table.Th>Result</Table.Th>
+              <Table.Th>Rubric</Table.Th>
+              <Table.Th>Summary</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {checks.map((c) => (
+              <Table.Tr key={String(c.name)}>
+                <Table.Td>{String(c.name).replaceAll('_', ' ')}</Table.Td>
+                <Table.Td>
+                  <Badge color={c.passed ? 'green' : 'red'} variant="light">
+                    {c.passed ? 'pass' : 'fail'}
+                  </Badge>
+                </Table.Td>
+                <Table.Td>{((c.rubric as string[]) ?? []).join(', ')}</Table.Td>
+                <Table.Td>{String(c.summary)}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Section>
+      <Compare
+        title="Model vs simpler baselines (accuracy)"
+        data={[
+          { name: 'model', accuracy: num(dict(r.metrics).accuracy) },
+          ...Object.entries(baselines).map(([k, v]) => ({ name: k.replaceAll('_', ' '), accuracy: num(dict(v).accuracy) })),
+        ]}
+      />
+    </SimpleGrid>
+  );
+}
+
+function Evaluate({ r }: { r: Dict }) {
+  const slices = dict(r.slice_metrics);
+  return (
+    <SimpleGrid cols={1} spacing="md">
+      <Section title="Overall">
+        <KeyValues rows={Object.entries(dict(r.metrics)).map(([k, v]) => [k, fmt(v)])} />
+      </Section>
+      <Compare title="Accuracy per slice" data={Object.entries(slices).map(([k, v]) => ({ name: k, accuracy: num(dict(v).accuracy) }))} />
+      <Section title="Slices">
+        <SliceTable slices={slices} />
+      </Section>
+    </SimpleGrid>
+  );
+}
+
+function Export({ r }: { r: Dict }) {
+  const lat = dict(r.latency_ms);
+  const engines = Object.keys(lat);
+  const data = ['1', '64'].map((b) => ({ name: `batch ${b}`, ...Object.fromEntries(engines.map((e) => [e, num(dict(lat[e])[b])])) }));
+  return (
+    <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
+      <Section title="Parity">
+        <KeyValues
+          rows={[
+            ['format', String(r.format ?? '')],
+            ['opset', fmt(r.opset, 0)],
+            ['max abs diff', fmt(r.max_abs_diff)],
+            ['tolerance', fmt(r.tolerance)],
+            ['rows compared', fmt(r.parity_rows, 0)],
+            ['size', bytes(r.size_bytes)],
+          ]}
+        />
+      </Section>
+      <Compare title="Latency (ms)" data={data} unit=" ms" />
+    </SimpleGrid>
+  );
+}
+
+function Compression({ r }: { r: Dict }) {
+  const before = dict(r.before);
+  const after = dict(r.after);
+  const ratios = dict(r.ratios);
+  const lb = dict(before.latency_ms);
+  const la = dict(after.latency_ms);
+  return (
+    <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
+      <Compare title="Size (bytes)" data={[{ name: 'size', before: num(before.size_bytes), after: num(after.size_bytes) }]} />
+      <Compare
+        title="Latency (ms)"
+        unit=" ms"
+        data={['1', '64'].map((b) => ({ name: `batch ${b}`, before: num(lb[b]), after: num(la[b]) }))}
+      />
+      <Compare
+        title="Accuracy"
+        data={[{ name: 'eval set', before: num(dict(before.metrics).accuracy), after: num(dict(after.metrics).accuracy) }]}
+      />
+      <Section title="Ratios and gate">
+        <KeyValues
+          rows={[
+            ['size (before/after)', `${fmt(ratios.size, 2)}x`],
+            ['latency batch 1', `${fmt(ratios.latency_1, 2)}x`],
+            ['latency batch 64', `${fmt(ratios.latency_64, 2)}x`],
+            ['accuracy change', `${((num(r.metric_delta) ?? 0) * 100).toFixed(2)} points`],
+            ['gate: max drop', `${((num(r.max_metric_drop) ?? 0) * 100).toFixed(2)} points`],
+            ['size before / after', `${bytes(before.size_bytes)} / ${bytes(after.size_bytes)}`],
+          ]}
+        />
+      </Section>
+      <Section title="Slices after (Δ vs before)">
+        <SliceTable slices={dict(after.slice_metrics)} deltas={dict(r.slice_deltas)} />
+      </Section>
+    </SimpleGrid>
+  );
+}
+
+function Distill({ r }: { r: Dict }) {
+  const models = { teacher: dict(r.teacher), student: dict(r.student), 'hard-label student': dict(r.hard_label_student) };
+  const ratios = dict(r.ratios);
+  return (
+    <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
+      <Compare title="Accuracy" data={Object.entries(models).map(([k, v]) => ({ name: k, accuracy: num(dict(v.metrics).accuracy) }))} />
+      <Compare title="Parameters" data={Object.entries(models).map(([k, v]) => ({ name: k, params: num(v.params) }))} />
+      <Compare
+        title="Latency batch 64 (ms)"
+        unit=" ms"
+        data={Object.entries(models).map(([k, v]) => ({ name: k, ms: num(dict(v.latency_ms)['64']) }))}
+      />
+      <Section title="Ratios">
+        <KeyValues
+          rows={[
+            ['student/teacher params', fmt(ratios.params)],
+            ['student/teacher accuracy', fmt(ratios.accuracy)],
+            ['vs hard-label student', `${fmt(ratios.vs_hard_labels_points, 2)} points`],
+            ['temperature / alpha', `${fmt(r.temperature, 2)} / ${fmt(r.alpha, 2)}`],
+          ]}
+        />
+      </Section>
+    </SimpleGrid>
+  );
+}
+
+/** The before/after report of a finished job, as charts and tables. */
+export function JobReport({ job }: { job: JobDetail }) {
+  const r = job.result;
+  if (!r || Object.keys(r).length === 0) return null;
+  return (
+    <div data-testid="job-report">
+      <Group mb="xs">
+        <Title order={4}>Report</Title>
+        {typeof r.summary === 'string' ? <Text size="sm">{r.summary}</Text> : null}
+      </Group>
+      {job.kind === 'training_tests' ? <TrainingTests r={r} /> : null}
+      {job.kind === 'evaluate' ? <Evaluate r={r} /> : null}
+      {job.kind === 'export_onnx' || job.kind === 'export_torchscript' ? <Export r={r} /> : null}
+      {job.kind === 'quantize' || job.kind === 'prune' ? <Compression r={r} /> : null}
+      {job.kind === 'distill' ? <Distill r={r} /> : null}
+    </div>
+  );
+}
