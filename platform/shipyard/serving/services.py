@@ -84,11 +84,13 @@ def evaluation_metric(version: Any, metric: str) -> tuple[float | None, str]:
 
         jobs_app = "jobs"
         job_model: Any = apps.get_model(jobs_app, "Job")
-        job = (
+        job = (  # the latest succeeded evaluation (result: {"metrics": {...}, "passed": bool, ...})
             job_model.objects.filter(kind="evaluate", status="succeeded", model_version=version).order_by("-id").first()
         )
         if job is not None:
             result = getattr(job, "result", None) or {}
+            if isinstance(result, dict) and result.get("passed") is False:
+                return None, f"evaluation job {job.pk} did not pass"
             metrics = result.get("metrics", result) if isinstance(result, dict) else {}
             value = metrics.get(metric) if isinstance(metrics, dict) else None
             if isinstance(value, (int, float)):
