@@ -9,19 +9,14 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 
-from shipyard.config import env
-
 
 class UnsafeURL(ValueError):
     pass
 
 
 def allow_private() -> bool:
-    """Admins may allow internal targets (CI_OUTBOUND_ALLOW_PRIVATE=1, or the Django setting of that name)."""
-    value = getattr(settings, "CI_OUTBOUND_ALLOW_PRIVATE", None)
-    if value is None:
-        return env.env_bool("CI_OUTBOUND_ALLOW_PRIVATE", False)
-    return bool(value)
+    """Admins may allow internal targets (the setting CI_OUTBOUND_ALLOW_PRIVATE, from the environment)."""
+    return bool(settings.CI_OUTBOUND_ALLOW_PRIVATE)
 
 
 def check_url(url: str, *, resolve: bool = True) -> None:

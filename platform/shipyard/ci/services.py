@@ -33,12 +33,11 @@ from shipyard.rubric.services import evidence_record
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_GRACE_HOURS = 24
 LOCKFILE_LIMIT = 2 * 1024 * 1024
 
 
 def grace_hours_default() -> int:
-    return int(getattr(settings, "CI_SECRET_GRACE_HOURS", DEFAULT_GRACE_HOURS))
+    return int(settings.CI_SECRET_GRACE_HOURS)
 
 
 @transaction.atomic
