@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from shipyard.ci.api.views import _read_limited
-from shipyard.ci.models import CIConfig, Delivery
+from shipyard.ci.models import CIConfig, CIRun, Delivery
 from shipyard.ci.services import secret_rotate
 from tests.ci.conftest import fixture_bytes, native_body, post_webhook, signed_headers
 
@@ -98,8 +98,9 @@ def test_replayed_delivery_is_2xx_and_stored_once(world: Any, ci_secret: str, pr
     assert Delivery.objects.count() == 1
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_duplicate_deliveries_are_processed_once(world: Any, ci_secret: str) -> None:
+def test_concurrent_duplicate_deliveries_are_processed_once(world: Any, ci_secret: str, celery_worker: Any) -> None:
     body = native_body()
     headers = signed_headers("shipyard", ci_secret, body)
     barrier = threading.Barrier(6)
@@ -120,6 +121,14 @@ def test_concurrent_duplicate_deliveries_are_processed_once(world: Any, ci_secre
     assert len(statuses) == 6 and all(200 <= s < 300 for s in statuses), statuses
     assert statuses.count(202) == 1
     assert Delivery.objects.count() == 1
+    # wait for the real worker, so the delivery is processed (once) before the test's data is flushed
+    delivery = Delivery.objects.get()
+    deadline = time.monotonic() + 60
+    while delivery.status == "queued" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        delivery.refresh_from_db()
+    assert delivery.status == "processed", (delivery.status, delivery.error, celery_worker.log()[-2000:])
+    assert CIRun.objects.filter(project=world.project).count() == 1
 
 
 def test_oversize_body_is_413_before_anything(world: Any, ci_secret: str, settings: Any) -> None:
