@@ -179,3 +179,30 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def seed(ctx: Any) -> None:
+    """Demo deployment: the registry demo's digits MLP (ONNX) served as `digits` in digits-classifier.
+
+    Idempotent: an existing deployment is left as it is.
+    """
+    from shipyard.registry.models import ModelVersion
+    from shipyard.serving import services
+    from shipyard.serving.models import Deployment
+
+    project = ctx.projects.get("digits-classifier")
+    if project is None or Deployment.objects.filter(project=project, name="digits").exists():
+        return
+    version = (
+        ModelVersion.objects.filter(model__project=project, model__name="digits-mlp", format="onnx")
+        .select_related("model")
+        .order_by("-number")
+        .first()
+    )
+    if version is None:  # the registry demo was skipped (--skip-heavy)
+        ctx.stdout.write("serving: no ONNX demo model registered; skipping the demo deployment")
+        return
+    services.deployment_create(
+        project=project, name="digits", model=version.model, version=version, by=ctx.user, reason="demo workspace"
+    )
+    ctx.stdout.write(f"serving: deployed digits-mlp v{version.number} as /serve/{project.slug}/digits/predict")

@@ -17,6 +17,9 @@ from django.core.management.base import BaseCommand
 
 from shipyard.config import env
 
+#: processes whose exit is reported but does not stop the others
+OPTIONAL = frozenset({"traffic"})
+
 
 def process_table(port: int) -> dict[str, list[str]]:
     py = sys.executable
@@ -44,21 +47,26 @@ def process_table(port: int) -> dict[str, list[str]]:
         ],
         "worker-cpu": [*celery, "worker", "-Q", "cpu,monitoring", "-n", "cpu@%h", "--concurrency", "2", "-l", "info"],
         "worker-gpu": [*celery, "worker", "-Q", "gpu", "-n", "gpu@%h", "--concurrency", "1", "-l", "info"],
-        "serving": [*celery, "worker", "-Q", "serving", "-n", "serving@%h", "--concurrency", "1", "-l", "info"],
+        "serving": [py, "-m", "shipyard.serving.worker"],
         "beat": [*celery, "beat", "-l", "info", "--schedule", "var/celerybeat-schedule"],
+        # Demo traffic against the demo deployment (drift starts mid-way, users correct some answers).
+        "traffic": [py, "manage.py", "shipyard_simulate_traffic", "--no-backfill", "--follow"],
     }
 
 
 class Command(BaseCommand):
-    help = "Run web + Celery workers (cpu, gpu, serving, monitoring) + beat in the foreground."
+    help = "Run web, Celery workers (cpu, gpu, monitoring), serving workers, beat and demo traffic in the foreground."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--port", type=int, default=env.env_int("PORT", 8000, minimum=1))
         parser.add_argument("--only", nargs="*", help="start only these processes")
+        parser.add_argument("--no-traffic", action="store_true", help="do not run the demo traffic simulator")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         os.makedirs("var", exist_ok=True)
         table = process_table(opts["port"])
+        if opts["no_traffic"]:
+            table.pop("traffic")
         if opts["only"]:
             table = {name: cmd for name, cmd in table.items() if name in opts["only"]}
         child_env = {**os.environ, "PYTHONUNBUFFERED": "1", "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text")}
@@ -84,8 +92,12 @@ class Command(BaseCommand):
         exit_code = 0
         try:
             while not stopping:
-                for name, proc in procs.items():
+                for name, proc in list(procs.items()):
                     code = proc.poll()
+                    if code is not None and name in OPTIONAL:
+                        self.stderr.write(f"{name} exited with code {code}; the rest keeps running")
+                        del procs[name]
+                        continue
                     if code is not None:
                         self.stderr.write(f"{name} exited with code {code}; stopping the rest")
                         exit_code = code or 1
