@@ -61,7 +61,9 @@ def test_upload_onnx_infers_signature_stores_content_addressed_and_downloads(wor
 
     detail = client.get(f"{BASE}/models/scorer/versions/1/").json()
     assert detail["lineage"]["nodes"][0]["kind"] == "model_version"
-    assert detail["deployments"] == [] and detail["evidence"] == []
+    assert detail["deployments"] == []
+    # registered without training data or environment: model-1 evidence fails, naming what is missing
+    assert [(e["test_id"], e["source"], e["passed"]) for e in detail["evidence"]] == [("model-1", "registry", False)]
 
 
 def test_versions_number_up_and_identical_content_is_stored_once(world: Any, artifact_root: Path) -> None:

@@ -191,7 +191,7 @@ def model_version_create(
                 if existing is not None:
                     return existing
             number = (ModelVersion.objects.filter(model=model).aggregate(n=Max("number"))["n"] or 0) + 1
-            return ModelVersion.objects.create(
+            version = ModelVersion.objects.create(
                 model=model,
                 number=number,
                 format=format,
@@ -217,6 +217,8 @@ def model_version_create(
                 produced_by_job_id=produced_by_job_id,
                 idempotency_key=idempotency_key,
             )
+            _model_version_evidence(version, by=by)
+            return version
     except BaseException:
         _release_if_orphan(blob.key, created)
         raise
@@ -394,7 +396,7 @@ def dataset_version_create(
                 item_rows = summary.get("slice_rows", {}).get(item["name"])
                 if item_rows is not None:
                     item["rows"] = item_rows
-            return DatasetVersion.objects.create(
+            dataset_version = DatasetVersion.objects.create(
                 dataset=dataset,
                 number=number,
                 format=format,
@@ -415,6 +417,8 @@ def dataset_version_create(
                 idempotency_key=idempotency_key,
                 created_by=by,
             )
+            _dataset_version_evidence(dataset_version, by=by)
+            return dataset_version
     except BaseException:
         if created_file and file_blob is not None:
             _release_if_orphan(file_blob.key, True)
@@ -423,6 +427,78 @@ def dataset_version_create(
         raise
     finally:
         normalized_temp.unlink(missing_ok=True)
+
+
+#: what a trained version must record for model-1 evidence (the spec that produced it is known)
+PROVENANCE_FIELDS = ("git_commit", "training_dataset", "environment")
+
+
+def _dataset_version_evidence(version: DatasetVersion, *, by: Any) -> None:
+    """data-1: the version's feature expectations were captured in a schema (inferred on upload).
+
+    Keyed per dataset, so the latest version's observation supersedes the earlier ones.
+    """
+    from shipyard.rubric.services import evidence_record
+
+    features = [f for f in (version.schema or {}).get("features", []) if f.get("role") != "label"]
+    if not features:
+        return
+    dataset = version.dataset
+    evidence_record(
+        project=dataset.project,
+        test_id="data-1",
+        source="registry",
+        passed=True,
+        title=f"Schema captured for dataset {dataset.name} v{version.number} ({len(features)} features)",
+        link=f"/projects/{dataset.project.slug}/datasets/{dataset.name}",
+        key=f"dataset:{dataset.name}",
+        detail={
+            "dataset": dataset.name,
+            "dataset_version": version.number,
+            "dataset_version_id": version.pk,
+            "features": len(features),
+            "rows": version.row_count,
+        },
+        by=by,
+    )
+
+
+def _model_version_evidence(version: ModelVersion, *, by: Any) -> None:
+    """model-1: a trained version records the commit, data and environment that produced it.
+
+    Versions a job produced (exports, quantisation, ...) record nothing: the job is their
+    provenance. Any other version passes when all of PROVENANCE_FIELDS are recorded and fails
+    (naming what is missing) otherwise. Keyed per model, so the latest version supersedes.
+    """
+    from shipyard.rubric.services import evidence_record
+
+    if version.produced_by_job_id is not None:
+        return
+    model = version.model
+    missing = [name for name in PROVENANCE_FIELDS if not getattr(version, name)]
+    recorded = "commit, training data and environment recorded"
+    evidence_record(
+        project=model.project,
+        test_id="model-1",
+        source="registry",
+        passed=not missing,
+        title=(
+            f"{model.name} v{version.number}: {recorded}"
+            if not missing
+            else f"{model.name} v{version.number} registered without {', '.join(m.replace('_', ' ') for m in missing)}"
+        ),
+        link=f"/projects/{model.project.slug}/models/{model.name}/versions/{version.number}",
+        key=f"model:{model.name}",
+        detail={
+            "model": model.name,
+            "version": version.number,
+            "model_version_id": version.pk,
+            "git_commit": version.git_commit,
+            "training_dataset_version_id": version.training_dataset_id,
+            "missing": missing,
+        },
+        by=by,
+    )
 
 
 def orphan_blobs_delete() -> int:

@@ -11,6 +11,7 @@ class EvidenceSource(models.TextChoices):
     JOB = "job", "Worker job"
     DEPLOYMENT = "deployment", "Deployment"
     MONITOR = "monitor", "Monitor"
+    REGISTRY = "registry", "Registry"
 
 
 class Evidence(TimeStampedModel):
