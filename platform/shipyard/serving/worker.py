@@ -25,6 +25,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from shipyard.core import heartbeat as core_heartbeat
+
 logger = logging.getLogger("shipyard.serving.worker")
 
 #: how often a lingering worker looks for more requests
@@ -84,6 +86,8 @@ class ServingWorker:
         pipe = self.redis.pipeline(transaction=False)
         pipe.set(self.p.heartbeat_key(self.id), info, ex=self.p.HEARTBEAT_TTL_S)
         pipe.sadd(self.p.WORKERS, self.id)
+        # The platform-wide heartbeat that /healthz and /metrics count per queue.
+        core_heartbeat.beat(pipe, f"serving-{self.id}", ["serving"], "cpu")
         pipe.execute()
 
     def reap(self) -> int:
@@ -259,6 +263,7 @@ class ServingWorker:
         try:
             pipe = self.redis.pipeline(transaction=False)
             pipe.delete(self.p.heartbeat_key(self.id))
+            pipe.delete(f"{core_heartbeat.KEY_PREFIX}serving-{self.id}")
             pipe.srem(self.p.WORKERS, self.id)
             pipe.execute()
         except redis.RedisError:

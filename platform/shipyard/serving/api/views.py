@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -169,6 +170,10 @@ class EventListView(APIView):
 
 
 class MetricsView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("minutes", OpenApiTypes.INT, description="window, 1..10080 (default 60)")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request: Request, project: str, name: str) -> Response:
         deployment = _deployment(request, project, name)
         raw = request.query_params.get("minutes", "60")
@@ -178,6 +183,10 @@ class MetricsView(APIView):
 
 
 class GateView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("version", OpenApiTypes.INT, required=True, description="version number")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request: Request, project: str, name: str) -> Response:
         deployment = _deployment(request, project, name)
         raw = request.query_params.get("version", "")
@@ -194,7 +203,7 @@ class ApiKeyListView(APIView):
         deployment = _deployment(request, project, name, Role.MAINTAINER)
         return Response({"results": s.ApiKeySerializer(deployment.api_keys.all(), many=True).data})
 
-    @extend_schema(request=s.ApiKeyCreateSerializer)
+    @extend_schema(request=s.ApiKeyCreateSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request, project: str, name: str) -> Response:
         deployment = _deployment(request, project, name, Role.MAINTAINER)
         ser = s.ApiKeyCreateSerializer(data=request.data)
@@ -204,6 +213,7 @@ class ApiKeyListView(APIView):
 
 
 class ApiKeyRevokeView(APIView):
+    @extend_schema(request=None, responses=s.ApiKeySerializer)
     def post(self, request: Request, project: str, name: str, key_id: int) -> Response:
         deployment = _deployment(request, project, name, Role.MAINTAINER)
         key = deployment.api_keys.filter(pk=key_id).first()
