@@ -15,7 +15,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transacti
 
 
 def test_export_from_the_version_page_and_watch_it_finish(
-    page: Any, password: str, celery_worker: Any, mlp_weights: Path  # noqa: F811 (the imported fixture)
+    page: Any,
+    password: str,
+    celery_worker: Any,
+    mlp_weights: Path,  # noqa: F811 (the imported fixture)
 ) -> None:
     user = UserFactory(username="ada")
     team = TeamFactory(slug="acme", name="Acme ML")
