@@ -4,7 +4,7 @@ import { ApiError } from '@/api/errors';
 import type { components } from '@/api/schema';
 
 export type Me = components['schemas']['Me'];
-export type LoginRequest = components['schemas']['LoginRequest'];
+export type LoginRequest = components['schemas']['CredentialsRequest'];
 
 export const meQueryKey = ['auth', 'me'] as const;
 

@@ -1,7 +1,7 @@
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
 import type { components } from '@/api/schema';
 
-export type Membership = components['schemas']['Membership'];
+export type Membership = components['schemas']['MeTeam'];
 
 export const TEAM_STORAGE_KEY = 'shipyard.team';
 

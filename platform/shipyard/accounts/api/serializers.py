@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shipyard.accounts.models import Membership, Team, slug_validator
@@ -31,6 +32,7 @@ class MeSerializer(serializers.Serializer):
     email = serializers.CharField()
     teams = serializers.SerializerMethodField()
 
+    @extend_schema_field(MeTeamSerializer(many=True))
     def get_teams(self, user: Any) -> list[dict[str, str]]:
         rows = Membership.objects.filter(user=user).select_related("team").order_by("team__slug")
         return [{"slug": m.team.slug, "name": m.team.name, "role": m.role} for m in rows]

@@ -3,7 +3,7 @@ import { api, unwrap } from '@/api/client';
 import type { components } from '@/api/schema';
 
 export type Project = components['schemas']['Project'];
-export type ProjectRequest = components['schemas']['ProjectRequest'];
+export type ProjectRequest = components['schemas']['ProjectCreateRequest'];
 export type PaginatedProjectList = components['schemas']['PaginatedProjectList'];
 
 export const projectKeys = {
@@ -30,7 +30,7 @@ export function useProjects({ team, search }: { team: string | null; search: str
 export function useProject(slug: string) {
   return useQuery({
     queryKey: projectKeys.detail(slug),
-    queryFn: () => unwrap(api.GET('/api/v1/projects/{slug}/', { params: { path: { slug } } })),
+    queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/', { params: { path: { project: slug } } })),
   });
 }
 
