@@ -140,15 +140,20 @@ def test_metric_policies_and_series(world: Any) -> None:
     assert client.delete(f"{BASE}/metric-policies/auc/").status_code == 204
     record_run(world)
     series = client.get(f"{BASE}/metrics/").json()
-    assert series["default_branch"] == "main" and series["series"]["accuracy"][0]["value"] == 0.9
+    assert series["default_branch"] == "" and series["default_branches"] == ["main", "master"]
+    assert series["series"]["accuracy"][0]["value"] == 0.9
 
 
 def test_settings(world: Any, settings: Any) -> None:
     settings.CI_OUTBOUND_ALLOW_PRIVATE = False
     owner = world.client(world.owner)
-    assert owner.get(f"{BASE}/settings/").json()["default_branch"] == "main"
+    initial = owner.get(f"{BASE}/settings/").json()
+    assert initial["default_branch"] == "" and initial["default_branches"] == ["main", "master"]
     response = owner.patch(f"{BASE}/settings/", {"default_branch": "trunk", "baseline_runs": 3}, format="json")
     assert response.status_code == 200 and response.json()["default_branch"] == "trunk"
+    assert response.json()["default_branches"] == ["trunk"]
+    bad = owner.patch(f"{BASE}/settings/", {"default_branches": ["x"]}, format="json")
+    assert bad.status_code == 400 and "default_branches" in bad.json()["error"]["fields"]
     bad = owner.patch(f"{BASE}/settings/", {"notify_url": "http://127.0.0.1:8000/hook"}, format="json")
     assert bad.status_code == 400 and "notify_url" in bad.json()["error"]["fields"]
     bad = owner.patch(f"{BASE}/settings/", {"baseline_runs": 0}, format="json")

@@ -64,7 +64,9 @@ def test_native_report_records_run_cases_and_evidence(world: Any) -> None:
 
 
 def test_processing_twice_changes_nothing(world: Any) -> None:
-    delivery = deliver(world.project, {"run": {"id": "r1"}, "junit": fixture_bytes("pytest-junit.xml").decode()})
+    delivery = deliver(
+        world.project, {"run": {"id": "r1", "branch": "main"}, "junit": fixture_bytes("pytest-junit.xml").decode()}
+    )
     services.delivery_process(delivery_id=delivery.pk)
     assert Evidence.objects.count() == 2
     assert CIRun.objects.count() == 1
@@ -76,7 +78,7 @@ def test_tag_rules_and_native_tests_list(world: Any) -> None:
     delivery = deliver(
         world.project,
         {
-            "run": {"id": "r2"},
+            "run": {"id": "r2", "branch": "main"},
             "junit": fixture_bytes("go-junit-report.xml").decode(),
             "tests": [{"name": "canary passes", "status": "passed", "rubric_ids": ["monitor-5"]}],
         },
@@ -137,7 +139,8 @@ def test_xml_body_with_query_fields(world: Any) -> None:
     )
     run = delivery.run
     assert run is not None and (run.external_id, run.branch, run.commit, run.tests_total) == ("7", "dev", "abc", 4)
-    assert Evidence.objects.get().test_id == "infra-2"
+    assert [c.rubric_ids for c in run.cases.exclude(rubric_ids=[])] == [["infra-2"]]
+    assert not Evidence.objects.exists()  # "dev" is not the default branch
 
 
 @pytest.mark.parametrize(
@@ -230,20 +233,25 @@ def metrics_run(project: Any, run_id: str, branch: str, metrics: dict[str, float
 def test_metric_regressions_against_default_branch_baseline(world: Any) -> None:
     for i, (acc, lat) in enumerate([(0.90, 100.0), (0.91, 104.0), (0.90, 98.0)]):
         metrics_run(world.project, f"m{i}", "main", {"accuracy": acc, "latency_p99_ms": lat})
-    ok = metrics_run(world.project, "f1", "feature", {"accuracy": 0.895, "latency_p99_ms": 109.0})
+    ok = metrics_run(world.project, "m3", "main", {"accuracy": 0.895, "latency_p99_ms": 109.0})
     assert not ok.metrics.filter(regression=True).exists()
-    assert (
-        Evidence.objects.filter(test_id="monitor-6", key="ci:metrics:performance:feature").latest("observed_at").passed
-    )
-    assert Evidence.objects.filter(test_id="monitor-7", key="ci:metrics:quality:feature").latest("observed_at").passed
+    assert Evidence.objects.filter(test_id="monitor-6", key="ci:metrics:performance:main").latest("id").passed
+    assert Evidence.objects.filter(test_id="monitor-7", key="ci:metrics:quality:main").latest("id").passed
+    evidence_before = Evidence.objects.count()
 
-    bad = metrics_run(world.project, "f2", "feature", {"accuracy": 0.88, "latency_p99_ms": 111.0})
+    # a feature branch is judged against main's baseline and notified, but is not rubric evidence
+    bad = metrics_run(world.project, "f2", "feature", {"accuracy": 0.88, "latency_p99_ms": 115.0})
     values = {m.name: m for m in bad.metrics.all()}
     assert values["accuracy"].regression and values["accuracy"].baseline == pytest.approx(0.90)
     assert values["latency_p99_ms"].regression and values["latency_p99_ms"].kind == "performance"
+    assert Notification.objects.filter(kind="regression", run=bad).count() == 2  # one per kind
+    assert Evidence.objects.count() == evidence_before
+    assert Evidence.objects.filter(test_id="monitor-7").latest("id").passed
+
+    # the same regression on main marks both rubric tests failing
+    metrics_run(world.project, "m4", "main", {"accuracy": 0.88, "latency_p99_ms": 130.0})
     assert not Evidence.objects.filter(test_id="monitor-6").latest("observed_at", "id").passed
     assert not Evidence.objects.filter(test_id="monitor-7").latest("observed_at", "id").passed
-    assert Notification.objects.filter(kind="regression", run=bad).count() == 2  # one per kind
 
 
 def test_first_run_has_no_baseline_and_no_verdict(world: Any) -> None:
@@ -366,3 +374,46 @@ def test_internal_notify_url_is_refused_by_the_service(world: Any, settings: Any
     with pytest.raises(DomainError) as excinfo:
         services.config_update(project=world.project, notify_url="http://127.0.0.1:9/hook")
     assert excinfo.value.field == "notify_url"
+
+
+def tagged_run(project: Any, run_id: str, branch: str, status: str) -> CIRun:
+    run = deliver(
+        project,
+        {"run": {"id": run_id, "branch": branch}, "tests": [{"name": "reproducible [mlts:infra-1]", "status": status}]},
+    ).run
+    assert run is not None
+    return run
+
+
+def test_failing_tagged_test_on_a_feature_branch_is_not_evidence(world: Any) -> None:
+    tagged_run(world.project, "main-1", "main", "passed")
+    feature = tagged_run(world.project, "feat-1", "feature/risky", "failed")
+    assert feature.status == "failed" and feature.cases.get().rubric_ids == ["infra-1"]  # stored and shown
+    assert [e.passed for e in Evidence.objects.filter(test_id="infra-1")] == [True]
+    score = world.client(world.owner).get("/api/v1/projects/fraud-model/score/").json()
+    assert score["tests"]["infra-1"]["evidence_state"] == "verified"
+    tagged_run(world.project, "main-2", "main", "failed")
+    assert not Evidence.objects.filter(test_id="infra-1").latest("observed_at", "id").passed
+
+
+def test_default_branch_auto_accepts_master_and_a_configured_one_only_itself(world: Any) -> None:
+    tagged_run(world.project, "a", "master", "passed")
+    tagged_run(world.project, "b", "refs/heads/main", "passed")  # stored as "main"
+    assert CIRun.objects.get(external_id="b").branch == "main"
+    assert Evidence.objects.filter(test_id="infra-1").count() == 2
+    services.config_update(project=world.project, default_branch="origin/trunk")
+    assert services.config_for(project=world.project).default_branches == ["trunk"]
+    tagged_run(world.project, "c", "main", "failed")
+    tagged_run(world.project, "d", "master", "failed")
+    tagged_run(world.project, "e", "", "failed")  # no branch: not evidence either
+    assert Evidence.objects.filter(test_id="infra-1").count() == 2
+    tagged_run(world.project, "f", "trunk", "passed")
+    assert Evidence.objects.filter(test_id="infra-1").count() == 3
+
+
+def test_feature_branch_dependency_change_is_shown_but_not_evidence(world: Any) -> None:
+    deliver(world.project, {"run": {"id": "f1", "branch": "feature"}, "lockfile": "numpy==1.26.4\n"})
+    deliver(world.project, {"run": {"id": "f2", "branch": "feature"}, "lockfile": "numpy==2.0.0\n"})
+    assert DependencyChange.objects.get().changed == {"numpy": ["1.26.4", "2.0.0"]}
+    assert Notification.objects.filter(kind="dependencies").count() == 1
+    assert not Evidence.objects.filter(test_id="monitor-1").exists()

@@ -16,6 +16,10 @@ class Provider(models.TextChoices):
     GENERIC = "generic", "Jenkins / other (bearer)"
 
 
+#: the branches that count as the default one while a project has not named its own
+AUTO_DEFAULT_BRANCHES = ("main", "master")
+
+
 class CIConfig(TimeStampedModel):
     """Per-project CI settings, including the webhook secret.
 
@@ -30,7 +34,9 @@ class CIConfig(TimeStampedModel):
     previous_secret = models.CharField(max_length=128, blank=True, default="")
     previous_valid_until = models.DateTimeField(null=True, blank=True)
     rotated_at = models.DateTimeField(null=True, blank=True)
-    default_branch = models.CharField(max_length=200, default="main")
+    #: the branch whose runs count as rubric evidence and form metric baselines; "" means
+    #: AUTO_DEFAULT_BRANCHES (``main`` or ``master``)
+    default_branch = models.CharField(max_length=200, blank=True, default="")
     #: how many recent default-branch runs form a metric's baseline
     baseline_runs = models.PositiveIntegerField(default=5)
     #: outbound webhook (Slack-compatible JSON `{"text": ...}`) for dependency changes and regressions
@@ -38,6 +44,11 @@ class CIConfig(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"ci config of {self.project_id}"
+
+    @property
+    def default_branches(self) -> list[str]:
+        """The branch(es) whose runs are evidence and baselines: the configured one, else main or master."""
+        return [self.default_branch] if self.default_branch else list(AUTO_DEFAULT_BRANCHES)
 
 
 class DeliveryStatus(models.TextChoices):

@@ -76,7 +76,7 @@ def config_update(
 
     config, _ = CIConfig.objects.select_for_update().get_or_create(project=project)
     if default_branch is not None:
-        config.default_branch = default_branch
+        config.default_branch = branch_name(default_branch.strip())
     if baseline_runs is not None:
         config.baseline_runs = baseline_runs
     if notify_url is not None:
@@ -160,6 +160,14 @@ def delivery_process(*, delivery_id: int) -> Delivery | None:
     return _finish(delivery, DeliveryStatus.PROCESSED, run=run)
 
 
+def branch_name(ref: str) -> str:
+    """A branch name as people write it: ``refs/heads/main`` and Jenkins' ``origin/main`` become ``main``."""
+    for prefix in ("refs/heads/", "origin/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix) :]
+    return ref
+
+
 def _run_upsert(*, project: Any, provider: str, report: payloads.Report) -> CIRun:
     run, _ = CIRun.objects.get_or_create(project=project, provider=provider, external_id=report.external_id[:200])
     return CIRun.objects.select_for_update().get(pk=run.pk)
@@ -172,7 +180,7 @@ def run_record(*, project: Any, provider: str, report: payloads.Report, received
     for attr in ("name", "branch", "commit", "url"):
         value = getattr(report, attr)
         if value:
-            setattr(run, attr, value)
+            setattr(run, attr, branch_name(value) if attr == "branch" else value)
     run.started_at = report.started_at or run.started_at
     run.finished_at = report.finished_at or run.finished_at
     if report.cases is not None:
@@ -193,12 +201,15 @@ def run_record(*, project: Any, provider: str, report: payloads.Report, received
     run.save()
     config = config_for(project=project)
     observed = run.finished_at or timezone.now()
-    if report.cases is not None:
+    # Only the default branch speaks for the project: a feature branch's runs are stored and shown,
+    # judged against the default branch's baseline and notified, but they are not rubric evidence.
+    evidence = run.branch in config.default_branches
+    if report.cases is not None and evidence:
         _evidence_for_cases(run, observed)
     if report.metrics:
-        _metrics_record(run, report.metrics, config, observed)
+        _metrics_record(run, report.metrics, config, observed, evidence=evidence)
     if report.lockfile is not None:
-        _dependencies_record(run, report.lockfile, config, observed)
+        _dependencies_record(run, report.lockfile, config, observed, evidence=evidence)
     return run
 
 
@@ -274,7 +285,9 @@ def policy_for(metric: str, policies: dict[str, analysis.Policy]) -> analysis.Po
     return policies.get(metric) or analysis.default_policy(metric)
 
 
-def _metrics_record(run: CIRun, metrics: dict[str, float], config: CIConfig, observed: datetime) -> None:
+def _metrics_record(
+    run: CIRun, metrics: dict[str, float], config: CIConfig, observed: datetime, *, evidence: bool
+) -> None:
     policies = _policies_for(run.project)
     judged: dict[str, list[MetricValue]] = {"quality": [], "performance": []}
     for name, value in metrics.items():
@@ -282,7 +295,7 @@ def _metrics_record(run: CIRun, metrics: dict[str, float], config: CIConfig, obs
         history = list(
             MetricValue.objects.filter(
                 run__project=run.project,
-                run__branch=config.default_branch,
+                run__branch__in=config.default_branches,
                 name=name,
                 run__created_at__lte=run.created_at,
             )
@@ -312,25 +325,26 @@ def _metrics_record(run: CIRun, metrics: dict[str, float], config: CIConfig, obs
         if not values:
             continue
         regressed = [m for m in values if m.regression]
-        evidence_record(
-            project=run.project,
-            test_id=test_id,
-            source="ci",
-            passed=not regressed,
-            title=f"{title} on {run.branch or 'unknown branch'}"
-            if not regressed
-            else f"{len(regressed)} {kind} metric(s) regressed on {run.branch or 'unknown branch'}",
-            link=run.url,
-            key=f"ci:metrics:{kind}:{run.branch}",
-            detail={
-                "run": run.pk,
-                "baseline_branch": config.default_branch,
-                "metrics": {
-                    m.name: {"value": m.value, "baseline": m.baseline, "regression": m.regression} for m in values
+        if evidence:
+            evidence_record(
+                project=run.project,
+                test_id=test_id,
+                source="ci",
+                passed=not regressed,
+                title=f"{title} on {run.branch or 'unknown branch'}"
+                if not regressed
+                else f"{len(regressed)} {kind} metric(s) regressed on {run.branch or 'unknown branch'}",
+                link=run.url,
+                key=f"ci:metrics:{kind}:{run.branch}",
+                detail={
+                    "run": run.pk,
+                    "baseline_branches": config.default_branches,
+                    "metrics": {
+                        m.name: {"value": m.value, "baseline": m.baseline, "regression": m.regression} for m in values
+                    },
                 },
-            },
-            observed_at=observed,
-        )
+                observed_at=observed,
+            )
         if regressed:
             text = f"[{run.project.slug}] {kind} regression on {run.branch} ({run.commit[:8]}): " + ", ".join(
                 f"{m.name} {m.value:g} vs baseline {m.baseline:g}" for m in regressed
@@ -338,7 +352,7 @@ def _metrics_record(run: CIRun, metrics: dict[str, float], config: CIConfig, obs
             notification_create(project=run.project, run=run, kind="regression", text=text, config=config)
 
 
-def _dependencies_record(run: CIRun, lockfile: str, config: CIConfig, observed: datetime) -> None:
+def _dependencies_record(run: CIRun, lockfile: str, config: CIConfig, observed: datetime, *, evidence: bool) -> None:
     if len(lockfile) > LOCKFILE_LIMIT:
         lockfile = lockfile[:LOCKFILE_LIMIT]
     run.lockfile = lockfile
@@ -367,6 +381,8 @@ def _dependencies_record(run: CIRun, lockfile: str, config: CIConfig, observed: 
         )
         text = f"[{run.project.slug}] dependencies changed on {run.branch} ({run.commit[:8]}): {diff.summary()}"
         notification_create(project=run.project, run=run, kind="dependencies", text=text[:3000], config=config)
+    if not evidence:
+        return
     evidence_record(
         project=run.project,
         test_id="monitor-1",

@@ -39,9 +39,23 @@ class SecretRotatedSerializer(SecretStatusSerializer):
 
 
 class CIConfigSerializer(StrictModelSerializer):
+    default_branches = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text='the branches whose runs are rubric evidence and metric baselines ("main" and "master" while '
+        "default_branch is empty)",
+    )
+
     class Meta:
         model = CIConfig
-        fields = ["default_branch", "baseline_runs", "notify_url", "rotated_at", "previous_valid_until"]
+        fields = [
+            "default_branch",
+            "default_branches",
+            "baseline_runs",
+            "notify_url",
+            "rotated_at",
+            "previous_valid_until",
+        ]
         read_only_fields = ["rotated_at", "previous_valid_until"]
         extra_kwargs = {"baseline_runs": {"min_value": 1, "max_value": 100}}
 

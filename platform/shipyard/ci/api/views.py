@@ -33,7 +33,7 @@ from shipyard.ci.api.serializers import (
     WebhookAcceptedSerializer,
 )
 from shipyard.ci.junit import JunitError, parse
-from shipyard.ci.models import MetricPolicy, TagRule
+from shipyard.ci.models import AUTO_DEFAULT_BRANCHES, MetricPolicy, TagRule
 from shipyard.ci.signatures import SignatureError, Verified, identify_and_verify
 from shipyard.core.errors import error_body
 from shipyard.core.pagination import DefaultPagination
@@ -317,7 +317,8 @@ class MetricsView(APIView):
         config = selectors.config_of(target)
         return Response(
             {
-                "default_branch": config.default_branch if config else "main",
+                "default_branch": config.default_branch if config else "",
+                "default_branches": config.default_branches if config else list(AUTO_DEFAULT_BRANCHES),
                 "series": selectors.metric_series(target, branch=request.query_params.get("branch", "")),
             }
         )

@@ -81,6 +81,7 @@ export interface MetricPoint {
 
 export interface MetricsResponse {
   default_branch: string;
+  default_branches: string[];
   series: Record<string, MetricPoint[]>;
 }
 

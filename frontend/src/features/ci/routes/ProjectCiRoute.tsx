@@ -49,7 +49,7 @@ function MetricsTab({ slug }: { slug: string }) {
         <TextInput label="Branch" placeholder="all branches" value={branch} onChange={(e) => setBranch(e.currentTarget.value)} w={240} />
         {metrics.data ? (
           <Text size="sm" c="dimmed" mt={24}>
-            Regressions (red) are judged against recent runs of {metrics.data.default_branch}.
+            Regressions (red) are judged against recent runs of {metrics.data.default_branches.join(' or ')}.
           </Text>
         ) : null}
       </Group>
