@@ -51,7 +51,7 @@ def test_login_create_project_list_logout(page: Any, password: str) -> None:
     expect(page.get_by_role("dialog")).to_be_hidden()
     page.wait_for_timeout(400)  # let the notification fade before the README screenshot
 
-    page.screenshot(path=str(DOCS / "screenshot.png"))
+    page.screenshot(path=str(DOCS / "screenshot-projects.png"))
 
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/login"))
