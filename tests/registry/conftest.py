@@ -120,3 +120,26 @@ def csv_bytes(rows: int = 60) -> bytes:
         a, b, c, d = rng.normal(size=4)
         lines.append(f"{a:.4f},{b:.4f},{c:.4f},{d:.4f},{'DE' if i % 3 == 0 else 'FR'},{i % 3}")
     return ("\n".join(lines) + "\n").encode()
+
+
+def torch_export_bytes(n_in: int = 4, n_out: int = 3) -> bytes:
+    """A real ``torch.export.save`` archive (.pt2) of a small MLP."""
+    import torch
+
+    module = torch.nn.Sequential(torch.nn.Linear(n_in, 8), torch.nn.ReLU(), torch.nn.Linear(8, n_out))
+    program = torch.export.export(module, (torch.randn(2, n_in),))
+    buf = io.BytesIO()
+    torch.export.save(program, buf)
+    return buf.getvalue()
+
+
+def rewrite_zip(content: bytes, *, drop: tuple[str, ...] = (), add: dict[str, bytes] | None = None) -> bytes:
+    """``content`` (a zip) without the members whose names end with one of ``drop``, plus ``add``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            if not info.filename.endswith(drop):
+                dst.writestr(info, src.read(info))
+        for name, data in (add or {}).items():
+            dst.writestr(name, data)
+    return out.getvalue()

@@ -10,6 +10,11 @@ Nothing here executes code from an artifact:
 * safetensors: header parsed and bounds-checked by hand (JSON header, offsets inside the file).
 * TorchScript: carries code, so it is never loaded here: checked as a zip archive (CRCs, expected
   ``data.pkl``/``code/`` entries, no absolute or ``..`` member names) and flagged ``code=True``.
+* torch.export programs (``.pt2`` from ``torch.export.save``): never loaded here either (loading
+  unpickles constants and sample inputs): checked as a zip archive (CRCs, safe member names, one
+  root folder, ``archive_format`` = ``pt2``, a ``models/*.json`` program with a graph and a
+  signature, every weight the weights config names present) and flagged ``code=True``. AOTInductor
+  packages (compiled native libraries) are refused: only self-contained exported programs.
 
 The CLI prints one JSON object: ``{"ok", "message", "code", "framework", "signature"}``.
 """
@@ -24,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-FORMATS = ("onnx", "state_dict", "safetensors", "torchscript")
+FORMATS = ("onnx", "state_dict", "safetensors", "torchscript", "torch_export")
 
 
 class ArtifactRejected(ValueError):
@@ -226,11 +231,143 @@ def validate_torchscript(path: Path) -> ArtifactReport:
     )
 
 
+#: torch._export.serde.schema.ScalarType values -> dtype names
+_PT2_DTYPES = {
+    1: "uint8",
+    2: "int8",
+    3: "int16",
+    4: "int32",
+    5: "int64",
+    6: "float16",
+    7: "float32",
+    8: "float64",
+    12: "bool",
+    13: "bfloat16",
+}
+#: a program's JSON larger than this is refused before it is parsed
+PT2_PROGRAM_MAX_BYTES = 256 * 1024 * 1024
+_NATIVE_SUFFIXES = (".so", ".dll", ".dylib", ".pyd", ".cubin")
+
+
+def _pt2_tensor_info(name: str, tensors: dict[str, Any]) -> dict[str, Any]:
+    meta = tensors.get(name) if isinstance(tensors, dict) else None
+    if not isinstance(meta, dict):
+        return {"name": name, "dtype": "", "shape": []}
+    shape: list[int | None] = []
+    for dim in meta.get("sizes") or []:
+        value = dim.get("as_int") if isinstance(dim, dict) else None
+        shape.append(value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None)
+    return {"name": name, "dtype": _PT2_DTYPES.get(meta.get("dtype", 0), str(meta.get("dtype", ""))), "shape": shape}
+
+
+def _pt2_signature(program: dict[str, Any]) -> dict[str, Any]:
+    module = program["graph_module"]
+    tensors = module["graph"].get("tensor_values") or {}
+    spec = module["signature"]
+    inputs = [
+        _pt2_tensor_info(s["user_input"]["arg"]["as_tensor"]["name"], tensors)
+        for s in spec.get("input_specs") or []
+        if isinstance(s, dict) and "as_tensor" in (s.get("user_input") or {}).get("arg", {})
+    ]
+    outputs = [
+        _pt2_tensor_info(s["user_output"]["arg"]["as_tensor"]["name"], tensors)
+        for s in spec.get("output_specs") or []
+        if isinstance(s, dict) and "as_tensor" in (s.get("user_output") or {}).get("arg", {})
+    ]
+    return {"inputs": inputs, "outputs": outputs}
+
+
+def validate_torch_export(path: Path) -> ArtifactReport:
+    """Structure check of a ``torch.export.save`` archive; nothing in it is unpickled or executed."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            bad = archive.testzip()
+            if bad is not None:
+                raise ArtifactRejected(f"torch.export archive member '{bad}' fails its CRC check (corrupt)")
+            unsafe = [n for n in names if _unsafe_member(n)]
+            if unsafe:
+                raise ArtifactRejected(f"torch.export archive has an unsafe member name: {unsafe[0]!r}")
+            roots = {n.split("/", 1)[0] for n in names}
+            if len(roots) != 1 or any("/" not in n for n in names):
+                raise ArtifactRejected("not a torch.export archive: its entries must lie under one root folder")
+            root = roots.pop()
+            native = [n for n in names if n.lower().endswith(_NATIVE_SUFFIXES) or "/data/aotinductor/" in n]
+            if native:
+                raise ArtifactRejected(
+                    "the archive carries compiled native code (an AOTInductor package); only self-contained "
+                    f"exported programs from torch.export.save are accepted ({native[0]!r})"
+                )
+            if f"{root}/archive_format" not in names or archive.read(f"{root}/archive_format").strip() != b"pt2":
+                raise ArtifactRejected(
+                    "not a torch.export archive: 'archive_format' is missing or not 'pt2' (save with torch.export.save)"
+                )
+            programs = sorted(n for n in names if n.startswith(f"{root}/models/") and n.endswith(".json"))
+            if not programs:
+                raise ArtifactRejected("not a torch.export archive: it holds no exported program (models/*.json)")
+            if archive.getinfo(programs[0]).file_size > PT2_PROGRAM_MAX_BYTES:
+                raise ArtifactRejected("the exported program's JSON is implausibly large")
+            try:
+                program = json.loads(archive.read(programs[0]))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                raise ArtifactRejected(f"the exported program {programs[0]!r} is not valid JSON") from None
+            module = program.get("graph_module") if isinstance(program, dict) else None
+            if (
+                not isinstance(module, dict)
+                or not isinstance(module.get("graph"), dict)
+                or not isinstance(module.get("signature"), dict)
+            ):
+                raise ArtifactRejected(f"the exported program {programs[0]!r} has no graph and signature")
+            missing = _pt2_missing_weights(archive, root, names)
+            if missing:
+                raise ArtifactRejected(f"the archive lacks weights its config names (truncated?): {missing[:3]}")
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ArtifactRejected(f"not a torch.export archive (not a valid zip; corrupt or truncated): {exc}") from None
+    try:
+        signature = _pt2_signature(program)
+    except (KeyError, TypeError, AttributeError):
+        signature = {}
+    return ArtifactReport(
+        ok=True,
+        message="torch.export program (loaded by workers only)",
+        code=True,
+        framework="pytorch",
+        signature=signature,
+        details={
+            "entries": len(names),
+            "programs": len(programs),
+            "torch_version": str(program.get("torch_version", ""))[:50],
+            "nodes": len(module["graph"].get("nodes") or []),
+        },
+    )
+
+
+def _pt2_missing_weights(archive: zipfile.ZipFile, root: str, names: list[str]) -> list[str]:
+    present = set(names)
+    missing: list[str] = []
+    for config_name in (n for n in names if n.startswith(f"{root}/data/") and n.endswith("_config.json")):
+        folder = config_name.rsplit("/", 1)[0]
+        try:
+            config = json.loads(archive.read(config_name)).get("config", {})
+        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+            raise ArtifactRejected(f"the archive's {config_name!r} is not valid JSON") from None
+        if not isinstance(config, dict):
+            raise ArtifactRejected(f"the archive's {config_name!r} is not a weights config")
+        for entry in config.values():
+            file_name = entry.get("path_name") if isinstance(entry, dict) else None
+            if not isinstance(file_name, str) or _unsafe_member(file_name):
+                raise ArtifactRejected(f"the archive's {config_name!r} names an invalid weight file")
+            if f"{folder}/{file_name}" not in present:
+                missing.append(file_name)
+    return missing
+
+
 VALIDATORS = {
     "onnx": validate_onnx,
     "state_dict": validate_state_dict,
     "safetensors": validate_safetensors,
     "torchscript": validate_torchscript,
+    "torch_export": validate_torch_export,
 }
 
 

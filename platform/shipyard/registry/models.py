@@ -25,6 +25,7 @@ class ArtifactFormat(models.TextChoices):
     STATE_DICT = "state_dict", "PyTorch state_dict (.pt/.pth, weights_only)"
     SAFETENSORS = "safetensors", "safetensors"
     TORCHSCRIPT = "torchscript", "TorchScript (code: loaded by workers only)"
+    TORCH_EXPORT = "torch_export", "torch.export program (.pt2: loaded by workers only)"
 
 
 class Dataset(TimeStampedModel):
@@ -122,7 +123,7 @@ class ModelVersion(TimeStampedModel):
     artifact_sha256 = models.CharField(max_length=64, db_index=True)
     artifact_size = models.BigIntegerField()
     artifact_filename = models.CharField(max_length=255, blank=True, default="")
-    #: True for TorchScript: the artifact carries code, so only workers ever load it
+    #: True for TorchScript and torch.export programs: only workers ever load them
     code = models.BooleanField(default=False)
     #: how to rebuild a state_dict/safetensors module: a built-in recipe name
     #: (shipyard_ml.recipes) and the config it was built with

@@ -200,7 +200,7 @@ def model_version_create(
                 artifact_sha256=blob.sha256,
                 artifact_size=blob.size,
                 artifact_filename=artifact_filename,
-                code=bool(report.get("code")) or format == ArtifactFormat.TORCHSCRIPT,
+                code=bool(report.get("code")) or format in (ArtifactFormat.TORCHSCRIPT, ArtifactFormat.TORCH_EXPORT),
                 recipe=recipe,
                 recipe_config=recipe_config,
                 signature=signature,

@@ -40,7 +40,7 @@ export interface ModelVersion {
   id: number;
   model: string;
   number: number;
-  format: 'onnx' | 'state_dict' | 'safetensors' | 'torchscript';
+  format: 'onnx' | 'state_dict' | 'safetensors' | 'torchscript' | 'torch_export';
   framework: string;
   artifact_sha256: string;
   artifact_size: number;

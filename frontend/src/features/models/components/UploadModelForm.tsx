@@ -9,6 +9,7 @@ const FORMATS = [
   { value: 'state_dict', label: 'PyTorch state_dict (.pt/.pth)' },
   { value: 'safetensors', label: 'safetensors' },
   { value: 'torchscript', label: 'TorchScript (code: workers only)' },
+  { value: 'torch_export', label: 'torch.export program (.pt2: workers only)' },
 ];
 
 function guessFormat(name: string): string | null {
@@ -17,6 +18,7 @@ function guessFormat(name: string): string | null {
   if (lower.endsWith('.pt') || lower.endsWith('.pth')) return 'state_dict';
   if (lower.endsWith('.safetensors')) return 'safetensors';
   if (lower.endsWith('.ts') || lower.endsWith('.torchscript')) return 'torchscript';
+  if (lower.endsWith('.pt2')) return 'torch_export';
   return null;
 }
 
