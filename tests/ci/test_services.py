@@ -254,11 +254,27 @@ def test_metric_regressions_against_default_branch_baseline(world: Any) -> None:
     assert not Evidence.objects.filter(test_id="monitor-7").latest("observed_at", "id").passed
 
 
-def test_first_run_has_no_baseline_and_no_verdict(world: Any) -> None:
-    run = metrics_run(world.project, "x", "main", {"accuracy": 0.5})
-    value = MetricValue.objects.get(run=run)
-    assert value.baseline is None and not value.regression
+def test_first_default_branch_run_establishes_the_baseline(world: Any) -> None:
+    early = metrics_run(world.project, "w", "feature", {"accuracy": 0.5})
+    assert MetricValue.objects.get(run=early).verdict == "unjudged"  # main has not reported accuracy yet
     assert not Evidence.objects.exists()
+
+    run = metrics_run(world.project, "x", "main", {"accuracy": 0.5, "latency_p50_ms": 20.0})
+    values = {m.name: m for m in MetricValue.objects.filter(run=run)}
+    assert values["accuracy"].verdict == "baseline" and values["accuracy"].baseline == 0.5
+    assert not values["accuracy"].regression
+    quality = Evidence.objects.get(test_id="monitor-7")
+    assert quality.passed and "baseline established" in quality.title
+    assert quality.detail["metrics"]["accuracy"]["verdict"] == "baseline"
+    assert Evidence.objects.get(test_id="monitor-6").passed
+    assert not Notification.objects.exists()
+
+    second = metrics_run(world.project, "y", "main", {"accuracy": 0.45, "latency_p50_ms": 20.5})
+    values = {m.name: m for m in MetricValue.objects.filter(run=second)}
+    assert values["accuracy"].verdict == "regression" and values["latency_p50_ms"].verdict == "ok"
+    assert not Evidence.objects.filter(test_id="monitor-7").latest("observed_at", "id").passed
+    series = world.client(world.owner).get("/api/v1/projects/fraud-model/ci/metrics/?branch=main").json()["series"]
+    assert [p["verdict"] for p in series["accuracy"]] == ["baseline", "regression"]
 
 
 def test_project_metric_policy_overrides_default(world: Any) -> None:

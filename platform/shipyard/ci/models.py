@@ -190,12 +190,20 @@ class MetricPolicy(TimeStampedModel):
         return self.metric
 
 
+class Verdict(models.TextChoices):
+    BASELINE = "baseline", "Establishes the baseline (first value on the default branch)"
+    OK = "ok", "Within tolerance of the baseline"
+    REGRESSION = "regression", "Regressed against the baseline"
+    UNJUDGED = "unjudged", "No baseline yet (the default branch has not reported this metric)"
+
+
 class MetricValue(models.Model):
     run = models.ForeignKey(CIRun, on_delete=models.CASCADE, related_name="metrics")
     name = models.CharField(max_length=200)
     value = models.FloatField()
     baseline = models.FloatField(null=True, blank=True)
     regression = models.BooleanField(default=False)
+    verdict = models.CharField(max_length=16, choices=Verdict.choices, default=Verdict.UNJUDGED)
     kind = models.CharField(max_length=16, choices=MetricKind.choices)
     direction = models.CharField(max_length=8, choices=Direction.choices)
 

@@ -71,6 +71,7 @@ def metric_series(project: Any, *, branch: str = "", limit: int = 200) -> dict[s
                     "value": m.value,
                     "baseline": m.baseline,
                     "regression": m.regression,
+                    "verdict": m.verdict,
                     "kind": m.kind,
                     "direction": m.direction,
                 }

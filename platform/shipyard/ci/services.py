@@ -26,6 +26,7 @@ from shipyard.ci.models import (
     RunStatus,
     TagRule,
     TestCase,
+    Verdict,
 )
 from shipyard.core.errors import DomainConflict, DomainError
 from shipyard.rubric.ids import RUBRIC_TEST_IDS
@@ -288,6 +289,12 @@ def policy_for(metric: str, policies: dict[str, analysis.Policy]) -> analysis.Po
 def _metrics_record(
     run: CIRun, metrics: dict[str, float], config: CIConfig, observed: datetime, *, evidence: bool
 ) -> None:
+    """Judge each metric against the default branch's recent median.
+
+    With no history, a default-branch run establishes the baseline (verdict ``baseline``) and is
+    evidence that the metric is tracked; a feature branch stays ``unjudged`` until the default
+    branch reports the metric.
+    """
     policies = _policies_for(run.project)
     judged: dict[str, list[MetricValue]] = {"quality": [], "performance": []}
     for name, value in metrics.items():
@@ -303,51 +310,64 @@ def _metrics_record(
             .order_by("-run__created_at", "-run_id")
             .values_list("value", flat=True)[: max(1, config.baseline_runs)]
         )
-        verdict = analysis.judge(value, history, policy)
+        judgement = analysis.judge(value, history, policy)
+        baseline = judgement.baseline
+        if baseline is not None:
+            verdict = Verdict.REGRESSION if judgement.regression else Verdict.OK
+        elif evidence:
+            verdict, baseline = Verdict.BASELINE, value
+        else:
+            verdict = Verdict.UNJUDGED
         metric, _ = MetricValue.objects.update_or_create(
             run=run,
             name=name,
             defaults={
                 "value": value,
-                "baseline": verdict.baseline,
-                "regression": verdict.regression,
+                "baseline": baseline,
+                "regression": judgement.regression,
+                "verdict": verdict,
                 "kind": policy.kind,
                 "direction": policy.direction,
             },
         )
-        if verdict.baseline is not None:
+        if verdict != Verdict.UNJUDGED:
             judged[policy.kind].append(metric)
     for kind, test_id, title in (
-        ("performance", "monitor-6", "Computing performance has not regressed"),
-        ("quality", "monitor-7", "Prediction quality has not regressed"),
+        ("performance", "monitor-6", "Computing performance"),
+        ("quality", "monitor-7", "Prediction quality"),
     ):
         values = judged[kind]
         if not values:
             continue
-        regressed = [m for m in values if m.regression]
+        regressed = [m for m in values if m.verdict == Verdict.REGRESSION]
         if evidence:
+            compared = [m for m in values if m.verdict != Verdict.BASELINE]
+            if regressed:
+                headline = f"{len(regressed)} {kind} metric(s) regressed on {run.branch}"
+            elif compared:
+                headline = f"{title} has not regressed on {run.branch}"
+            else:
+                headline = f"{title} tracked on {run.branch}: baseline established"
             evidence_record(
                 project=run.project,
                 test_id=test_id,
                 source="ci",
                 passed=not regressed,
-                title=f"{title} on {run.branch or 'unknown branch'}"
-                if not regressed
-                else f"{len(regressed)} {kind} metric(s) regressed on {run.branch or 'unknown branch'}",
+                title=headline,
                 link=run.url,
                 key=f"ci:metrics:{kind}:{run.branch}",
                 detail={
                     "run": run.pk,
                     "baseline_branches": config.default_branches,
                     "metrics": {
-                        m.name: {"value": m.value, "baseline": m.baseline, "regression": m.regression} for m in values
+                        m.name: {"value": m.value, "baseline": m.baseline, "verdict": m.verdict} for m in values
                     },
                 },
                 observed_at=observed,
             )
         if regressed:
             text = f"[{run.project.slug}] {kind} regression on {run.branch} ({run.commit[:8]}): " + ", ".join(
-                f"{m.name} {m.value:g} vs baseline {m.baseline:g}" for m in regressed
+                f"{m.name} {m.value:g} vs baseline {m.baseline:g}" for m in regressed if m.baseline is not None
             )
             notification_create(project=run.project, run=run, kind="regression", text=text, config=config)
 

@@ -93,7 +93,7 @@ class TestCaseSerializer(serializers.ModelSerializer):
 class MetricValueSerializer(serializers.ModelSerializer):
     class Meta:
         model = MetricValue
-        fields = ["name", "value", "baseline", "regression", "kind", "direction"]
+        fields = ["name", "value", "baseline", "regression", "verdict", "kind", "direction"]
 
 
 class DependencyChangeSerializer(serializers.ModelSerializer):

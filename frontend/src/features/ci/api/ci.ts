@@ -22,11 +22,14 @@ export interface CiRun {
   created_at: string;
 }
 
+export type MetricVerdict = 'baseline' | 'ok' | 'regression' | 'unjudged';
+
 export interface MetricValue {
   name: string;
   value: number;
   baseline: number | null;
   regression: boolean;
+  verdict: MetricVerdict;
   kind: 'quality' | 'performance';
   direction: 'higher' | 'lower';
 }
@@ -75,6 +78,7 @@ export interface MetricPoint {
   value: number;
   baseline: number | null;
   regression: boolean;
+  verdict: MetricVerdict;
   kind: string;
   direction: string;
 }

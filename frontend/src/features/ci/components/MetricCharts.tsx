@@ -11,6 +11,9 @@ interface DotProps {
 
 function RegressionDot({ cx, cy, payload }: DotProps) {
   if (cx === undefined || cy === undefined || !payload) return null;
+  if (payload.verdict === 'baseline') {
+    return <rect x={cx - 5} y={cy - 5} width={10} height={10} fill="var(--mantine-color-teal-6)" stroke="white" strokeWidth={1.5} />;
+  }
   return payload.regression ? (
     <circle cx={cx} cy={cy} r={6} fill="var(--mantine-color-red-6)" stroke="white" strokeWidth={1.5} />
   ) : (
@@ -20,6 +23,7 @@ function RegressionDot({ cx, cy, payload }: DotProps) {
 
 export function MetricChart({ name, points }: { name: string; points: MetricPoint[] }) {
   const regressions = points.filter((p) => p.regression).length;
+  const baselines = points.filter((p) => p.verdict === 'baseline').length;
   const data = points.map((p) => ({ ...p, label: `${p.branch}@${shortCommit(p.commit)}` }));
   return (
     <Card withBorder radius="md" padding="md" data-testid="ci-metric-chart">
@@ -29,6 +33,11 @@ export function MetricChart({ name, points }: { name: string; points: MetricPoin
           <Badge variant="light" tt="none">
             {points[0]?.direction === 'lower' ? 'lower is better' : 'higher is better'}
           </Badge>
+          {baselines > 0 ? (
+            <Badge color="teal" variant="light" tt="none">
+              baseline established
+            </Badge>
+          ) : null}
           {regressions > 0 ? (
             <Badge color="red" variant="filled" tt="none">
               {regressions} regression{regressions > 1 ? 's' : ''}

@@ -83,10 +83,21 @@ export function CiRunRoute() {
           </Title>
           <Group gap="sm">
             {r.metrics.map((m) => (
-              <Badge key={m.name} color={m.regression ? 'red' : 'gray'} variant={m.regression ? 'filled' : 'light'} size="lg" tt="none">
+              <Badge
+                key={m.name}
+                color={m.verdict === 'regression' ? 'red' : m.verdict === 'baseline' ? 'teal' : 'gray'}
+                variant={m.verdict === 'regression' ? 'filled' : 'light'}
+                size="lg"
+                tt="none"
+                data-verdict={m.verdict}
+              >
                 {m.name} {m.value.toPrecision(4)}
-                {m.baseline !== null ? ` (baseline ${m.baseline.toPrecision(4)})` : ''}
-                {m.regression ? ' · regression' : ''}
+                {m.verdict === 'baseline'
+                  ? ' · baseline established'
+                  : m.baseline !== null
+                    ? ` (baseline ${m.baseline.toPrecision(4)})`
+                    : ' · no baseline yet'}
+                {m.verdict === 'regression' ? ' · regression' : ''}
               </Badge>
             ))}
           </Group>
