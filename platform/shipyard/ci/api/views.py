@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Protocol, cast
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -44,18 +44,41 @@ QUERY_FIELDS = ("id", "run_id", "name", "branch", "commit", "url", "status", "st
 CHUNK = 64 * 1024
 
 
-def _read_limited(request: HttpRequest, limit: int) -> bytes | None:
+class _Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def _read_limited(stream: _Readable, limit: int) -> bytes | None:
     """The raw body, read in chunks; None as soon as it exceeds ``limit`` bytes."""
     chunks: list[bytes] = []
     total = 0
     while True:
-        chunk = request.read(CHUNK)
+        chunk = stream.read(CHUNK)
         if not chunk:
             return b"".join(chunks)
         total += len(chunk)
         if total > limit:
             return None
         chunks.append(chunk)
+
+
+def _body_stream(request: HttpRequest) -> _Readable | None:
+    """Where to read the body from; None for a chunked body the server cannot end for us.
+
+    With a Content-Length, Django's own stream (bounded by it). Without one (``Transfer-Encoding:
+    chunked``), the WSGI input itself when the server de-chunks it and marks its end
+    (``wsgi.input_terminated``: gunicorn, uWSGI with chunked input, mod_wsgi); Django's stream
+    would read nothing there. Reading an unterminated input would wait for a close that never
+    comes, so that case is refused with 411.
+    """
+    environ = request.META
+    if (environ.get("CONTENT_LENGTH") or "").strip():
+        return request
+    if environ.get("wsgi.input_terminated"):
+        return cast(_Readable, environ["wsgi.input"])
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return None
+    return request
 
 
 def _too_large(limit: int) -> Response:
@@ -83,7 +106,16 @@ class WebhookView(APIView):
         raw_length = request.META.get("CONTENT_LENGTH") or ""
         if raw_length.strip().isdigit() and int(raw_length) > limit:
             return _too_large(limit)
-        body = _read_limited(request._request, limit)
+        stream = _body_stream(request._request)
+        if stream is None:
+            return Response(
+                error_body(
+                    "length_required",
+                    "This server cannot read a chunked body: send a Content-Length (or run Shipyard behind gunicorn).",
+                ),
+                status=status.HTTP_411_LENGTH_REQUIRED,
+            )
+        body = _read_limited(stream, limit)
         if body is None:
             return _too_large(limit)
         target: Project | None
