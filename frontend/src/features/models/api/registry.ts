@@ -225,6 +225,26 @@ export function useAliases(slug: string, model: string) {
   });
 }
 
+/** The project's team slug, to find the caller's role in it (moving aliases needs maintainer). */
+export function useProjectTeam(slug: string) {
+  return useQuery({
+    queryKey: ['registry', slug, 'project'] as const,
+    queryFn: () => registryFetch<{ slug: string; team: string }>(`${projectBase(slug)}/`),
+  });
+}
+
+export interface AliasMoveRequest {
+  alias: string;
+  version: number;
+  /** the version the caller saw the alias at: the server answers 409 when it moved since */
+  expected_version?: number | null;
+  reason?: string;
+}
+
+export function moveAlias(slug: string, model: string, body: AliasMoveRequest): Promise<AliasInfo> {
+  return registryFetch<AliasInfo>(`${modelBase(slug, model)}/aliases/`, { method: 'POST', body });
+}
+
 export function versionsUploadUrl(slug: string, model: string): string {
   return `${modelBase(slug, model)}/versions/`;
 }

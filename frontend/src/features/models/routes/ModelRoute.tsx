@@ -5,8 +5,10 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
+import { useCurrentTeam } from '@/lib/current-team';
 import { formatDateTime } from '@/lib/format';
-import { formatBytes, useAliases, useModel, useModelVersions } from '../api/registry';
+import { formatBytes, useAliases, useModel, useModelVersions, useProjectTeam } from '../api/registry';
+import { AliasMover } from '../components/AliasMover';
 import { MetricsAcrossVersions } from '../components/MetricsAcrossVersions';
 import { UploadModelForm } from '../components/UploadModelForm';
 
@@ -16,6 +18,10 @@ export function ModelRoute() {
   const info = useModel(slug, model);
   const versions = useModelVersions(slug, model);
   const aliases = useAliases(slug, model);
+  const project = useProjectTeam(slug);
+  const { teams } = useCurrentTeam();
+  const role = teams.find((t) => t.slug === project.data?.team)?.role;
+  const canMove = role === 'maintainer' || role === 'admin';
   const navigate = useNavigate();
   const [open, setOpen] = useState(false);
   if (info.isPending || versions.isPending) return <LoadingState rows={5} label="Loading model" />;
@@ -32,9 +38,18 @@ export function ModelRoute() {
           </>
         }
         actions={
-          <Button leftSection={<IconUpload size={16} />} onClick={() => setOpen(true)}>
-            Upload version
-          </Button>
+          <Group gap="sm">
+            <AliasMover
+              slug={slug}
+              model={model}
+              versions={rows.map((v) => v.number)}
+              aliases={aliases.data?.aliases ?? info.data.aliases}
+              canMove={canMove}
+            />
+            <Button leftSection={<IconUpload size={16} />} onClick={() => setOpen(true)}>
+              Upload version
+            </Button>
+          </Group>
         }
       />
       <Modal opened={open} onClose={() => setOpen(false)} title={`New version of ${model}`} size="lg">
