@@ -1166,6 +1166,15 @@ export interface components {
         ApiKeyCreateRequest: {
             name: string;
         };
+        /**
+         * @description * `onnx` - ONNX
+         *     * `state_dict` - PyTorch state_dict (.pt/.pth, weights_only)
+         *     * `safetensors` - safetensors
+         *     * `torchscript` - TorchScript (code: loaded by workers only)
+         *     * `torch_export` - torch.export program (.pt2: loaded by workers only)
+         * @enum {string}
+         */
+        ArtifactFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export";
         Assessment: {
             id: number;
             project: string;
@@ -1229,7 +1238,7 @@ export interface components {
             branch?: string;
             commit?: string;
             url?: string;
-            status?: components["schemas"]["StatusDfbEnum"];
+            status?: components["schemas"]["RunStatusEnum"];
             /** Format: date-time */
             started_at?: string | null;
             /** Format: date-time */
@@ -1253,7 +1262,7 @@ export interface components {
             branch?: string;
             commit?: string;
             url?: string;
-            status?: components["schemas"]["StatusDfbEnum"];
+            status?: components["schemas"]["RunStatusEnum"];
             /** Format: date-time */
             started_at?: string | null;
             /** Format: date-time */
@@ -1281,6 +1290,14 @@ export interface components {
             /** @default  */
             reason: string;
         };
+        /**
+         * @description * `passed` - Passed
+         *     * `failed` - Failed
+         *     * `error` - Error
+         *     * `skipped` - Skipped
+         * @enum {string}
+         */
+        CaseStatusEnum: "passed" | "failed" | "error" | "skipped";
         /** @description Reject keys that the serializer does not declare as writable. */
         CredentialsRequest: {
             username: string;
@@ -1304,11 +1321,18 @@ export interface components {
             /** @default  */
             description: string;
         };
+        /**
+         * @description * `csv` - CSV
+         *     * `parquet` - Parquet
+         *     * `npz` - NumPy NPZ
+         * @enum {string}
+         */
+        DatasetFormatEnum: "csv" | "parquet" | "npz";
         DatasetVersion: {
             readonly id: number;
             readonly dataset: string;
             number: number;
-            format: components["schemas"]["FormatCa7Enum"];
+            format: components["schemas"]["DatasetFormatEnum"];
             sha256: string;
             /** Format: int64 */
             size_bytes: number;
@@ -1330,7 +1354,7 @@ export interface components {
         DatasetVersionCreateRequest: {
             /** Format: binary */
             file: string;
-            format: components["schemas"]["FormatCa7Enum"];
+            format: components["schemas"]["DatasetFormatEnum"];
             /** @default  */
             label_column: string;
             /** @description [{"name": "de", "filter": "country == \"DE\""}] */
@@ -1346,7 +1370,7 @@ export interface components {
             readonly id: number;
             readonly dataset: string;
             number: number;
-            format: components["schemas"]["FormatCa7Enum"];
+            format: components["schemas"]["DatasetFormatEnum"];
             sha256: string;
             /** Format: int64 */
             size_bytes: number;
@@ -1499,7 +1523,7 @@ export interface components {
         };
         DeploymentEvent: {
             readonly id: number;
-            readonly kind: components["schemas"]["DeploymentEventKindEnum"];
+            readonly kind: components["schemas"]["EventKindEnum"];
             readonly actor: string | null;
             readonly from_version: number | null;
             readonly to_version: number | null;
@@ -1510,20 +1534,6 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
-        /**
-         * @description * `create` - Created
-         *     * `deploy` - Deployed
-         *     * `canary` - Canary started
-         *     * `weight` - Canary weight changed
-         *     * `promote` - Canary promoted
-         *     * `rollback` - Rolled back
-         *     * `auto_rollback` - Rolled back automatically
-         *     * `gate_override` - Quality gate overridden
-         *     * `settings` - Settings changed
-         *     * `api_key` - API key created or revoked
-         * @enum {string}
-         */
-        DeploymentEventKindEnum: "create" | "deploy" | "canary" | "weight" | "promote" | "rollback" | "auto_rollback" | "gate_override" | "settings" | "api_key";
         /**
          * @description * `auto` - auto
          *     * `cpu` - cpu
@@ -1537,6 +1547,20 @@ export interface components {
          * @enum {string}
          */
         DirectionEnum: "higher" | "lower";
+        /**
+         * @description * `create` - Created
+         *     * `deploy` - Deployed
+         *     * `canary` - Canary started
+         *     * `weight` - Canary weight changed
+         *     * `promote` - Canary promoted
+         *     * `rollback` - Rolled back
+         *     * `auto_rollback` - Rolled back automatically
+         *     * `gate_override` - Quality gate overridden
+         *     * `settings` - Settings changed
+         *     * `api_key` - API key created or revoked
+         * @enum {string}
+         */
+        EventKindEnum: "create" | "deploy" | "canary" | "weight" | "promote" | "rollback" | "auto_rollback" | "gate_override" | "settings" | "api_key";
         Evidence: {
             id: number;
             test_id: string;
@@ -1565,22 +1589,6 @@ export interface components {
             slice: string;
             feedback_ids?: number[];
         };
-        /**
-         * @description * `onnx` - ONNX
-         *     * `state_dict` - PyTorch state_dict (.pt/.pth, weights_only)
-         *     * `safetensors` - safetensors
-         *     * `torchscript` - TorchScript (code: loaded by workers only)
-         *     * `torch_export` - torch.export program (.pt2: loaded by workers only)
-         * @enum {string}
-         */
-        Format4f9Enum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export";
-        /**
-         * @description * `csv` - CSV
-         *     * `parquet` - Parquet
-         *     * `npz` - NumPy NPZ
-         * @enum {string}
-         */
-        FormatCa7Enum: "csv" | "parquet" | "npz";
         HeatCell: {
             none: number;
             manual: number;
@@ -1604,7 +1612,7 @@ export interface components {
         Job: {
             readonly id: number;
             readonly project: string;
-            readonly kind: components["schemas"]["Kind17bEnum"];
+            readonly kind: components["schemas"]["JobKindEnum"];
             readonly model_version: number;
             readonly model: {
                 [key: string]: unknown;
@@ -1617,7 +1625,7 @@ export interface components {
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
-            readonly status: components["schemas"]["Status398Enum"];
+            readonly status: components["schemas"]["JobStatusEnum"];
             /** Format: double */
             readonly progress: number;
             readonly message: string;
@@ -1643,7 +1651,7 @@ export interface components {
         /** @description Reject keys that the serializer does not declare as writable. */
         JobCreateRequest: {
             project: string;
-            kind: components["schemas"]["Kind17bEnum"];
+            kind: components["schemas"]["JobKindEnum"];
             model_version: number;
             dataset_version?: number | null;
             params?: {
@@ -1656,7 +1664,7 @@ export interface components {
         JobDetail: {
             readonly id: number;
             readonly project: string;
-            readonly kind: components["schemas"]["Kind17bEnum"];
+            readonly kind: components["schemas"]["JobKindEnum"];
             readonly model_version: number;
             readonly model: {
                 [key: string]: unknown;
@@ -1669,7 +1677,7 @@ export interface components {
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
-            readonly status: components["schemas"]["Status398Enum"];
+            readonly status: components["schemas"]["JobStatusEnum"];
             /** Format: double */
             readonly progress: number;
             readonly message: string;
@@ -1708,13 +1716,16 @@ export interface components {
          *     * `distill` - Distill
          * @enum {string}
          */
-        Kind17bEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "quantize" | "prune" | "distill";
+        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "quantize" | "prune" | "distill";
         /**
-         * @description * `quality` - Prediction quality (monitor-7)
-         *     * `performance` - Computing performance (monitor-6)
+         * @description * `queued` - Queued
+         *     * `running` - Running
+         *     * `succeeded` - Succeeded
+         *     * `failed` - Failed
+         *     * `cancelled` - Cancelled
          * @enum {string}
          */
-        Kind9c2Enum: "quality" | "performance";
+        JobStatusEnum: "queued" | "running" | "succeeded" | "failed" | "cancelled";
         LoginResponse: {
             user: components["schemas"]["Me"];
         };
@@ -1750,6 +1761,12 @@ export interface components {
          * @enum {string}
          */
         MetricEnum: "kl" | "psi" | "js" | "ks" | "ks_pvalue" | "wasserstein" | "wasserstein_norm";
+        /**
+         * @description * `quality` - Prediction quality (monitor-7)
+         *     * `performance` - Computing performance (monitor-6)
+         * @enum {string}
+         */
+        MetricKindEnum: "quality" | "performance";
         /** @description Reject keys that the serializer does not declare as writable. */
         MetricPolicy: {
             metric: string;
@@ -1757,7 +1774,7 @@ export interface components {
             /** Format: double */
             tolerance: number;
             relative?: boolean;
-            kind: components["schemas"]["Kind9c2Enum"];
+            kind: components["schemas"]["MetricKindEnum"];
         };
         /** @description Reject keys that the serializer does not declare as writable. */
         MetricPolicyRequest: {
@@ -1766,7 +1783,7 @@ export interface components {
             /** Format: double */
             tolerance: number;
             relative?: boolean;
-            kind: components["schemas"]["Kind9c2Enum"];
+            kind: components["schemas"]["MetricKindEnum"];
         };
         MetricValue: {
             name: string;
@@ -1775,7 +1792,8 @@ export interface components {
             /** Format: double */
             baseline?: number | null;
             regression?: boolean;
-            kind: components["schemas"]["Kind9c2Enum"];
+            verdict?: components["schemas"]["VerdictEnum"];
+            kind: components["schemas"]["MetricKindEnum"];
             direction: components["schemas"]["DirectionEnum"];
         };
         /** @description Reject keys that the serializer does not declare as writable. */
@@ -1788,7 +1806,7 @@ export interface components {
             readonly id: number;
             readonly model: string;
             number: number;
-            format: components["schemas"]["Format4f9Enum"];
+            format: components["schemas"]["ArtifactFormatEnum"];
             framework?: string;
             artifact_sha256: string;
             /** Format: int64 */
@@ -1822,7 +1840,7 @@ export interface components {
         ModelVersionCreateRequest: {
             /** Format: binary */
             artifact: string;
-            format: components["schemas"]["Format4f9Enum"];
+            format: components["schemas"]["ArtifactFormatEnum"];
             /** @default  */
             framework: string;
             signature?: unknown;
@@ -1854,7 +1872,7 @@ export interface components {
             readonly id: number;
             readonly model: string;
             number: number;
-            format: components["schemas"]["Format4f9Enum"];
+            format: components["schemas"]["ArtifactFormatEnum"];
             framework?: string;
             artifact_sha256: string;
             /** Format: int64 */
@@ -2208,6 +2226,15 @@ export interface components {
             /** @default true */
             enabled: boolean;
         };
+        /**
+         * @description * `running` - Running
+         *     * `passed` - Passed
+         *     * `failed` - Failed
+         *     * `canceled` - Canceled
+         *     * `unknown` - Unknown
+         * @enum {string}
+         */
+        RunStatusEnum: "running" | "passed" | "failed" | "canceled" | "unknown";
         Score: {
             project: string;
             window_days: number;
@@ -2256,24 +2283,6 @@ export interface components {
             /** Format: double */
             monitor: number;
         };
-        /**
-         * @description * `queued` - Queued
-         *     * `running` - Running
-         *     * `succeeded` - Succeeded
-         *     * `failed` - Failed
-         *     * `cancelled` - Cancelled
-         * @enum {string}
-         */
-        Status398Enum: "queued" | "running" | "succeeded" | "failed" | "cancelled";
-        /**
-         * @description * `running` - Running
-         *     * `passed` - Passed
-         *     * `failed` - Failed
-         *     * `canceled` - Canceled
-         *     * `unknown` - Unknown
-         * @enum {string}
-         */
-        StatusDfbEnum: "running" | "passed" | "failed" | "canceled" | "unknown";
         StatusOption: {
             id: string;
             label: string;
@@ -2342,20 +2351,12 @@ export interface components {
             readonly id: number;
             name: string;
             classname?: string;
-            status: components["schemas"]["TestCaseStatusEnum"];
+            status: components["schemas"]["CaseStatusEnum"];
             /** Format: double */
             duration_s?: number;
             message?: string;
             rubric_ids?: unknown;
         };
-        /**
-         * @description * `passed` - Passed
-         *     * `failed` - Failed
-         *     * `error` - Error
-         *     * `skipped` - Skipped
-         * @enum {string}
-         */
-        TestCaseStatusEnum: "passed" | "failed" | "error" | "skipped";
         TestPoints: {
             /** Format: double */
             claimed: number;
@@ -2381,6 +2382,14 @@ export interface components {
          * @enum {string}
          */
         ValidationPolicyEnum: "reject" | "accept";
+        /**
+         * @description * `baseline` - Establishes the baseline (first value on the default branch)
+         *     * `ok` - Within tolerance of the baseline
+         *     * `regression` - Regressed against the baseline
+         *     * `unjudged` - No baseline yet (the default branch has not reported this metric)
+         * @enum {string}
+         */
+        VerdictEnum: "baseline" | "ok" | "regression" | "unjudged";
         VerifiedScore: {
             sections: components["schemas"]["SectionScores"];
             /** Format: double */

@@ -5,16 +5,27 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shipyard.config.settings.dev")
 
 app = Celery("shipyard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue(name) for name in ("cpu", "gpu", "serving", "monitoring")]
-# Route by task-name prefix; job tasks pick `cpu` or `gpu` per job when they are enqueued.
+# One direct exchange per queue, so a message reaches exactly the queue it was sent to. (A bare
+# `Queue(name)` binds every queue to the default exchange and routing key, and each message is
+# copied into all of them.) The exchange names are distinct from the queue names on purpose.
+CELERY_QUEUES = ("cpu", "gpu", "monitoring")
+app.conf.task_queues = [
+    Queue(name, Exchange(f"shipyard.{name}", type="direct"), routing_key=name) for name in CELERY_QUEUES
+]
+app.conf.task_default_queue = "cpu"
+app.conf.task_default_exchange = "shipyard.cpu"
+app.conf.task_default_routing_key = "cpu"
+# Route by task-name prefix; job tasks pick `cpu` or `gpu` per job when they are enqueued. Serving
+# housekeeping (drain, canary analysis) runs beside the monitors; inference itself runs in the
+# batched serving workers (`python -m shipyard.serving.worker`), which read Redis directly.
 app.conf.task_routes = {
-    "serving.*": {"queue": "serving"},
+    "serving.*": {"queue": "monitoring"},
     "monitoring.*": {"queue": "monitoring"},
     "*": {"queue": "cpu"},
 }
@@ -40,6 +51,17 @@ app.conf.beat_schedule = {
     "monitoring-run-all": {"task": "monitoring.run_all", "schedule": 60.0, "options": {"expires": 120}},
     "monitoring-skew-all": {"task": "monitoring.skew_all", "schedule": 3600.0, "options": {"expires": 1800}},
     "monitoring-prune": {"task": "monitoring.prune", "schedule": 86400.0},
+}
+
+# Registry: remove blobs no version references (a crash between storage and row) and abandoned
+# upload temp files, once they are a day old (REGISTRY_ORPHAN_GRACE_S), so uploads in flight are safe.
+app.conf.beat_schedule = {
+    **(app.conf.beat_schedule or {}),
+    "registry-orphan-blobs": {
+        "task": "registry.orphan_blobs_delete",
+        "schedule": 86400.0,
+        "options": {"queue": "cpu", "expires": 3600},
+    },
 }
 
 # Import for its side effect: worker heartbeats and device logging on worker start.

@@ -155,7 +155,22 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"AnswerStatusEnum": "shipyard.rubric.scoring.STATUSES"},
+    "ENUM_NAME_OVERRIDES": {
+        "AnswerStatusEnum": "shipyard.rubric.scoring.STATUSES",
+        "ArtifactFormatEnum": "shipyard.registry.models.ArtifactFormat",
+        "DatasetFormatEnum": "shipyard.registry.models.DatasetFormat",
+        "JobKindEnum": "shipyard.jobs.models.JobKind",
+        "JobStatusEnum": "shipyard.jobs.models.JobStatus",
+        "MonitorKindEnum": "shipyard.monitoring.models.MonitorKind",
+        "WindowKindEnum": "shipyard.monitoring.models.WindowKind",
+        "MonitorStatusEnum": "shipyard.monitoring.models.Status",
+        "AlertStatusEnum": "shipyard.monitoring.models.AlertStatus",
+        "RunStatusEnum": "shipyard.ci.models.RunStatus",
+        "CaseStatusEnum": "shipyard.ci.models.CaseStatus",
+        "DeliveryStatusEnum": "shipyard.ci.models.DeliveryStatus",
+        "MetricKindEnum": "shipyard.ci.models.MetricKind",
+        "EventKindEnum": "shipyard.serving.models.EventKind",
+    },
 }
 
 # Celery: Redis broker; results live in Postgres records, not in a result backend.
