@@ -8,12 +8,10 @@ import { DeploymentRoute } from '@/features/deployments/routes/DeploymentRoute';
 import { DeploymentsRoute } from '@/features/deployments/routes/DeploymentsRoute';
 import { JobRoute } from '@/features/jobs/routes/JobRoute';
 import { JobsRoute } from '@/features/jobs/routes/JobsRoute';
-import { VersionJobs } from '@/features/jobs/components/VersionJobs';
 import { DatasetRoute } from '@/features/datasets/routes/DatasetRoute';
 import { ProjectDatasetsRoute } from '@/features/datasets/routes/ProjectDatasetsRoute';
 import { ModelRoute } from '@/features/models/routes/ModelRoute';
 import { ModelsRoute } from '@/features/models/routes/ModelsRoute';
-import { ModelVersionRoute } from '@/features/models/routes/ModelVersionRoute';
 import { ProjectModelsRoute } from '@/features/models/routes/ProjectModelsRoute';
 import { DeploymentMonitoringRoute } from '@/features/monitoring/routes/DeploymentMonitoringRoute';
 import { MonitoringRoute } from '@/features/monitoring/routes/MonitoringRoute';
@@ -22,6 +20,7 @@ import { ProjectsRoute } from '@/features/projects/routes/ProjectsRoute';
 import { ProjectRubricRoute } from '@/features/rubric/routes/ProjectRubricRoute';
 import { TeamRubricRoute } from '@/features/rubric/routes/TeamRubricRoute';
 import { AppLayout } from './layout/AppLayout';
+import { ModelVersionPage } from './ModelVersionPage';
 import { NotFoundRoute } from './NotFoundRoute';
 import { RequireAuth } from './RequireAuth';
 import { RouteErrorBoundary } from './RouteErrorBoundary';
@@ -44,12 +43,7 @@ export const appRoutes: RouteObject[] = [
   { path: 'projects/:slug/models/:model', element: <ModelRoute /> },
   {
     path: 'projects/:slug/models/:model/versions/:number',
-    element: (
-      <>
-        <ModelVersionRoute />
-        <VersionJobs />
-      </>
-    ),
+    element: <ModelVersionPage />,
   },
   { path: 'projects/:slug/datasets', element: <ProjectDatasetsRoute /> },
   { path: 'projects/:slug/datasets/:name', element: <DatasetRoute /> },
