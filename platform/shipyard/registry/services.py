@@ -8,6 +8,7 @@ cannot be created, a blob this call created is removed again, so nothing is half
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -501,18 +502,60 @@ def _model_version_evidence(version: ModelVersion, *, by: Any) -> None:
     )
 
 
-def orphan_blobs_delete() -> int:
-    """Remove committed local blobs no row references (left by a crash between commit and insert)."""
+#: a blob or temp file modified more recently than this is never removed: an upload in flight may be
+#: about to reference it (override with the REGISTRY_ORPHAN_GRACE_S setting)
+ORPHAN_GRACE_S = 24 * 3600
+
+
+def _referenced_keys(keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        found |= set(ModelVersion.objects.filter(artifact_key__in=chunk).values_list("artifact_key", flat=True))
+        found |= set(DatasetVersion.objects.filter(file_key__in=chunk).values_list("file_key", flat=True))
+        found |= set(DatasetVersion.objects.filter(normalized_key__in=chunk).values_list("normalized_key", flat=True))
+    return found
+
+
+def _older_than(path: Path, cutoff: float) -> bool:
+    try:
+        return path.stat().st_mtime < cutoff
+    except FileNotFoundError:
+        return False
+
+
+def orphan_blobs_delete(*, grace_s: float | None = None, now: float | None = None) -> dict[str, int]:
+    """Remove committed local blobs no row references, and abandoned upload temp files.
+
+    Such blobs are left by a crash between storage commit and row insert (or a caller's rolled-back
+    transaction). Only files untouched for ``grace_s`` seconds (default REGISTRY_ORPHAN_GRACE_S,
+    24 h) are candidates, so an upload in flight is never hit: its temp file is being written, a
+    blob it commits is new, and committing content that already exists refreshes the blob's
+    mtime (``LocalStore.commit``). Each candidate is checked against the database and re-stat'ed
+    right before it is removed. S3 blobs are left alone (use a bucket lifecycle rule).
+    """
+    from django.conf import settings
+
+    grace = float(getattr(settings, "REGISTRY_ORPHAN_GRACE_S", ORPHAN_GRACE_S) if grace_s is None else grace_s)
+    cutoff = (time.time() if now is None else now) - grace
+    removed = {"blobs": 0, "temp_files": 0}
     store = storage.store()
-    if not isinstance(store, storage.LocalStore):
-        return 0
-    referenced = set(ModelVersion.objects.values_list("artifact_key", flat=True))
-    referenced |= set(DatasetVersion.objects.values_list("file_key", flat=True))
-    referenced |= set(DatasetVersion.objects.values_list("normalized_key", flat=True))
-    removed = 0
-    for path in (store.root / "sha256").glob("*/*"):
-        key = f"sha256/{path.parent.name}/{path.name}"
-        if key not in referenced:
+    if isinstance(store, storage.LocalStore) and (store.root / "sha256").is_dir():
+        candidates = {
+            f"sha256/{path.parent.name}/{path.name}": path
+            for path in (store.root / "sha256").glob("*/*")
+            if _older_than(path, cutoff)
+        }
+        referenced = _referenced_keys(sorted(candidates))
+        for key, path in candidates.items():
+            if key in referenced or not _older_than(path, cutoff) or _referenced_keys([key]):
+                continue
             path.unlink(missing_ok=True)
-            removed += 1
+            removed["blobs"] += 1
+    temp = Path(settings.ARTIFACT_ROOT) / "tmp"
+    if temp.is_dir():
+        for path in temp.glob("upload-*"):
+            if _older_than(path, cutoff):
+                path.unlink(missing_ok=True)
+                removed["temp_files"] += 1
     return removed

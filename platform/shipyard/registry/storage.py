@@ -92,6 +92,8 @@ class LocalStore:
         target = self.path(blob.key)
         if target.exists():
             temp_path.unlink(missing_ok=True)
+            # the blob is about to be referenced again: restart orphan_blobs_delete's grace period
+            os.utime(target)
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(temp_path, 0o444)  # immutable once written
