@@ -227,3 +227,79 @@ export function useRotateSecret(slug: string) {
 export function webhookUrl(slug: string): string {
   return `${window.location.origin}${base(slug)}/webhook/`;
 }
+
+export interface CiSettings {
+  default_branch: string;
+  default_branches: string[];
+  baseline_runs: number;
+  notify_url: string;
+  rotated_at: string | null;
+  previous_valid_until: string | null;
+}
+
+export type CiSettingsPatch = Partial<Pick<CiSettings, 'default_branch' | 'baseline_runs' | 'notify_url'>>;
+
+export interface MetricPolicy {
+  metric: string;
+  direction: 'higher' | 'lower';
+  tolerance: number;
+  relative: boolean;
+  kind: 'quality' | 'performance';
+}
+
+export interface CiNotification {
+  id: number;
+  kind: string;
+  text: string;
+  run: number | null;
+  outbound_status: string;
+  created_at: string;
+}
+
+const settingsKey = (slug: string) => ['ci', slug, 'settings'] as const;
+const policiesKey = (slug: string) => ['ci', slug, 'policies'] as const;
+
+export function useCiSettings(slug: string) {
+  return useQuery({ queryKey: settingsKey(slug), queryFn: () => ciFetch<CiSettings>(`${base(slug)}/settings/`) });
+}
+
+export function useUpdateCiSettings(slug: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: CiSettingsPatch) => ciFetch<CiSettings>(`${base(slug)}/settings/`, { method: 'PATCH', body }),
+    onSuccess: (data) => {
+      client.setQueryData(settingsKey(slug), data);
+      void client.invalidateQueries({ queryKey: ['ci', slug, 'metrics'] });
+    },
+  });
+}
+
+export function useMetricPolicies(slug: string) {
+  return useQuery({ queryKey: policiesKey(slug), queryFn: () => ciFetch<MetricPolicy[]>(`${base(slug)}/metric-policies/`) });
+}
+
+export function useSetMetricPolicy(slug: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: MetricPolicy) => ciFetch<MetricPolicy>(`${base(slug)}/metric-policies/`, { method: 'POST', body }),
+    onSuccess: () => client.invalidateQueries({ queryKey: policiesKey(slug) }),
+  });
+}
+
+export function useDeleteMetricPolicy(slug: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (metric: string) =>
+      ciFetch<void>(`${base(slug)}/metric-policies/${encodeURIComponent(metric)}/`, { method: 'DELETE' }),
+    onSuccess: () => client.invalidateQueries({ queryKey: policiesKey(slug) }),
+  });
+}
+
+export function useNotifications(slug: string, page: number) {
+  return useQuery({
+    queryKey: [...ciKeys.notifications(slug), page] as const,
+    queryFn: () => ciFetch<Page<CiNotification>>(`${base(slug)}/notifications/?page=${page}`),
+    placeholderData: keepPreviousData,
+    refetchInterval: 30_000,
+  });
+}

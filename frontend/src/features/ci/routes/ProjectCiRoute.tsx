@@ -7,8 +7,11 @@ import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
 import { useCiRuns, useDependencyChanges, useMetrics } from '../api/ci';
+import { CiSettingsForm } from '../components/CiSettingsForm';
 import { DependencyDiff } from '../components/DependencyDiff';
 import { MetricCharts } from '../components/MetricCharts';
+import { MetricPoliciesEditor } from '../components/MetricPoliciesEditor';
+import { NotificationsList } from '../components/NotificationsList';
 import { RunsTable } from '../components/RunsTable';
 import { SecretPanel } from '../components/SecretPanel';
 import { TagRulesEditor } from '../components/TagRulesEditor';
@@ -100,7 +103,10 @@ export function ProjectCiRoute() {
           <Tabs.Tab value="runs">Runs</Tabs.Tab>
           <Tabs.Tab value="metrics">Metric trends</Tabs.Tab>
           <Tabs.Tab value="dependencies">Dependency changes</Tabs.Tab>
+          <Tabs.Tab value="notifications">Notifications</Tabs.Tab>
           <Tabs.Tab value="rules">Tag rules</Tabs.Tab>
+          <Tabs.Tab value="policies">Metric policies</Tabs.Tab>
+          <Tabs.Tab value="settings">Settings</Tabs.Tab>
           <Tabs.Tab value="setup">Setup</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="runs">
@@ -112,8 +118,17 @@ export function ProjectCiRoute() {
         <Tabs.Panel value="dependencies">
           <DependenciesTab slug={slug} />
         </Tabs.Panel>
+        <Tabs.Panel value="notifications">
+          <NotificationsList slug={slug} />
+        </Tabs.Panel>
         <Tabs.Panel value="rules">
           <TagRulesEditor slug={slug} />
+        </Tabs.Panel>
+        <Tabs.Panel value="policies">
+          <MetricPoliciesEditor slug={slug} />
+        </Tabs.Panel>
+        <Tabs.Panel value="settings">
+          <CiSettingsForm slug={slug} />
         </Tabs.Panel>
         <Tabs.Panel value="setup">
           <SecretPanel slug={slug} />
