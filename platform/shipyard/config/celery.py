@@ -64,16 +64,5 @@ app.conf.beat_schedule = {
     },
 }
 
-# Registry: remove blobs no version references (a crash between storage and row) and abandoned
-# upload temp files, once they are a day old (REGISTRY_ORPHAN_GRACE_S), so uploads in flight are safe.
-app.conf.beat_schedule = {
-    **(app.conf.beat_schedule or {}),
-    "registry-orphan-blobs": {
-        "task": "registry.orphan_blobs_delete",
-        "schedule": 86400.0,
-        "options": {"queue": "cpu", "expires": 3600},
-    },
-}
-
 # Import for its side effect: worker heartbeats and device logging on worker start.
 import shipyard.core.worker_signals  # noqa: E402,F401
