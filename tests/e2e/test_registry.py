@@ -70,3 +70,53 @@ def test_upload_model_see_card_and_lineage(page: Any, password: str, settings: A
     page.goto("/projects/fraud-model/datasets/tx")
     expect(page.get_by_test_id("dataset-schema").get_by_text("country")).to_be_visible()
     expect(page.get_by_test_id("feature-histogram").first).to_be_visible()
+
+
+def test_maintainer_moves_an_alias_and_sees_a_concurrent_move_as_a_conflict(
+    page: Any, password: str, settings: Any, tmp_path: Path
+) -> None:
+    settings.ARTIFACT_ROOT = tmp_path / "artifacts"
+    user = UserFactory(username="grace")
+    team = TeamFactory(slug="acme", name="Acme ML")
+    MembershipFactory(user=user, team=team, role="maintainer")
+    project = ProjectFactory(team=team, slug="fraud-model", name="Fraud model")
+    versions = []
+    for seed in range(3):
+        path = tmp_path / f"scorer-{seed}.onnx"
+        path.write_bytes(onnx_bytes(seed=seed))
+        versions.append(
+            services.model_version_create(
+                project=project, model_name="scorer", artifact_file_or_path=path, format="onnx", by=user
+            )
+        )
+    services.alias_set(version=versions[0], name="champion", by=user)
+
+    page.goto("/login")
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    page.goto("/projects/fraud-model/models/scorer")
+
+    page.get_by_role("button", name="Move alias").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Version").select_option("2")
+    expect(dialog.get_by_test_id("alias-move-summary")).to_have_text("champion: v1 → v2")
+    dialog.get_by_label("Reason (optional)").fill("better recall on DE")
+    dialog.get_by_role("button", name="Move champion to v2").click()
+    expect(dialog).to_be_hidden()
+    page.get_by_role("tab", name="Aliases").click()
+    expect(page.get_by_text("champion → v2")).to_be_visible()
+    expect(page.get_by_role("cell", name="better recall on DE")).to_be_visible()
+
+    # someone else moves it while the dialog is open: the move is refused as a conflict
+    page.get_by_role("button", name="Move alias").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Version").select_option("3")
+    services.alias_set(version=versions[0], name="champion", by=user, reason="rolled back elsewhere")
+    dialog.get_by_role("button", name="Move champion to v3").click()
+    alert = dialog.get_by_role("alert")
+    expect(alert).to_contain_text("Conflict — someone else moved this alias")
+    expect(alert).to_contain_text("points at version 1, not 2")
+    alert.get_by_role("button", name="Reload aliases").click()
+    expect(dialog.get_by_test_id("alias-move-summary")).to_have_text("champion: v1 → v3")
