@@ -66,3 +66,9 @@ def test_smoke_task_runs_on_a_real_worker(celery_worker: Any, redis_client: Any)
     # The worker registered its heartbeat (queues and device) and /healthz sees it.
     workers = heartbeat.live_workers(redis_client) or []
     assert workers == [] or any("cpu" in w["queues"] for w in workers)
+
+
+def test_nul_in_a_query_parameter_is_a_400_naming_it(world: Any) -> None:
+    response = world.client(world.owner).get("/api/v1/projects/?search=a%00b")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"search": ["NUL characters are not allowed."]}

@@ -63,8 +63,10 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
     return {"error": body}
 
 
-def json_error(status_code: int, code: str, message: str, **headers: str) -> JsonResponse:
-    response = JsonResponse(error_body(code, message), status=status_code)
+def json_error(
+    status_code: int, code: str, message: str, fields: dict[str, Any] | None = None, **headers: str
+) -> JsonResponse:
+    response = JsonResponse(error_body(code, message, fields), status=status_code)
     for key, value in headers.items():
         response[key.replace("_", "-")] = value
     return response

@@ -47,3 +47,19 @@ class ServiceUnavailableMiddleware:
         if isinstance(exception, (RedisConnectionError, RedisTimeoutError)):
             return json_error(503, "unavailable", "Redis is unavailable; try again shortly.", Retry_After="5")
         return None
+
+
+class RejectNulBytesMiddleware:
+    """PostgreSQL text cannot hold NUL (0x00): a query parameter carrying one is a 400 naming it,
+    not a database error deep inside a view."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                field = name.replace("\x00", "")
+                message = "NUL characters are not allowed."
+                return json_error(400, "invalid", f"{field}: {message}", {field: [message]})
+        return self.get_response(request)
