@@ -58,3 +58,34 @@ export async function unwrap<T>(call: Promise<FetchResult<T>>): Promise<T> {
   if (!response.ok) throw ApiError.fromBody(response.status, error, response.statusText);
   return data as T;
 }
+
+/**
+ * JSON request against the API for endpoints without generated types: same-origin cookies, the
+ * CSRF header on unsafe methods, `undefined` for 204, and an ApiError built from the error body.
+ */
+export async function apiFetch<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const method = (init.method ?? 'GET').toUpperCase();
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (!SAFE_METHODS.has(method)) {
+    if (!readCookie(CSRF_COOKIE)) await ensureCsrf();
+    const token = readCookie(CSRF_COOKIE);
+    if (token) headers[CSRF_HEADER] = token;
+  }
+  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await globalThis.fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let data: unknown = text;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: keep the text for the error message
+  }
+  if (!response.ok) throw ApiError.fromBody(response.status, data, response.statusText);
+  return data as T;
+}

@@ -1,7 +1,5 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ensureCsrf, unwrap } from '@/api/client';
-import { ApiError } from '@/api/errors';
-import { readCookie } from '@/lib/cookies';
+import { api, apiFetch, unwrap } from '@/api/client';
 
 export interface CiRun {
   id: number;
@@ -103,35 +101,8 @@ export interface Page<T> {
   results: T[];
 }
 
-const SAFE = new Set(['GET', 'HEAD']);
 
-/** JSON fetch for the CI endpoints (same-origin cookies, CSRF on writes, ApiError on failure). */
-export async function ciFetch<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const method = init.method ?? 'GET';
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (!SAFE.has(method)) {
-    if (!readCookie('csrftoken')) await ensureCsrf();
-    const token = readCookie('csrftoken');
-    if (token) headers['X-CSRFToken'] = token;
-  }
-  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await globalThis.fetch(path, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  if (response.status === 204) return undefined as T;
-  const text = await response.text();
-  let data: unknown = text;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    // keep the text for the error message
-  }
-  if (!response.ok) throw ApiError.fromBody(response.status, data, response.statusText);
-  return data as T;
-}
+export const ciFetch = apiFetch;
 
 const base = (slug: string) => `/api/v1/projects/${encodeURIComponent(slug)}/ci`;
 

@@ -1,7 +1,5 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ensureCsrf, CSRF_COOKIE, CSRF_HEADER } from '@/api/client';
-import { ApiError } from '@/api/errors';
-import { readCookie } from '@/lib/cookies';
+import { apiFetch } from '@/api/client';
 
 export interface VersionRef {
   id: number;
@@ -58,31 +56,8 @@ interface Page<T> {
   results: T[];
 }
 
-/** Same-origin JSON request with session cookie and CSRF; throws ApiError on 4xx/5xx. */
-export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (method !== 'GET') {
-    if (!readCookie(CSRF_COOKIE)) await ensureCsrf();
-    const token = readCookie(CSRF_COOKIE);
-    if (token) headers[CSRF_HEADER] = token;
-    headers['Content-Type'] = 'application/json';
-  }
-  const response = await globalThis.fetch(path, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let data: unknown;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = text;
-  }
-  if (!response.ok) throw ApiError.fromBody(response.status, data, response.statusText);
-  return data as T;
-}
+export const request = <T,>(method: string, path: string, body?: unknown): Promise<T> =>
+  apiFetch<T>(path, { method, body });
 
 const base = (project: string) => `/api/v1/projects/${encodeURIComponent(project)}/deployments/`;
 

@@ -1,7 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ensureCsrf } from '@/api/client';
-import { ApiError } from '@/api/errors';
-import { readCookie } from '@/lib/cookies';
+import { apiFetch } from '@/api/client';
 
 export const JOB_KINDS = [
   'training_tests',
@@ -82,32 +80,7 @@ interface Page<T> {
 
 export const isActive = (status: JobStatus) => status === 'queued' || status === 'running';
 
-/** JSON fetch for the jobs endpoints (same-origin cookies, CSRF on writes, ApiError on failure). */
-export async function jobsFetch<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const method = init.method ?? 'GET';
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (method !== 'GET') {
-    if (!readCookie('csrftoken')) await ensureCsrf();
-    const token = readCookie('csrftoken');
-    if (token) headers['X-CSRFToken'] = token;
-  }
-  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await globalThis.fetch(path, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  const text = await response.text();
-  let data: unknown = text;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    // keep the text for the error message
-  }
-  if (!response.ok) throw ApiError.fromBody(response.status, data, response.statusText);
-  return data as T;
-}
+export const jobsFetch = apiFetch;
 
 export const POLL_MS = 1000;
 

@@ -1,7 +1,5 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { CSRF_COOKIE, CSRF_HEADER, ensureCsrf } from '@/api/client';
-import { ApiError } from '@/api/errors';
-import { readCookie } from '@/lib/cookies';
+import { apiFetch } from '@/api/client';
 
 export type Status = 'ok' | 'warn' | 'fail' | 'no_data' | 'error';
 
@@ -144,26 +142,8 @@ export interface OverviewRow {
   monitors: Record<string, { status: Status; summary: string; value: number | null } | null>;
 }
 
-/** Plain JSON request against the API (the monitoring endpoints return free-form objects). */
-export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (method !== 'GET') {
-    if (!readCookie(CSRF_COOKIE)) await ensureCsrf();
-    const token = readCookie(CSRF_COOKIE);
-    if (token) headers[CSRF_HEADER] = token;
-    headers['Content-Type'] = 'application/json';
-  }
-  const response = await globalThis.fetch(path, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  const data: unknown = text ? JSON.parse(text) : null;
-  if (!response.ok) throw ApiError.fromBody(response.status, data, response.statusText);
-  return data as T;
-}
+export const request = <T,>(method: string, path: string, body?: unknown): Promise<T> =>
+  apiFetch<T>(path, { method, body });
 
 const base = (project: string, deployment: string) =>
   `/api/v1/projects/${encodeURIComponent(project)}/deployments/${encodeURIComponent(deployment)}`;
