@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from shipyard.core.crypto import EncryptedTextField
 from shipyard.core.models import TimeStampedModel
 
 
@@ -23,15 +24,15 @@ AUTO_DEFAULT_BRANCHES = ("main", "master")
 class CIConfig(TimeStampedModel):
     """Per-project CI settings, including the webhook secret.
 
-    The secret is stored as plain text: verifying an HMAC needs the raw key, and Shipyard ships
-    no key-management dependency. Database access therefore grants the ability to forge CI
-    deliveries for that project; restrict database backups accordingly. The API never returns it
-    except once, right after a rotation.
+    Verifying an HMAC needs the raw key, so the secrets are stored encrypted (Fernet under a key
+    derived from SECRET_KEY, see ``shipyard.core.crypto``), not hashed: a database dump alone does
+    not let anyone forge CI deliveries. The API never returns a secret except once, right after a
+    rotation.
     """
 
     project = models.OneToOneField("projects.Project", on_delete=models.CASCADE, related_name="ci_config")
-    secret = models.CharField(max_length=128, blank=True, default="")
-    previous_secret = models.CharField(max_length=128, blank=True, default="")
+    secret = EncryptedTextField(blank=True, default="")
+    previous_secret = EncryptedTextField(blank=True, default="")
     previous_valid_until = models.DateTimeField(null=True, blank=True)
     rotated_at = models.DateTimeField(null=True, blank=True)
     #: the branch whose runs count as rubric evidence and form metric baselines; "" means

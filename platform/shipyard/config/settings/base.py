@@ -10,6 +10,8 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 BASE_DIR = REPO_ROOT
 
 SECRET_KEY = env.env_str("SECRET_KEY", "")
+# Old keys still accepted for sessions and for decrypting stored secrets while SECRET_KEY rotates.
+SECRET_KEY_FALLBACKS = env.env_list("SECRET_KEY_FALLBACKS", [])
 DEBUG = env.env_bool("DEBUG", False)
 ALLOWED_HOSTS = env.env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.env_list("CSRF_TRUSTED_ORIGINS", [])
