@@ -1,4 +1,5 @@
-"""Run benchmarks: `python -m bench [name ...]` (names are bench_<name>.py modules; default: all).
+"""Run benchmarks: `python -m bench [name ...] [--flag value ...]` (names are bench_<name>.py
+modules, default all; the flags go to each named benchmark).
 
 Each module defines ``main(argv: list[str]) -> int``. Benchmarks are not tests: they print
 figures and ratios, and never assert on timings.
@@ -25,7 +26,9 @@ def main(argv: list[str]) -> int:
     available = sorted(
         m.name.removeprefix("bench_") for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_")
     )
-    names = [a for a in argv if not a.startswith("-")] or available
+    # Leading words name benchmarks; everything from the first flag on goes to each benchmark.
+    first_flag = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    names, flags = argv[:first_flag] or available, argv[first_flag:]
     unknown = sorted(set(names) - set(available))
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available)}", file=sys.stderr)
@@ -36,7 +39,7 @@ def main(argv: list[str]) -> int:
         print(f"\n=== {name} ===", flush=True)
         started = time.perf_counter()
         module = importlib.import_module(f"bench.bench_{name}")
-        code = module.main([a for a in argv if a.startswith("-")])
+        code = module.main(flags)
         print(f"--- {name}: {time.perf_counter() - started:.1f}s, exit {code}")
         failures += bool(code)
     return 1 if failures else 0

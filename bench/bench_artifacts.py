@@ -22,9 +22,7 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,58 +30,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from bench.common import REPO, bench_env, free_port, prepare_database, run_django, start_gunicorn
+
 MB = 1024 * 1024
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def bench_env(artifact_root: Path) -> dict[str, str]:
-    from shipyard.config import env as envmod
-
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        raise SystemExit("set DATABASE_URL (and REDIS_URL) to run this benchmark")
-    db = envmod.parse_database_url(url)
-    bench_url = (
-        url.rsplit("/", 1)[0] + f"/{db.name}_artifactbench" + (("?" + url.split("?", 1)[1]) if "?" in url else "")
-    )
-    return {
-        **os.environ,
-        "DATABASE_URL": bench_url,
-        "REDIS_URL": envmod.with_redis_db(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), 14),
-        "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
-        "PYTHONPATH": os.pathsep.join([str(REPO / "platform"), str(REPO / "workers"), str(REPO)]),
-        "ARTIFACT_ROOT": str(artifact_root),
-        "MAX_UPLOAD_BYTES": str(4 * 1024**3),
-        "LOG_LEVEL": "warning",
-    }
-
-
 def prepare(env: dict[str, str]) -> str:
-    import psycopg
-
-    from shipyard.config import env as envmod
-
-    cfg = envmod.parse_database_url(env["DATABASE_URL"])
-    admin = psycopg.connect(
-        host=cfg.host or None,
-        port=cfg.port or None,
-        user=cfg.user or None,
-        password=cfg.password or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (cfg.name,)).fetchone():
-        admin.execute(f'CREATE DATABASE "{cfg.name}"')
-    admin.close()
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=REPO, env=env, check=True)
+    """Create and migrate the bench database; make a user and project and return an API token."""
+    prepare_database(env)
     script = (
-        "import django; django.setup()\n"
         "from django.contrib.auth import get_user_model\n"
         "from shipyard.accounts.models import Team, Membership\n"
         "from shipyard.accounts.services import token_for\n"
@@ -96,44 +51,7 @@ def prepare(env: dict[str, str]) -> str:
         "RegisteredModel.objects.filter(project=project).delete()\n"
         "print(token_for(user=user))\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, check=True, capture_output=True, text=True)
-    return out.stdout.strip().splitlines()[-1]
-
-
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    import http.client
-
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "shipyard.config.wsgi:application",
-            "-w",
-            "1",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "--timeout",
-            "600",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("gunicorn did not start")
+    return run_django(env, script)
 
 
 class RssSampler:
@@ -186,14 +104,14 @@ def make_artifact(path: Path, size_mb: int) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench artifacts")
     parser.add_argument("--size-mb", type=int, default=500)
-    args = parser.parse_args([a for a in argv if a.startswith("--size")] if argv else [])
+    args = parser.parse_args(argv)
 
     sys.path[:0] = [str(REPO / "platform"), str(REPO / "workers")]
     from shipyard.client.registry import Registry
 
     work = Path(tempfile.mkdtemp(prefix="shipyard-artifact-bench-", dir=str(REPO / "var")))
     try:
-        env = bench_env(work / "artifacts")
+        env = bench_env("artifactbench", ARTIFACT_ROOT=str(work / "artifacts"), MAX_UPLOAD_BYTES=str(4 * 1024**3))
         token = prepare(env)
         src = work / "model.safetensors"
         make_artifact(src, args.size_mb)
@@ -209,7 +127,7 @@ def main(argv: list[str]) -> int:
         (work / "copy.bin").unlink()
 
         port = free_port()
-        server = start_server(env, port)
+        server = start_gunicorn(env, port, workers=1, timeout=600)
         try:
             reg = Registry(
                 url=f"http://127.0.0.1:{port}", token=token, project="bench-artifacts", timeout=600, retries=0
@@ -228,7 +146,7 @@ def main(argv: list[str]) -> int:
                 artifact = reg.get_model("big", version["number"], dest=work / "dl")
                 download_s = time.perf_counter() - started
             assert artifact.path.stat().st_size == size
-            range_bytes = 64 * MB
+            range_bytes = min(64 * MB, size // 2)
             started = time.perf_counter()
             response = reg.request(
                 "GET",
@@ -251,7 +169,7 @@ def main(argv: list[str]) -> int:
             f"download (streamed)     {mbs / download_s:8.0f} MiB/s   ratio vs disk copy x{copy_s / download_s:.2f} "
             "(the client hashes and writes the file to disk)"
         )
-        print(f"64 MiB range request    {64 / range_s:8.0f} MiB/s")
+        print(f"{range_bytes // MB} MiB range request    {64 / range_s:8.0f} MiB/s")
         print(
             f"web worker RSS: idle {idle / MB:.0f} MiB, peak during upload {upload_peak / MB:.0f} MiB "
             f"(x{upload_peak / idle:.2f}), during download {down.peak / MB:.0f} MiB (x{down.peak / idle:.2f}); "

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from bench.common import REPO, bench_env, free_port, prepare_database, start_gunicorn, stop, wait_http
+
 BENCH_VENV = REPO / "var" / "bench-venv"
 CLIENTS = (1, 16, 64)
 
@@ -116,39 +116,6 @@ def summarize(lat: list[float], errors: list[int], elapsed: float) -> dict[str, 
 
 
 # ----------------------------------------------------------------------------------- processes
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError as exc:
-            if getattr(exc, "code", None):  # an HTTP error answer: the server is up
-                return
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not come up")
-
-
-def stop(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 class ShipyardStack:
     """Private Redis, a bench database, gunicorn and serving workers."""
 
@@ -176,51 +143,17 @@ class ShipyardStack:
                 stdout=subprocess.DEVNULL,
             )
         )
-        base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shipyard")
-        self.database_url = base.rsplit("/", 1)[0] + "/" + base.rsplit("/", 1)[1].split("?")[0] + "_bench"
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": self.database_url,
-            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "DJANGO_SETTINGS_MODULE": "bench.serving_settings",
-            "PYTHONPATH": os.pathsep.join([str(REPO / "platform"), str(REPO / "workers"), str(REPO)]),
-            "ARTIFACT_ROOT": str(workdir / "artifacts"),
-            "LOG_LEVEL": "warning",
-            "SERVING_ORT_THREADS": "1",
-            "SERVING_CONCURRENCY": str(serving_processes),
-        }
+        self.env = bench_env(
+            "bench",
+            REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0",
+            ARTIFACT_ROOT=str(workdir / "artifacts"),
+            SERVING_ORT_THREADS="1",
+            SERVING_CONCURRENCY=str(serving_processes),
+        )
         self.serving_processes = serving_processes
 
     def setup_db(self) -> None:
-        subprocess.run(
-            [sys.executable, "-m", "shipyard.config.embedded", "env"],
-            env=self.env,
-            cwd=REPO,
-            check=False,
-            capture_output=True,
-        )
-        self._create_database()
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], env=self.env, cwd=REPO, check=True)
-
-    def _create_database(self) -> None:
-        import psycopg
-
-        from shipyard.config.env import parse_database_url
-
-        cfg = parse_database_url(self.database_url)
-        conn = psycopg.connect(
-            dbname="postgres",
-            user=cfg.user or None,
-            password=cfg.password or None,
-            host=cfg.host or None,
-            port=cfg.port or None,
-            autocommit=True,
-        )
-        try:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg.name]).fetchone():
-                conn.execute(f'CREATE DATABASE "{cfg.name}"')
-        finally:
-            conn.close()
+        prepare_database(self.env)
 
     def start(self) -> str:
         port = free_port()
@@ -233,31 +166,9 @@ class ShipyardStack:
                 stderr=subprocess.DEVNULL,
             )
         )
-        web = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "shipyard.config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--worker-class",
-                "gthread",
-                "--workers",
-                "2",
-                "--threads",
-                "32",
-                "--timeout",
-                "120",
-                "--log-level",
-                "warning",
-            ],
-            env=self.env,
-            cwd=REPO,
-        )
+        web = start_gunicorn(self.env, port, workers=2, threads=32)
         self.procs.append(web)
         self.url = f"http://127.0.0.1:{port}"
-        wait_http(f"{self.url}/healthz", web)
         return self.url
 
     def close(self) -> None:

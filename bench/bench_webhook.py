@@ -19,18 +19,14 @@ import hashlib
 import hmac
 import http.client
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from bench.common import REPO, bench_env, free_port, percentile, prepare_database, run_django, start_gunicorn
 
 
 def junit_document(cases: int) -> str:
@@ -46,59 +42,10 @@ def junit_document(cases: int) -> str:
     return f'<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" tests="{cases}">{"".join(rows)}</testsuite></testsuites>'
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def bench_env() -> dict[str, str]:
-    from shipyard.config import env as envmod
-
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        raise SystemExit("set DATABASE_URL (and REDIS_URL) to run this benchmark")
-    db = envmod.parse_database_url(url)
-    bench_url = (
-        url.rsplit("/", 1)[0] + f"/{db.name}_webhookbench" + (("?" + url.split("?", 1)[1]) if "?" in url else "")
-    )
-    redis_url = envmod.with_redis_db(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), 14)
-    return {
-        **os.environ,
-        "DATABASE_URL": bench_url,
-        "REDIS_URL": redis_url,
-        "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
-        "PYTHONPATH": os.pathsep.join([str(REPO / "platform"), str(REPO / "workers"), str(REPO)]),
-        "LOG_LEVEL": "warning",
-    }
-
-
 def prepare(env: dict[str, str]) -> str:
     """Create and migrate the bench database; make a project and return its CI secret."""
-    import psycopg
-
-    from shipyard.config import env as envmod
-
-    cfg = envmod.parse_database_url(env["DATABASE_URL"])
-    admin = psycopg.connect(
-        host=cfg.host or None,
-        port=cfg.port or None,
-        user=cfg.user or None,
-        password=cfg.password or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (cfg.name,)).fetchone():
-        admin.execute(f'CREATE DATABASE "{cfg.name}"')
-    admin.close()
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=REPO, env=env, check=True)
+    prepare_database(env)
     script = (
-        "import django; django.setup()\n"
         "from shipyard.accounts.models import Team\n"
         "from shipyard.projects.models import Project\n"
         "from shipyard.ci.services import secret_rotate\n"
@@ -107,46 +54,7 @@ def prepare(env: dict[str, str]) -> str:
         "project.ci_deliveries.all().delete(); project.ci_runs.all().delete()\n"
         "print(secret_rotate(project=project, grace_hours=0)[1])\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, check=True, capture_output=True, text=True)
-    return out.stdout.strip().splitlines()[-1]
-
-
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "shipyard.config.wsgi:application",
-            "-k",
-            "gthread",
-            "-w",
-            "2",
-            "--threads",
-            "8",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "--timeout",
-            "60",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("gunicorn did not start")
+    return run_django(env, script)
 
 
 def signed(secret: str, body: bytes) -> dict[str, str]:
@@ -215,7 +123,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--cases", type=int, default=1000)
     args = parser.parse_args(argv)
 
-    env = bench_env()
+    env = bench_env("webhookbench")
     sys.path[:0] = [str(REPO / "platform")]
     secret = prepare(env)
     document = junit_document(args.cases)
@@ -223,7 +131,7 @@ def main(argv: list[str]) -> int:
         {"run": {"id": "bench", "branch": "main", "commit": "0" * 40}, "junit": document, "metrics": {"accuracy": 0.9}}
     ).encode()
     port = free_port()
-    server = start_server(env, port)
+    server = start_gunicorn(env, port, workers=2, threads=8, timeout=60)
     webhook = "/api/v1/projects/bench-webhook/ci/webhook/"
     try:
         # warm up both paths (imports, connections)

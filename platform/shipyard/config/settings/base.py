@@ -91,7 +91,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = REPO_ROOT / "var" / "static"
+STATIC_ROOT = Path(env.env_str("STATIC_ROOT", str(REPO_ROOT / "var" / "static")))
+try:  # WhiteNoise warns at every start when the folder is missing; collectstatic fills it in images
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass
 FRONTEND_DIST = REPO_ROOT / "frontend" / "dist"
 STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.is_dir() else []
 STORAGES = {
