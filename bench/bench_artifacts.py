@@ -169,7 +169,7 @@ def main(argv: list[str]) -> int:
             f"download (streamed)     {mbs / download_s:8.0f} MiB/s   ratio vs disk copy x{copy_s / download_s:.2f} "
             "(the client hashes and writes the file to disk)"
         )
-        print(f"{range_bytes // MB} MiB range request    {64 / range_s:8.0f} MiB/s")
+        print(f"{range_bytes // MB} MiB range request    {range_bytes / MB / range_s:8.0f} MiB/s")
         print(
             f"web worker RSS: idle {idle / MB:.0f} MiB, peak during upload {upload_peak / MB:.0f} MiB "
             f"(x{upload_peak / idle:.2f}), during download {down.peak / MB:.0f} MiB (x{down.peak / idle:.2f}); "
