@@ -91,12 +91,15 @@ def load(
                 input_dtype=_ORT_TYPES.get(first.type, np.float32),
                 output_names=[o.name for o in session.get_outputs()],
             )
-        if fmt == "torchscript":
+        if fmt in {"torchscript", "torch_export"}:
             import torch
 
             torch.set_num_threads(max(1, threads))
-            module = torch.jit.load(str(path), map_location="cpu")
-            module.eval()
+            if fmt == "torchscript":
+                module = torch.jit.load(str(path), map_location="cpu")
+                module.eval()
+            else:
+                module = torch.export.load(str(path)).module()
             return LoadedModel(key=key, kind="torch", runner=module)
         if fmt in {"state_dict", "safetensors"} and recipe:
             import torch

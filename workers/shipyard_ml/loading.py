@@ -22,7 +22,7 @@ from torch import nn
 from shipyard_ml.recipes import BUILTIN_RECIPES, TrainingData, build_architecture, predict_logits
 
 Predictor = Callable[[np.ndarray], np.ndarray]
-TORCH_FORMATS = ("state_dict", "safetensors", "torchscript")
+TORCH_FORMATS = ("state_dict", "safetensors", "torchscript", "torch_export")
 
 
 class ModelLoadError(ValueError):
@@ -32,7 +32,7 @@ class ModelLoadError(ValueError):
 @dataclass
 class ModelSource:
     path: str
-    format: str  # state_dict | safetensors | torchscript | onnx
+    format: str  # state_dict | safetensors | torchscript | torch_export | onnx
     recipe: str = ""
     recipe_config: dict[str, Any] = field(default_factory=dict)
     n_classes: int | None = None
@@ -67,6 +67,9 @@ def load_torch_module(src: ModelSource) -> nn.Module:
         module = torch.jit.load(src.path, map_location="cpu")
         module.eval()
         return module  # type: ignore[no-any-return]
+    if src.format == "torch_export":
+        # A self-contained program; like TorchScript it is code, loaded only by workers.
+        return torch.export.load(src.path).module()  # type: ignore[no-any-return]
     if src.format not in ("state_dict", "safetensors"):
         raise ModelLoadError(f"format '{src.format}' is not a PyTorch module")
     if src.recipe not in BUILTIN_RECIPES:

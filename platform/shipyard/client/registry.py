@@ -33,6 +33,7 @@ SUFFIX_FORMATS = {
     ".safetensors": "safetensors",
     ".ts": "torchscript",
     ".torchscript": "torchscript",
+    ".pt2": "torch_export",
 }
 DATASET_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".npz": "npz"}
 
@@ -301,9 +302,13 @@ class Registry(Client):
         version = self.get_version(name, version_or_alias, project=project)
         folder = Path(dest) if dest else Path(tempfile.gettempdir()) / "shipyard-models"
         folder.mkdir(parents=True, exist_ok=True)
-        suffix = {"onnx": ".onnx", "state_dict": ".pt", "safetensors": ".safetensors", "torchscript": ".ts"}[
-            version["format"]
-        ]
+        suffix = {
+            "onnx": ".onnx",
+            "state_dict": ".pt",
+            "safetensors": ".safetensors",
+            "torchscript": ".ts",
+            "torch_export": ".pt2",
+        }[version["format"]]
         target = folder / f"{name}-v{version['number']}{suffix}"
         if target.exists() and _sha256(target) == version["artifact_sha256"]:
             return ModelArtifact(target, version)

@@ -82,7 +82,7 @@ def register(subparsers: Any) -> None:
     common(p)
     p.add_argument("path")
     p.add_argument("--name", required=True)
-    p.add_argument("--format", choices=["onnx", "state_dict", "safetensors", "torchscript"])
+    p.add_argument("--format", choices=["onnx", "state_dict", "safetensors", "torchscript", "torch_export"])
     p.add_argument("--dataset", help="training dataset '<name>:<number>'")
     p.add_argument("--metrics", help="JSON object")
     p.add_argument("--params", help="JSON object")

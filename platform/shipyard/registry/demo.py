@@ -8,6 +8,7 @@ nothing new and trains nothing when all demo versions exist.
 from __future__ import annotations
 
 import json
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,21 @@ from shipyard.registry import services, workers
 from shipyard.registry.models import DatasetVersion, ModelVersion
 
 DEMO_KEY = "demo:v1"
+
+
+def _source_commit() -> str:
+    """The demo models are trained by this checkout's built-in recipes: record its commit."""
+    from django.conf import settings
+
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=settings.REPO_ROOT, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
 MODEL_NAMES = ("digits-mlp", "digits-cnn", "iris-mlp")
 MODEL_PROJECTS = {"digits-mlp": "digits-classifier", "digits-cnn": "digits-classifier", "iris-mlp": "iris-species"}
 
@@ -62,9 +78,11 @@ def _register(ctx: Any, manifest: dict[str, Any]) -> None:
             idempotency_key=DEMO_KEY,
             by=ctx.user,
         )
+    commit = _source_commit()
     for spec in manifest["models"]:
         project = ctx.projects[MODEL_PROJECTS[spec["name"]]]
         common = {
+            "git_commit": commit,
             "project": project,
             "model_name": spec["name"],
             "metrics": spec["metrics"],

@@ -502,11 +502,6 @@ def _model_version_evidence(version: ModelVersion, *, by: Any) -> None:
     )
 
 
-#: a blob or temp file modified more recently than this is never removed: an upload in flight may be
-#: about to reference it (override with the REGISTRY_ORPHAN_GRACE_S setting)
-ORPHAN_GRACE_S = 24 * 3600
-
-
 def _referenced_keys(keys: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), 1000):
@@ -536,7 +531,7 @@ def orphan_blobs_delete(*, grace_s: float | None = None, now: float | None = Non
     """
     from django.conf import settings
 
-    grace = float(getattr(settings, "REGISTRY_ORPHAN_GRACE_S", ORPHAN_GRACE_S) if grace_s is None else grace_s)
+    grace = float(settings.REGISTRY_ORPHAN_GRACE_S if grace_s is None else grace_s)
     cutoff = (time.time() if now is None else now) - grace
     removed = {"blobs": 0, "temp_files": 0}
     store = storage.store()

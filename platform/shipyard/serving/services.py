@@ -271,7 +271,7 @@ def _event(
 def _check_version(deployment_model: Any, version: Any) -> None:
     if version.model_id != deployment_model.pk:
         raise DomainError(f"Version {version.number} belongs to another model.", field="version")
-    if version.format not in {"onnx", "torchscript"} and not (
+    if version.format not in {"onnx", "torchscript", "torch_export"} and not (
         version.recipe and version.format in {"state_dict", "safetensors"}
     ):
         raise DomainError(
