@@ -89,3 +89,38 @@ export async function apiFetch<T>(path: string, init: { method?: string; body?: 
   if (!response.ok) throw ApiError.fromBody(response.status, data, response.statusText);
   return data as T;
 }
+
+/**
+ * Multipart upload through XMLHttpRequest so the browser reports upload progress (0..1).
+ * Resolves with the parsed JSON body; rejects with ApiError.
+ */
+export async function uploadWithProgress<T>(url: string, form: FormData, onProgress: (fraction: number) => void): Promise<T> {
+  if (!readCookie(CSRF_COOKIE)) await ensureCsrf();
+  const token = readCookie(CSRF_COOKIE) ?? '';
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (token) xhr.setRequestHeader(CSRF_HEADER, token);
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    xhr.onload = () => {
+      let data: unknown = xhr.responseText;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        // keep the text
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(1);
+        resolve(data as T);
+      } else {
+        reject(ApiError.fromBody(xhr.status, data, xhr.statusText));
+      }
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'The upload failed: the server could not be reached.'));
+    xhr.send(form);
+  });
+}

@@ -1,7 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { ensureCsrf } from '@/api/client';
-import { ApiError } from '@/api/errors';
-import { readCookie } from '@/lib/cookies';
+import { apiFetch, uploadWithProgress } from '@/api/client';
 
 export interface Page<T> {
   count: number;
@@ -57,64 +55,28 @@ export interface Dataset {
   created_at: string;
 }
 
-async function getJson<T>(path: string): Promise<T> {
-  const response = await globalThis.fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-  const text = await response.text();
-  let data: unknown = text;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    // keep text
-  }
-  if (!response.ok) throw ApiError.fromBody(response.status, data, response.statusText);
-  return data as T;
-}
-
 const base = (slug: string) => `/api/v1/projects/${encodeURIComponent(slug)}/datasets`;
 
 export function useDatasets(slug: string) {
-  return useQuery({ queryKey: ['datasets', slug], queryFn: () => getJson<Page<Dataset>>(`${base(slug)}/`) });
+  return useQuery({ queryKey: ['datasets', slug], queryFn: () => apiFetch<Page<Dataset>>(`${base(slug)}/`) });
 }
 
 export function useDatasetVersions(slug: string, name: string) {
   return useQuery({
     queryKey: ['datasets', slug, name, 'versions'],
-    queryFn: () => getJson<Page<DatasetVersion>>(`${base(slug)}/${encodeURIComponent(name)}/versions/?page_size=200`),
+    queryFn: () => apiFetch<Page<DatasetVersion>>(`${base(slug)}/${encodeURIComponent(name)}/versions/?page_size=200`),
   });
 }
 
 export function useDatasetVersion(slug: string, name: string, n: number | null) {
   return useQuery({
     queryKey: ['datasets', slug, name, 'version', n],
-    queryFn: () => getJson<DatasetVersionDetail>(`${base(slug)}/${encodeURIComponent(name)}/versions/${n}/`),
+    queryFn: () => apiFetch<DatasetVersionDetail>(`${base(slug)}/${encodeURIComponent(name)}/versions/${n}/`),
     enabled: n !== null,
   });
 }
 
-/** Multipart dataset upload with progress (XMLHttpRequest). */
-export async function uploadDataset(slug: string, name: string, form: FormData, onProgress: (f: number) => void): Promise<DatasetVersionDetail> {
-  if (!readCookie('csrftoken')) await ensureCsrf();
-  const token = readCookie('csrftoken') ?? '';
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', `${base(slug)}/${encodeURIComponent(name)}/versions/`);
-    xhr.withCredentials = true;
-    xhr.setRequestHeader('Accept', 'application/json');
-    if (token) xhr.setRequestHeader('X-CSRFToken', token);
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) onProgress(e.loaded / e.total);
-    };
-    xhr.onload = () => {
-      let data: unknown = xhr.responseText;
-      try {
-        data = JSON.parse(xhr.responseText);
-      } catch {
-        // keep the text for the error message
-      }
-      if (xhr.status >= 200 && xhr.status < 300) resolve(data as DatasetVersionDetail);
-      else reject(ApiError.fromBody(xhr.status, data, xhr.statusText));
-    };
-    xhr.onerror = () => reject(new ApiError(0, 'network', 'The upload failed.'));
-    xhr.send(form);
-  });
+/** Multipart dataset upload with progress. */
+export function uploadDataset(slug: string, name: string, form: FormData, onProgress: (f: number) => void): Promise<DatasetVersionDetail> {
+  return uploadWithProgress<DatasetVersionDetail>(`${base(slug)}/${encodeURIComponent(name)}/versions/`, form, onProgress);
 }

@@ -1,7 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { api, ensureCsrf, unwrap } from '@/api/client';
-import { ApiError } from '@/api/errors';
-import { readCookie } from '@/lib/cookies';
+import { api, apiFetch, unwrap } from '@/api/client';
 
 export interface Page<T> {
   count: number;
@@ -111,68 +109,8 @@ export interface AliasMove {
 export const projectBase = (slug: string) => `/api/v1/projects/${encodeURIComponent(slug)}`;
 const modelBase = (slug: string, model: string) => `${projectBase(slug)}/models/${encodeURIComponent(model)}`;
 
-/** JSON GET/POST for the registry endpoints (same-origin cookies, CSRF on writes, ApiError on failure). */
-export async function registryFetch<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const method = init.method ?? 'GET';
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (method !== 'GET') {
-    if (!readCookie('csrftoken')) await ensureCsrf();
-    const token = readCookie('csrftoken');
-    if (token) headers['X-CSRFToken'] = token;
-  }
-  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await globalThis.fetch(path, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  if (response.status === 204) return undefined as T;
-  const text = await response.text();
-  let data: unknown = text;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    // keep the text for the error message
-  }
-  if (!response.ok) throw ApiError.fromBody(response.status, data, response.statusText);
-  return data as T;
-}
+export const registryFetch = apiFetch;
 
-/**
- * Multipart upload through XMLHttpRequest so the browser reports upload progress (0..1).
- * Resolves with the parsed JSON body; rejects with ApiError.
- */
-export async function uploadWithProgress<T>(url: string, form: FormData, onProgress: (fraction: number) => void): Promise<T> {
-  if (!readCookie('csrftoken')) await ensureCsrf();
-  const token = readCookie('csrftoken') ?? '';
-  return new Promise<T>((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', url);
-    xhr.withCredentials = true;
-    xhr.setRequestHeader('Accept', 'application/json');
-    if (token) xhr.setRequestHeader('X-CSRFToken', token);
-    xhr.upload.onprogress = (event) => {
-      if (event.lengthComputable) onProgress(event.loaded / event.total);
-    };
-    xhr.onload = () => {
-      let data: unknown = xhr.responseText;
-      try {
-        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
-      } catch {
-        // keep the text
-      }
-      if (xhr.status >= 200 && xhr.status < 300) {
-        onProgress(1);
-        resolve(data as T);
-      } else {
-        reject(ApiError.fromBody(xhr.status, data, xhr.statusText));
-      }
-    };
-    xhr.onerror = () => reject(new ApiError(0, 'network', 'The upload failed: the server could not be reached.'));
-    xhr.send(form);
-  });
-}
 
 export const registryKeys = {
   models: (slug: string) => ['registry', slug, 'models'] as const,

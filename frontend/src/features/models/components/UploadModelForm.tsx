@@ -2,7 +2,8 @@ import { Alert, Button, FileInput, Progress, Select, Stack, Text, TextInput, Tex
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ApiError } from '@/api/errors';
-import { type ModelVersion, uploadWithProgress, versionsUploadUrl } from '../api/registry';
+import { uploadWithProgress } from '@/api/client';
+import { type ModelVersion, versionsUploadUrl } from '../api/registry';
 
 const FORMATS = [
   { value: 'onnx', label: 'ONNX (.onnx)' },

@@ -1,7 +1,5 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { CSRF_COOKIE, CSRF_HEADER, ensureCsrf } from '@/api/client';
-import { ApiError } from '@/api/errors';
-import { readCookie } from '@/lib/cookies';
+import { apiFetch } from '@/api/client';
 
 export type Status = 'none' | 'manual' | 'automated';
 export type SectionId = 'data' | 'model' | 'infra' | 'monitor';
@@ -129,34 +127,8 @@ interface Page<T> {
   results: T[];
 }
 
-const SAFE = new Set(['GET', 'HEAD']);
 
-/** JSON request to the rubric endpoints (not yet in the generated schema types). */
-export async function rubricFetch<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const method = (init.method ?? 'GET').toUpperCase();
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (!SAFE.has(method)) {
-    await ensureCsrf();
-    const token = readCookie(CSRF_COOKIE);
-    if (token) headers[CSRF_HEADER] = token;
-    headers['Content-Type'] = 'application/json';
-  }
-  const response = await globalThis.fetch(path, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = text;
-  }
-  if (!response.ok) throw ApiError.fromBody(response.status, body, response.statusText);
-  return body as T;
-}
+export const rubricFetch = apiFetch;
 
 const enc = encodeURIComponent;
 
