@@ -237,3 +237,26 @@ def test_settings_patch_and_metrics(world: Any) -> None:
     assert DeploymentEvent.objects.filter(kind="settings").count() == 1
     assert owner.get(BASE + "digits/metrics/", {"minutes": "x"}).json()["error"]["fields"].keys() == {"minutes"}
     assert owner.get(BASE + "digits/metrics/").json()["series"] == []
+
+
+def test_team_deployment_list_spans_projects_and_hides_other_teams(world: Any) -> None:
+    from shipyard.serving import services
+    from tests.factories import ProjectFactory
+
+    create(world)
+    second = ProjectFactory(team=world.team, slug="churn")
+    v = fake_version(second)
+    services.deployment_create(
+        project=second, name="churn", model=v.model, version=v, by=world.owner, reason="", override_gate=False
+    )
+    rival = fake_version(world.other_project)
+    services.deployment_create(
+        project=world.other_project, name="secret", model=rival.model, version=rival, by=world.outsider, reason=""
+    )
+    listed = world.client(world.teammate).get("/api/v1/deployments/").json()["results"]
+    assert [(d["project"], d["name"]) for d in listed] == [("churn", "churn"), ("fraud-model", "digits")]
+    only = world.client(world.teammate).get("/api/v1/deployments/?team=acme").json()["results"]
+    assert len(only) == 2
+    # another team's slug, even passed explicitly, shows nothing
+    assert world.client(world.teammate).get("/api/v1/deployments/?team=rival").json()["results"] == []
+    assert [d["name"] for d in world.client(world.outsider).get("/api/v1/deployments/").json()["results"]] == ["secret"]

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
+from shipyard.core.scoping import restrict
 from shipyard.projects.models import Project
 from shipyard.serving import protocol
 from shipyard.serving.models import LATENCY_EDGES_MS, Deployment, DeploymentEvent, PredictionRollup
@@ -19,6 +20,16 @@ from shipyard.serving.validation import build_schema
 def deployments_of(project: Project) -> QuerySet[Deployment]:
     return Deployment.objects.filter(project=project).select_related(
         "model", "live_version", "canary_version", "project"
+    )
+
+
+def deployments_for(*, user: Any, team: str = "") -> QuerySet[Deployment]:
+    """Every deployment of the caller's teams (optionally one team's, by slug), by project then name."""
+    queryset = restrict(Deployment.objects.all(), user, team_path="project__team")
+    if team:
+        queryset = queryset.filter(project__team__slug=team)
+    return queryset.select_related("model", "live_version", "canary_version", "project").order_by(
+        "project__slug", "name"
     )
 
 

@@ -5,6 +5,7 @@ from shipyard.serving.api import views
 _d = "projects/<str:project>/deployments/<slug:name>/"
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("deployments/", views.TeamDeploymentListView.as_view(), name="deployment-team-list"),
     path("projects/<str:project>/deployments/", views.DeploymentListView.as_view(), name="deployment-list"),
     path(_d, views.DeploymentDetailView.as_view(), name="deployment-detail"),
     path(_d + "deploy/", views.DeployView.as_view(), name="deployment-deploy"),

@@ -44,6 +44,19 @@ def _out(deployment: Deployment, code: int = 200) -> Response:
     return Response(s.DeploymentSerializer(fresh).data, status=code)
 
 
+class TeamDeploymentListView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("team", OpenApiTypes.STR, description="only this team's deployments (slug)")],
+        responses=s.DeploymentSerializer(many=True),
+        summary="Every deployment of the caller's teams, by project then name",
+    )
+    def get(self, request: Request) -> Response:
+        team = request.query_params.get("team", "")
+        paginator = DefaultPagination()
+        page = paginator.paginate_queryset(selectors.deployments_for(user=request.user, team=team), request, view=self)
+        return paginator.get_paginated_response(s.DeploymentSerializer(page, many=True).data)
+
+
 class DeploymentListView(APIView):
     @extend_schema(responses=s.DeploymentSerializer(many=True))
     def get(self, request: Request, project: str) -> Response:
