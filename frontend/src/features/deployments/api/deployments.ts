@@ -77,6 +77,17 @@ export function useTeamProjects(team: string | null) {
   });
 }
 
+/** Every deployment of one team, across its projects (the list page's default view). */
+export function useTeamDeployments(team: string | null, enabled = true) {
+  return useQuery({
+    queryKey: [...deploymentKeys.all, 'team', team ?? ''],
+    queryFn: () => request<Page<Deployment>>('GET', `/api/v1/deployments/?team=${encodeURIComponent(team ?? '')}`),
+    enabled: enabled && team !== null,
+    refetchInterval: POLL_MS,
+    placeholderData: keepPreviousData,
+  });
+}
+
 export function useDeployments(project: string | null) {
   return useQuery({
     queryKey: deploymentKeys.list(project ?? ''),

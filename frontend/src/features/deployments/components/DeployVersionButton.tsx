@@ -26,6 +26,9 @@ export function DeployVersionButton({ project, model, version }: DeployVersionBu
   const create = useCreateDeployment(project);
   const queryClient = useQueryClient();
   const existing = (deployments.data?.results ?? []).filter((d) => d.model === model);
+  // the canary target defaults to the first deployment of this model, so Confirm never posts without one
+  const canaryTarget = target ?? existing[0]?.name ?? null;
+  const ready = mode === 'new' ? name.trim() !== '' : canaryTarget !== null;
 
   const confirm = async () => {
     setError(null);
@@ -34,7 +37,12 @@ export function DeployVersionButton({ project, model, version }: DeployVersionBu
       if (mode === 'new') {
         await create.mutateAsync({ name, model, version, reason });
       } else {
-        await request('POST', `/api/v1/projects/${project}/deployments/${target ?? ''}/canary/`, { version, weight, reason });
+        if (canaryTarget === null) return;
+        await request('POST', `/api/v1/projects/${encodeURIComponent(project)}/deployments/${encodeURIComponent(canaryTarget)}/canary/`, {
+          version,
+          weight,
+          reason,
+        });
         await queryClient.invalidateQueries({ queryKey: ['deployments'] });
       }
       close();
@@ -64,7 +72,13 @@ export function DeployVersionButton({ project, model, version }: DeployVersionBu
             <TextInput label="Deployment name" name="name" value={name} onChange={(e) => setName(e.currentTarget.value)} />
           ) : (
             <>
-              <Select label="Deployment" data={existing.map((d) => d.name)} value={target} onChange={setTarget} />
+              <Select
+                label="Deployment"
+                data={existing.map((d) => ({ value: d.name, label: `${d.name} (live v${d.live_version.number})` }))}
+                value={canaryTarget}
+                onChange={setTarget}
+                allowDeselect={false}
+              />
               <Text size="sm">Canary weight: {weight} %</Text>
               <Slider aria-label="Canary weight" min={0} max={100} value={weight} onChange={setWeight} />
               <NumberInput aria-label="Weight percent" min={0} max={100} value={weight} onChange={(v) => setWeight(Number(v) || 0)} />
@@ -76,8 +90,8 @@ export function DeployVersionButton({ project, model, version }: DeployVersionBu
               {errorMessage(error)}
             </Alert>
           ) : null}
-          <Button onClick={confirm} loading={busy}>
-            Confirm
+          <Button onClick={confirm} loading={busy} disabled={!ready}>
+            {mode === 'new' ? 'Create deployment' : `Start canary at ${weight} %`}
           </Button>
         </Stack>
       </Modal>

@@ -13,10 +13,13 @@ const KIND_COLOR: Record<string, string> = {
   gate_override: 'grape',
 };
 
-function change(e: DeploymentEvent): string {
-  const versions = e.from_version || e.to_version ? `v${e.from_version ?? '—'} → v${e.to_version ?? '—'}` : '';
+/** "v2 → v3", or just "v3" where there was no version before (a new deployment or a new canary). */
+export function change(e: Pick<DeploymentEvent, 'from_version' | 'to_version' | 'weight_from' | 'weight_to'>): string {
+  const from = e.from_version ? `v${e.from_version}` : null;
+  const to = e.to_version ? `v${e.to_version}` : null;
+  const versions = from && to ? (from === to ? to : `${from} → ${to}`) : (to ?? from ?? '');
   const weights = e.weight_to !== null ? ` (${e.weight_from ?? 0} % → ${e.weight_to} %)` : '';
-  return versions + weights;
+  return (versions + weights).trim();
 }
 
 export function HistoryTable({ events }: { events: DeploymentEvent[] }) {

@@ -16,3 +16,11 @@ describe('pivot', () => {
     expect(rows[1]?.v2).toBeUndefined();
   });
 });
+
+describe('pivot with a scale', () => {
+  it('turns an error fraction into percent and keeps missing latencies empty', () => {
+    const series = [{ t: '2026-01-01T10:00:00+00:00', version: 1, requests: 60, rps: 1, error_rate: 0.025, p50_ms: null, p99_ms: null }];
+    expect(pivot(series, 'error_rate', 100).rows[0]?.v1).toBe(2.5);
+    expect(pivot(series, 'p99_ms', 1).rows[0]?.v1).toBeNull();
+  });
+});

@@ -68,7 +68,7 @@ export function DeploymentRoute() {
             <Text size="xs" c="dimmed">
               Live version
             </Text>
-            <Badge color="teal" size="lg" data-testid="live-version">
+            <Badge color="teal" size="lg" tt="none" data-testid="live-version">
               v{d.live_version.number}
             </Badge>
           </Card>
