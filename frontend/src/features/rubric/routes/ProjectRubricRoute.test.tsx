@@ -58,7 +58,8 @@ function scoreOf(snap: ReturnType<typeof snapshot>) {
 
 /** A backend whose latest snapshot the test can replace (as if a teammate saved). */
 function fakeBackend(initial: ReturnType<typeof snapshot>) {
-  const state = { latest: initial, posts: [] as unknown[] };
+  // `hold`: while set, saves wait for it, so a test can look at the page before the save lands.
+  const state = { latest: initial, posts: [] as unknown[], hold: null as Promise<void> | null };
   const fetchMock = vi.fn(async (url: string, init?: RequestInit) => {
     const method = init?.method ?? 'GET';
     if (url === '/api/v1/rubric/') return jsonResponse(RUBRIC);
@@ -70,6 +71,7 @@ function fakeBackend(initial: ReturnType<typeof snapshot>) {
     }
     if (url === `${BASE}/assessments/` && method === 'POST') {
       const body = JSON.parse(init?.body as string) as { answers: Answers; base: number | null };
+      if (state.hold) await state.hold;
       state.posts.push(body);
       // like the API: a save on a stale base is a 409 and writes nothing
       if (body.base === state.latest.id) {
@@ -116,6 +118,10 @@ describe('ProjectRubricRoute', () => {
     expect(screen.getByTestId('band')).toHaveTextContent('Reasonably tested');
     expect(screen.getByTestId('save-status')).toHaveTextContent('Changes save automatically');
 
+    let release: () => void = () => undefined;
+    state.hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     await user.click(within(screen.getByTestId('test-data-1')).getByLabelText('Automated'));
     // before any save: computed in the browser with the paper's rules
     expect(screen.getByTestId('section-score-data')).toHaveTextContent('4 / 7');
@@ -125,6 +131,7 @@ describe('ProjectRubricRoute', () => {
     expect(screen.getByRole('progressbar', { name: 'data: 4 of 7' })).toBeInTheDocument();
     expect(screen.getByTestId('save-status')).toHaveTextContent('Saving…');
 
+    release();
     // the autosave lands; the numbers now come from the API's snapshot
     await waitFor(() => expect(screen.getByTestId('save-status')).toHaveTextContent('Saved'), { timeout: 8000 });
     expect(state.posts).toHaveLength(1);
