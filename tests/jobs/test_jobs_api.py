@@ -164,6 +164,15 @@ def test_list_filters_by_kind_status_and_project(world: Any, api_version: Any, m
     assert ids("?project=fraud-model") == [b["id"], a["id"]]
     assert ids("?project=rival-secret") == []
     assert ids(f"?model_version={api_version.pk}") == [b["id"], a["id"]]
+    assert ids("?team=acme") == [b["id"], a["id"]]
+    # a member of both teams narrows to one team; a team the caller is not in shows nothing
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(user=world.owner, team=world.other_team, role="viewer")
+    assert len(ids("")) == 3
+    assert ids("?team=acme") == [b["id"], a["id"]]
+    assert len(ids("?team=rival")) == 1
+    assert [j["id"] for j in world.client(world.teammate).get("/api/v1/jobs/?team=rival").json()["results"]] == []
 
 
 def test_cancel_and_retry(world: Any, api_version: Any) -> None:

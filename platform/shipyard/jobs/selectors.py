@@ -27,9 +27,11 @@ def jobs_for(user: Any) -> QuerySet[Job]:
 
 
 def jobs_filtered(
-    *, user: Any, kind: str = "", status: str = "", project: str = "", model_version: str = ""
+    *, user: Any, kind: str = "", status: str = "", project: str = "", model_version: str = "", team: str = ""
 ) -> QuerySet[Job]:
     qs = jobs_for(user)
+    if team:
+        qs = qs.filter(project__team__slug=team)
     if kind:
         qs = qs.filter(kind__in=kind.split(","))
     if status:

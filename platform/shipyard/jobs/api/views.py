@@ -39,6 +39,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TeamScopedVie
                 status=params.get("status", ""),
                 project=params.get("project", ""),
                 model_version=params.get("model_version", ""),
+                team=params.get("team", ""),
             )
         return selectors.jobs_for(self.request.user)
 
@@ -51,6 +52,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TeamScopedVie
             OpenApiParameter("status", str, description="comma-separated statuses"),
             OpenApiParameter("project", str, description="project slug"),
             OpenApiParameter("model_version", int),
+            OpenApiParameter("team", str, description="team slug: only this team's jobs"),
         ]
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
