@@ -89,6 +89,7 @@ export interface JobFilters {
   status?: string;
   project?: string;
   model_version?: number;
+  team?: string;
 }
 
 export function useJobs(filters: JobFilters, enabled = true) {

@@ -18,6 +18,10 @@ const bytes = (v: unknown): string => {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(2)} MiB`;
 };
+const kib = (v: unknown): number | null => {
+  const n = num(v);
+  return n === null ? null : Number((n / 1024).toFixed(1));
+};
 const dict = (v: unknown): Dict => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Dict) : {});
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
@@ -31,6 +35,15 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
+/** Axis ticks: short numbers (the unit is in the chart title, so ticks never wrap onto two lines). */
+export const tick = (v: number): string => {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${Number((v / 1e6).toPrecision(3))}M`;
+  if (a >= 1e4) return `${Number((v / 1e3).toPrecision(3))}k`;
+  return Number(v.toPrecision(3)).toString();
+};
+
 function Compare({ title, data, unit }: { title: string; data: Dict[]; unit?: string }) {
   const series = Object.keys(data[0] ?? {}).filter((k) => k !== 'name');
   const colors = ['#868e96', '#228be6', '#40c057', '#fab005'];
@@ -40,10 +53,10 @@ function Compare({ title, data, unit }: { title: string; data: Dict[]; unit?: st
         <ResponsiveContainer>
           <BarChart data={data} margin={{ left: 8, right: 8 }}>
             <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="name" />
-            <YAxis unit={unit} width={70} />
-            <Tooltip />
-            <Legend />
+            <XAxis dataKey="name" fontSize={12} />
+            <YAxis width={48} fontSize={11} tickFormatter={tick} />
+            <Tooltip formatter={(v) => `${fmt(v)}${unit ?? ''}`} />
+            <Legend itemSorter={null} />
             {series.map((s, i) => (
               <Bar key={s} dataKey={s} fill={colors[i % colors.length]} isAnimationActive={false} />
             ))}
@@ -192,7 +205,11 @@ function Compression({ r }: { r: Dict }) {
   const la = dict(after.latency_ms);
   return (
     <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
-      <Compare title="Size (bytes)" data={[{ name: 'size', before: num(before.size_bytes), after: num(after.size_bytes) }]} />
+      <Compare
+        title="Size (KiB)"
+        unit=" KiB"
+        data={[{ name: 'artifact', before: kib(before.size_bytes), after: kib(after.size_bytes) }]}
+      />
       <Compare
         title="Latency (ms)"
         unit=" ms"

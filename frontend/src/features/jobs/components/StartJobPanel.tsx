@@ -1,4 +1,4 @@
-import { Alert, Button, Group, Modal, NumberInput, Select, Stack, Switch, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Group, Modal, NumberInput, Select, Stack, Switch, Text, TextInput, Tooltip } from '@mantine/core';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { ApiError } from '@/api/errors';
@@ -94,9 +94,14 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
     <>
       <Group gap="xs" data-testid="job-actions">
         {BUTTONS.map((k) => (
-          <Button key={k} size="xs" variant="light" disabled={disabled(k)} onClick={() => open(k)}>
-            {k === 'training_tests' ? 'Run training tests' : KIND_LABELS[k]}
-          </Button>
+          <Tooltip key={k} label="Needs a PyTorch version: this one is already ONNX" disabled={!disabled(k)}>
+            {/* a disabled button fires no mouse events, so the tooltip hangs on a wrapper */}
+            <span>
+              <Button size="xs" variant="light" disabled={disabled(k)} onClick={() => open(k)}>
+                {k === 'training_tests' ? 'Run training tests' : KIND_LABELS[k]}
+              </Button>
+            </span>
+          </Tooltip>
         ))}
       </Group>
       <Modal opened={kind !== null} onClose={() => setKind(null)} title={kind ? KIND_LABELS[kind] : ''}>

@@ -1,23 +1,40 @@
-import { Anchor, Card, Code, Group, Select, Table, Text } from '@mantine/core';
+import { Anchor, Badge, Card, CloseButton, Code, Group, Select, Table, Text } from '@mantine/core';
 import { useState } from 'react';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { EmptyState } from '@/components/EmptyState';
 import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
+import { useCurrentTeam } from '@/lib/current-team';
 import { formatDateTime } from '@/lib/format';
 import { JOB_KINDS, JOB_STATUSES, KIND_LABELS, useJobs } from '../api/jobs';
 import { JobProgress, JobStatusBadge } from '../components/JobStatus';
 
 /** /jobs — every job of the caller's teams, filterable, with live progress and log tails. */
 export function JobsRoute() {
+  const { team } = useCurrentTeam();
+  const [params, setParams] = useSearchParams();
+  const project = params.get('project') || undefined;
   const [kind, setKind] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
-  const query = useJobs({ kind: kind ?? undefined, status: status ?? undefined });
+  const query = useJobs({ kind: kind ?? undefined, status: status ?? undefined, project, team: team?.slug });
+  const filtered = Boolean(kind || status || project);
   return (
     <>
       <PageHeader title="Jobs" description="Training tests, evaluation, export, quantization, pruning and distillation on CPU and GPU workers." />
-      <Group mb="md">
+      <Group mb="md" align="flex-end">
+        {project ? (
+          <Badge
+            size="lg"
+            variant="light"
+            tt="none"
+            rightSection={
+              <CloseButton size="xs" aria-label="Show jobs of every project" onClick={() => setParams({})} />
+            }
+          >
+            Project: {project}
+          </Badge>
+        ) : null}
         <Select
           label="Kind"
           placeholder="All kinds"
@@ -32,7 +49,11 @@ export function JobsRoute() {
       {query.isPending ? <LoadingState rows={5} label="Loading jobs" /> : null}
       {query.isError ? <ErrorState error={query.error} onRetry={() => void query.refetch()} /> : null}
       {query.data && query.data.results.length === 0 ? (
-        <EmptyState title="No jobs yet" description="Start one from a model version: Run training tests, Export to ONNX, Quantize, Prune or Distill." />
+        filtered ? (
+          <EmptyState title="No matching jobs" description="No job matches these filters. Clear a filter to see more." />
+        ) : (
+          <EmptyState title="No jobs yet" description="Start one from a model version: Run training tests, Export to ONNX, Quantize, Prune or Distill." />
+        )
       ) : null}
       {query.data && query.data.results.length > 0 ? (
         <Card withBorder radius="md" padding={0}>
