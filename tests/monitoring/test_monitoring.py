@@ -224,6 +224,10 @@ def test_alert_lifecycle_dedupe_webhook_email_resolve(world: Any, tmp_path: Any,
     listed = world.client(world.owner).get("/api/v1/alerts/?status=resolved").json()["results"]
     assert listed[0]["evidence"]["test_id"] == "monitor-3"
     assert world.client(world.owner).get("/api/v1/alerts/?status=bogus").status_code == 400
+    # ?team= narrows to one of the caller's teams; another team's slug lists nothing
+    ours = world.client(world.owner).get("/api/v1/alerts/?team=acme").json()["results"]
+    assert ours and len(ours) == len(world.client(world.owner).get("/api/v1/alerts/").json()["results"])
+    assert world.client(world.owner).get("/api/v1/alerts/?team=rival").json()["results"] == []
     # Fires again as a new alert.
     services.drift_rule_update(deployment=d, feature="f0", metric="psi", operator="gt", threshold=0.2)
     services.monitors_run(deployment_id=d.pk, now=now + dt.timedelta(minutes=18))
@@ -292,6 +296,10 @@ def test_invariants_numerics_staleness_performance_quality(world: Any, tmp_path:
     assert MonitorRun.objects.filter(deployment=d, kind="staleness").first().status == "fail"
     overview = world.client(world.owner).get("/api/v1/monitoring/overview/").json()["results"]
     assert overview[0]["deployment"] == d.name and overview[0]["status"] == "fail"
+    # A run evaluated before the version existed (backfilled history) reports age 0, not a negative age.
+    services.monitors_run(deployment_id=d.pk, now=timezone.now() - dt.timedelta(days=2))
+    early = MonitorRun.objects.filter(deployment=d, kind="staleness").order_by("-computed_at").last()
+    assert early.value == 0 and early.detail["model_age_days"] == 0 and early.status == "ok"
 
 
 def test_quality_and_latency_regressions_against_previous_version(world: Any, tmp_path: Any) -> None:

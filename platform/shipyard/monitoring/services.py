@@ -644,9 +644,10 @@ def run_numerics(config: MonitorConfig, now: dt.datetime, rows: int, counters: d
 
 def run_staleness(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
     version = config.deployment.live_version
-    model_age = (now - version.created_at).total_seconds() / 86400
+    # an evaluation time before the version existed (a backfilled run, clock skew) is age 0, never negative
+    model_age = max(0.0, (now - version.created_at).total_seconds() / 86400)
     dataset = version.training_dataset
-    data_age = (now - dataset.created_at).total_seconds() / 86400 if dataset is not None else None
+    data_age = max(0.0, (now - dataset.created_at).total_seconds() / 86400) if dataset is not None else None
     age = max(model_age, data_age or 0.0)
     limit = config.staleness_limit_days
     status = Status.FAIL if age > limit else Status.OK

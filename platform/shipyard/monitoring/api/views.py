@@ -236,6 +236,7 @@ class AlertListView(APIView):
             OpenApiParameter("status", OpenApiTypes.STR, description="open or resolved"),
             OpenApiParameter("project", OpenApiTypes.STR),
             OpenApiParameter("deployment", OpenApiTypes.STR),
+            OpenApiParameter("team", OpenApiTypes.STR, description="only this team's alerts (slug)"),
         ],
         responses={200: OpenApiTypes.OBJECT},
         summary="Alerts of the caller's teams, newest first",
@@ -251,6 +252,8 @@ class AlertListView(APIView):
             alerts = alerts.filter(project__slug=request.query_params["project"])
         if request.query_params.get("deployment"):
             alerts = alerts.filter(deployment__name=request.query_params["deployment"])
+        if request.query_params.get("team"):
+            alerts = alerts.filter(project__team__slug=request.query_params["team"])
         return Response({"results": [_alert_json(a) for a in alerts[:200]]})
 
 
