@@ -148,15 +148,16 @@ export const request = <T,>(method: string, path: string, body?: unknown): Promi
 const base = (project: string, deployment: string) =>
   `/api/v1/projects/${encodeURIComponent(project)}/deployments/${encodeURIComponent(deployment)}`;
 
-export function useOverview() {
+export function useOverview(team?: string) {
   return useQuery({
-    queryKey: ['monitoring', 'overview'],
-    queryFn: () => request<{ results: OverviewRow[] }>('GET', '/api/v1/monitoring/overview/'),
+    queryKey: ['monitoring', 'overview', team ?? ''],
+    queryFn: () =>
+      request<{ results: OverviewRow[] }>('GET', `/api/v1/monitoring/overview/${team ? `?team=${encodeURIComponent(team)}` : ''}`),
     refetchInterval: 30_000,
   });
 }
 
-export function useAlerts(params: { status?: string; project?: string; deployment?: string } = {}) {
+export function useAlerts(params: { status?: string; project?: string; deployment?: string; team?: string } = {}) {
   const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v) as [string, string][]).toString();
   return useQuery({
     queryKey: ['monitoring', 'alerts', params],

@@ -9,8 +9,22 @@ import { useUpdateConfig } from '../api/monitoring';
 import { formatValue } from './format';
 import { StatusBadge } from './StatusDot';
 
+/** What each monitor's history charts, so the y axis reads as a quantity, not a bare number. */
+export const MONITOR_AXIS: Record<string, string> = {
+  drift: 'drifted features',
+  invariants: 'violations',
+  skew: 'mismatch rate',
+  staleness: 'age (days)',
+  numerics: 'NaN/Inf outputs',
+  performance: 'p99 latency (ms)',
+  quality: 'accuracy',
+};
+
+const shortTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+
 function MonitorCard({ monitor }: { monitor: MonitorInfo }) {
-  const data = monitor.series.map((p) => ({ t: new Date(p.t).toLocaleString(), value: p.value }));
+  const data = monitor.series.map((p) => ({ t: shortTime.format(new Date(p.t)), value: p.value }));
+  const axis = MONITOR_AXIS[monitor.kind];
   return (
     <Card withBorder radius="md" padding="md" data-testid={`monitor-${monitor.kind}`}>
       <Group justify="space-between" mb={4}>
@@ -25,15 +39,28 @@ function MonitorCard({ monitor }: { monitor: MonitorInfo }) {
       <Text size="sm" c="dimmed" mb="xs">
         {monitor.summary} {monitor.computed_at ? `· ${formatDateTime(monitor.computed_at)}` : ''}
       </Text>
-      <ResponsiveContainer width="100%" height={140}>
-        <LineChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="t" hide />
-          <YAxis width={48} tickFormatter={(v) => formatValue(Number(v), 2)} />
-          <Tooltip formatter={(v) => formatValue(Number(v))} />
-          <Line type="monotone" dataKey="value" stroke="var(--mantine-color-blue-6)" dot={false} strokeWidth={2} isAnimationActive={false} />
-        </LineChart>
-      </ResponsiveContainer>
+      {data.length === 0 ? (
+        <Text size="sm" c="dimmed" h={140} data-testid={`monitor-${monitor.kind}-empty`}>
+          No history yet: the chart fills in once this monitor has run.
+        </Text>
+      ) : (
+        <>
+          {axis ? (
+            <Text size="xs" c="dimmed">
+              {axis}
+            </Text>
+          ) : null}
+          <ResponsiveContainer width="100%" height={140}>
+            <LineChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="t" fontSize={11} minTickGap={24} />
+              <YAxis width={48} fontSize={11} tickFormatter={(v) => formatValue(Number(v), 2)} />
+              <Tooltip formatter={(v) => [formatValue(Number(v)), axis ?? 'value']} />
+              <Line type="monotone" dataKey="value" stroke="var(--mantine-color-blue-6)" dot={false} strokeWidth={2} isAnimationActive={false} />
+            </LineChart>
+          </ResponsiveContainer>
+        </>
+      )}
     </Card>
   );
 }

@@ -1,10 +1,11 @@
-import { Anchor, Badge, Card, Group, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
+import { Anchor, Badge, Card, CloseButton, Group, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
 import { IconActivityHeartbeat } from '@tabler/icons-react';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { EmptyState } from '@/components/EmptyState';
 import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
+import { useCurrentTeam } from '@/lib/current-team';
 import { useAlerts, useOverview } from '../api/monitoring';
 import { AlertsList } from '../components/AlertsList';
 import { STATUS_COLOR, STATUS_LABEL } from '../components/format';
@@ -13,21 +14,44 @@ import { StatusDot } from '../components/StatusDot';
 const MONITOR_ORDER = ['drift', 'invariants', 'skew', 'staleness', 'numerics', 'performance', 'quality'];
 
 export function MonitoringRoute() {
-  const overview = useOverview();
-  const alerts = useAlerts({ status: 'open' });
+  const { team } = useCurrentTeam();
+  const [params, setParams] = useSearchParams();
+  const project = params.get('project') || undefined;
+  const overview = useOverview(team?.slug);
+  const alerts = useAlerts({ status: 'open', team: team?.slug, project });
+  const rows = (overview.data?.results ?? []).filter((row) => !project || row.project === project);
   return (
     <>
-      <PageHeader title="Monitoring" description="Every deployment of your teams, worst first." />
+      <PageHeader
+        title="Monitoring"
+        description={`Every deployment of ${team?.name ?? 'your teams'}, worst first.`}
+        actions={
+          project ? (
+            <Badge
+              size="lg"
+              variant="light"
+              tt="none"
+              rightSection={<CloseButton size="xs" aria-label="Show every project" onClick={() => setParams({})} />}
+            >
+              Project: {project}
+            </Badge>
+          ) : null
+        }
+      />
       {overview.isPending ? <LoadingState /> : null}
       {overview.isError ? <ErrorState error={overview.error} onRetry={() => void overview.refetch()} /> : null}
-      {overview.data && overview.data.results.length === 0 ? (
+      {overview.data && rows.length === 0 ? (
         <EmptyState
           icon={<IconActivityHeartbeat size={28} />}
           title="Nothing deployed yet"
-          description="Deploy a model version and its monitors appear here."
+          description={
+            project
+              ? `Project ${project} has no deployment to monitor. Deploy a model version and its monitors appear here.`
+              : 'Deploy a model version and its monitors appear here.'
+          }
         />
       ) : null}
-      {overview.data && overview.data.results.length > 0 ? (
+      {overview.data && rows.length > 0 ? (
         <Card withBorder radius="md" padding={0} mb="lg">
           <Table highlightOnHover aria-label="Deployments" verticalSpacing="sm">
             <Table.Thead>
@@ -40,7 +64,7 @@ export function MonitoringRoute() {
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {overview.data.results.map((row) => (
+              {rows.map((row) => (
                 <Table.Tr key={`${row.project}/${row.deployment}`} data-testid="overview-row">
                   <Table.Td>
                     <StatusDot status={row.status} />
