@@ -14,6 +14,7 @@ import { EmptyState } from '@/components/EmptyState';
 import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
+import { useCurrentTeam } from '@/lib/current-team';
 import { formatDateTime } from '@/lib/format';
 import { useProject } from '../api/projects';
 
@@ -29,14 +30,15 @@ const AREAS: AreaCard[] = [
   { to: (slug) => `/projects/${slug}/rubric`, title: 'Readiness score', text: 'Assess the 28 tests of the ML Test Score.', icon: <IconChecklist size={20} /> },
   { to: (slug) => `/projects/${slug}/ci`, title: 'Continuous integration', text: 'Connect your pipeline and see tagged test results.', icon: <IconGitPullRequest size={20} /> },
   { to: (slug) => `/projects/${slug}/models`, title: 'Model registry', text: 'Versions, datasets and their lineage.', icon: <IconBox size={20} /> },
-  { to: () => '/jobs', title: 'Training checks and exports', text: 'Reproducibility, ONNX export, quantization, distillation.', icon: <IconCpu size={20} /> },
-  { to: () => '/deployments', title: 'Serving endpoints', text: 'Deploy, canary, promote and roll back.', icon: <IconRocket size={20} /> },
-  { to: () => '/monitoring', title: 'Drift and quality', text: 'Drift per feature, skew, staleness and the data flywheel.', icon: <IconActivityHeartbeat size={20} /> },
+  { to: (slug) => `/jobs?project=${slug}`, title: 'Training checks and exports', text: 'Reproducibility, ONNX export, quantization, distillation.', icon: <IconCpu size={20} /> },
+  { to: (slug) => `/deployments?project=${slug}`, title: 'Serving endpoints', text: 'Deploy, canary, promote and roll back.', icon: <IconRocket size={20} /> },
+  { to: (slug) => `/monitoring?project=${slug}`, title: 'Drift and quality', text: 'Drift per feature, skew, staleness and the data flywheel.', icon: <IconActivityHeartbeat size={20} /> },
 ];
 
 export function ProjectRoute() {
   const { slug = '' } = useParams();
   const project = useProject(slug);
+  const { teams } = useCurrentTeam();
 
   const crumbs = (
     <Breadcrumbs mb="sm">
@@ -80,8 +82,8 @@ export function ProjectRoute() {
         title={name}
         description={description || 'No description yet.'}
         actions={
-          <Badge variant="light" size="lg" tt="none">
-            {team}
+          <Badge variant="light" size="lg" tt="none" title={`Team ${team}`}>
+            {teams.find((t) => t.slug === team)?.name ?? team}
           </Badge>
         }
       />
