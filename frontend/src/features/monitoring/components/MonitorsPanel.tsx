@@ -54,7 +54,7 @@ function MonitorCard({ monitor }: { monitor: MonitorInfo }) {
             <LineChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="t" fontSize={11} minTickGap={24} />
-              <YAxis width={48} fontSize={11} tickFormatter={(v) => formatValue(Number(v), 2)} />
+              <YAxis width={48} fontSize={11} interval={0} tickFormatter={(v) => formatValue(Number(v), 2)} />
               <Tooltip formatter={(v) => [formatValue(Number(v)), axis ?? 'value']} />
               <Line type="monotone" dataKey="value" stroke="var(--mantine-color-blue-6)" dot={false} strokeWidth={2} isAnimationActive={false} />
             </LineChart>
