@@ -1,4 +1,4 @@
-import { createTheme } from '@mantine/core';
+import { createTheme, Modal } from '@mantine/core';
 
 export const theme = createTheme({
   primaryColor: 'blue',
@@ -8,4 +8,8 @@ export const theme = createTheme({
   headings: { fontWeight: '650' },
   // Visible keyboard focus everywhere, never on mouse clicks.
   focusRing: 'auto',
+  components: {
+    // Mantine's close button is an unlabelled icon: screen readers and keyboard users need a name.
+    Modal: Modal.extend({ defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } }),
+  },
 });
