@@ -108,7 +108,8 @@ export function useJob(id: number) {
   return useQuery({
     queryKey: ['jobs', 'detail', id],
     queryFn: () => jobsFetch<JobDetail>(`/api/v1/jobs/${id}/`),
-    refetchInterval: (q) => (q.state.data && !isActive(q.state.data.status) ? false : POLL_MS),
+    // poll until the job finishes; never keep polling a job that failed to load (a 404 stays a 404)
+    refetchInterval: (q) => (q.state.status === 'error' || (q.state.data && !isActive(q.state.data.status)) ? false : POLL_MS),
   });
 }
 
