@@ -32,7 +32,7 @@ def test_login_create_project_list_logout(page: Any, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
 
-    expect(page.get_by_role("heading", name="Projects")).to_be_visible()
+    expect(page.get_by_role("heading", name="Projects", exact=True)).to_be_visible()
     expect(page.get_by_text("No projects yet")).to_be_visible()
 
     page.get_by_role("button", name="New project").first.click()

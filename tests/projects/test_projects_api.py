@@ -103,3 +103,10 @@ def test_unknown_api_path_is_json_404(world: Any) -> None:
     response = APIClient().get("/api/v1/nothing-here/")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_non_ascii_digits_in_a_reference_are_a_404(world: Any) -> None:
+    # "²".isdigit() is true but int("²") fails: such a reference must be a plain 404.
+    client = world.client(world.owner)
+    for method in ("get", "patch", "delete"):
+        assert getattr(client, method)("/api/v1/projects/%C2%B2/").status_code == 404

@@ -121,6 +121,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/deployments/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every deployment of the caller's teams, by project then name */
+        get: operations["deployments_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/": {
         parameters: {
             query?: never;
@@ -801,7 +818,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["projects_deployments_keys_list"];
+        get: operations["projects_deployments_keys_retrieve"];
         put?: never;
         post: operations["projects_deployments_keys_create"];
         delete?: never;
@@ -1165,6 +1182,9 @@ export interface components {
         /** @description Reject keys that the serializer does not declare as writable. */
         ApiKeyCreateRequest: {
             name: string;
+        };
+        ApiKeyList: {
+            results: components["schemas"]["ApiKey"][];
         };
         /**
          * @description * `onnx` - ONNX
@@ -1943,6 +1963,111 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Assessment"][];
         };
+        PaginatedCIRunList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["CIRun"][];
+        };
+        PaginatedDatasetList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Dataset"][];
+        };
+        PaginatedDatasetVersionList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["DatasetVersion"][];
+        };
+        PaginatedDeliveryList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Delivery"][];
+        };
+        PaginatedDependencyChangeList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["DependencyChange"][];
+        };
+        PaginatedDeploymentEventList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["DeploymentEvent"][];
+        };
+        PaginatedDeploymentList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Deployment"][];
+        };
         PaginatedEvidenceList: {
             /** @example 123 */
             count: number;
@@ -1973,6 +2098,36 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Job"][];
         };
+        PaginatedModelVersionList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["ModelVersion"][];
+        };
+        PaginatedNotificationList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Notification"][];
+        };
         PaginatedProjectList: {
             /** @example 123 */
             count: number;
@@ -1988,6 +2143,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Project"][];
         };
+        PaginatedRegisteredModelList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["RegisteredModel"][];
+        };
         PaginatedTeamList: {
             /** @example 123 */
             count: number;
@@ -2002,6 +2172,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Team"][];
+        };
+        PaginatedTestCaseList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["TestCase"][];
         };
         /** @description Reject keys that the serializer does not declare as writable. */
         PatchedCIConfigRequest: {
@@ -2426,6 +2611,8 @@ export interface operations {
                 project?: string;
                 /** @description open or resolved */
                 status?: string;
+                /** @description only this team's alerts (slug) */
+                team?: string;
             };
             header?: never;
             path?: never;
@@ -2573,6 +2760,32 @@ export interface operations {
             };
         };
     };
+    deployments_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /** @description only this team's deployments (slug) */
+                team?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDeploymentList"];
+                };
+            };
+        };
+    };
     jobs_list: {
         parameters: {
             query?: {
@@ -2587,6 +2800,8 @@ export interface operations {
                 project?: string;
                 /** @description comma-separated statuses */
                 status?: string;
+                /** @description team slug: only this team's jobs */
+                team?: string;
             };
             header?: never;
             path?: never;
@@ -3026,6 +3241,10 @@ export interface operations {
     projects_ci_deliveries_list: {
         parameters: {
             query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
                 status?: string;
             };
             header?: never;
@@ -3041,14 +3260,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Delivery"][];
+                    "application/json": components["schemas"]["PaginatedDeliveryList"];
                 };
             };
         };
     };
     projects_ci_dependency_changes_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
             header?: never;
             path: {
                 project: string;
@@ -3062,7 +3286,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DependencyChange"][];
+                    "application/json": components["schemas"]["PaginatedDependencyChangeList"];
                 };
             };
         };
@@ -3163,7 +3387,12 @@ export interface operations {
     };
     projects_ci_notifications_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
             header?: never;
             path: {
                 project: string;
@@ -3177,7 +3406,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Notification"][];
+                    "application/json": components["schemas"]["PaginatedNotificationList"];
                 };
             };
         };
@@ -3186,6 +3415,10 @@ export interface operations {
         parameters: {
             query?: {
                 branch?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
                 status?: string;
             };
             header?: never;
@@ -3201,7 +3434,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CIRun"][];
+                    "application/json": components["schemas"]["PaginatedCIRunList"];
                 };
             };
         };
@@ -3231,6 +3464,10 @@ export interface operations {
     projects_ci_runs_cases_list: {
         parameters: {
             query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
                 /** @description passed, failed, error or skipped */
                 status?: string;
             };
@@ -3248,7 +3485,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TestCase"][];
+                    "application/json": components["schemas"]["PaginatedTestCaseList"];
                 };
             };
         };
@@ -3484,7 +3721,12 @@ export interface operations {
     };
     projects_datasets_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
             header?: never;
             path: {
                 project: string;
@@ -3498,7 +3740,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Dataset"][];
+                    "application/json": components["schemas"]["PaginatedDatasetList"];
                 };
             };
         };
@@ -3561,7 +3803,12 @@ export interface operations {
     };
     projects_datasets_versions_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
             header?: never;
             path: {
                 name: string;
@@ -3576,7 +3823,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DatasetVersion"][];
+                    "application/json": components["schemas"]["PaginatedDatasetVersionList"];
                 };
             };
         };
@@ -3680,7 +3927,12 @@ export interface operations {
     };
     projects_deployments_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
             header?: never;
             path: {
                 project: string;
@@ -3694,7 +3946,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Deployment"][];
+                    "application/json": components["schemas"]["PaginatedDeploymentList"];
                 };
             };
         };
@@ -4057,7 +4309,12 @@ export interface operations {
     };
     projects_deployments_events_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
             header?: never;
             path: {
                 name: string;
@@ -4072,7 +4329,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeploymentEvent"][];
+                    "application/json": components["schemas"]["PaginatedDeploymentEventList"];
                 };
             };
         };
@@ -4104,7 +4361,7 @@ export interface operations {
             };
         };
     };
-    projects_deployments_keys_list: {
+    projects_deployments_keys_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -4121,7 +4378,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiKey"][];
+                    "application/json": components["schemas"]["ApiKeyList"];
                 };
             };
         };
@@ -4293,7 +4550,12 @@ export interface operations {
     };
     projects_models_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
             header?: never;
             path: {
                 project: string;
@@ -4307,7 +4569,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RegisteredModel"][];
+                    "application/json": components["schemas"]["PaginatedRegisteredModelList"];
                 };
             };
         };
@@ -4498,7 +4760,12 @@ export interface operations {
     };
     projects_models_versions_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
             header?: never;
             path: {
                 model: string;
@@ -4513,7 +4780,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ModelVersion"][];
+                    "application/json": components["schemas"]["PaginatedModelVersionList"];
                 };
             };
         };

@@ -33,7 +33,7 @@ def runs_for(project: Any, *, branch: str = "", status: str = "") -> QuerySet[CI
 
 
 def run_get(project: Any, run_id: str) -> CIRun | None:
-    if not str(run_id).isdigit():
+    if not str(run_id).isdecimal():
         return None
     return CIRun.objects.filter(project=project, pk=int(run_id)).first()
 

@@ -75,7 +75,7 @@ class Client:
                 continue
             if response.status_code in RETRY_STATUSES and attempt < attempts - 1:
                 retry_after = response.headers.get("Retry-After", "")
-                if retry_after.isdigit():
+                if retry_after.isdecimal():
                     time.sleep(min(int(retry_after), 30))
                 continue
             if response.status_code >= 400:

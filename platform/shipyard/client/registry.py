@@ -282,7 +282,7 @@ class Registry(Client):
     def get_version(self, name: str, version_or_alias: str | int, *, project: str | None = None) -> dict[str, Any]:
         base = f"/api/v1/projects/{self._p(project)}/models/{name}"
         ref = str(version_or_alias)
-        if not ref.lstrip("v").isdigit():
+        if not ref.lstrip("v").isdecimal():
             aliases = self.get(f"{base}/aliases/")["aliases"]
             match = [a for a in aliases if a["name"] == ref]
             if not match:

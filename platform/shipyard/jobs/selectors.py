@@ -37,7 +37,7 @@ def jobs_filtered(
     if status:
         qs = qs.filter(status__in=status.split(","))
     if project:
-        qs = qs.filter(project__slug=project) if not project.isdigit() else qs.filter(project_id=int(project))
-    if model_version and model_version.isdigit():
+        qs = qs.filter(project__slug=project) if not project.isdecimal() else qs.filter(project_id=int(project))
+    if model_version and model_version.isdecimal():
         qs = qs.filter(model_version_id=int(model_version))
     return qs

@@ -152,7 +152,7 @@ def holder_alive(worker: str, live_hosts: set[str], me: str) -> bool:
     if not host:
         return False
     my_host = me.rpartition(":")[0]
-    if host == my_host and pid.isdigit():
+    if host == my_host and pid.isdecimal():
         return _pid_alive(int(pid))
     return "*" in live_hosts or host in live_hosts
 

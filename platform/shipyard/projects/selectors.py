@@ -20,7 +20,7 @@ def project_get(*, user: Any, ref: str, minimum: Role = Role.VIEWER, action: str
     """A project of the caller's teams by slug (or numeric id), with at least ``minimum`` role."""
     queryset = projects_for(user)
     project = queryset.filter(slug=ref).first()
-    if project is None and ref.isdigit():
+    if project is None and ref.isdecimal():
         project = queryset.filter(pk=int(ref)).first()
     if project is None:
         raise NotFound(f"No project '{ref}'.")

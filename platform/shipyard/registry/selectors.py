@@ -56,7 +56,7 @@ def model_version_get(*, project: Project | str, model_name: str, number: int) -
 def model_version_resolve(*, project: Project | str, model_name: str, ref: str | int) -> ModelVersion:
     """A version by number (``3``, ``"3"``, ``"v3"``) or by alias (``"champion"``)."""
     text = str(ref)
-    if text.isdigit() or (text.startswith("v") and text[1:].isdigit()):
+    if text.isdecimal() or (text.startswith("v") and text[1:].isdecimal()):
         return model_version_get(project=project, model_name=model_name, number=int(text.lstrip("v")))
     model = model_get(project=project, name=model_name)
     alias = Alias.objects.select_related("version").filter(model=model, name=text).first()

@@ -83,7 +83,7 @@ def assessment_latest(project: Any) -> Assessment | None:
 def assessment_get(*, project: Any, assessment_id: str) -> Assessment:
     from rest_framework.exceptions import NotFound
 
-    found = assessments_of(project).filter(pk=int(assessment_id)).first() if assessment_id.isdigit() else None
+    found = assessments_of(project).filter(pk=int(assessment_id)).first() if assessment_id.isdecimal() else None
     if found is None:
         raise NotFound(f"No assessment '{assessment_id}' in project '{project.slug}'.")
     return found

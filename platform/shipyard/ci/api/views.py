@@ -36,7 +36,7 @@ from shipyard.ci.junit import JunitError, parse
 from shipyard.ci.models import AUTO_DEFAULT_BRANCHES, MetricPolicy, TagRule
 from shipyard.ci.signatures import SignatureError, Verified, identify_and_verify
 from shipyard.core.errors import error_body
-from shipyard.core.pagination import DefaultPagination
+from shipyard.core.pagination import DefaultPagination, paginated_response
 from shipyard.projects.models import Project
 from shipyard.projects.selectors import project_get
 
@@ -104,7 +104,7 @@ class WebhookView(APIView):
     def post(self, request: Request, project: str) -> Response:
         limit = int(settings.CI_WEBHOOK_MAX_BYTES)
         raw_length = request.META.get("CONTENT_LENGTH") or ""
-        if raw_length.strip().isdigit() and int(raw_length) > limit:
+        if raw_length.strip().isdecimal() and int(raw_length) > limit:
             return _too_large(limit)
         stream = _body_stream(request._request)
         if stream is None:
@@ -229,12 +229,12 @@ class ConfigView(APIView):
 
 
 def _page(view: APIView, request: Request, queryset: Any, serializer: type) -> Response:
-    paginator = DefaultPagination()
-    page: Any = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer(page, many=True).data)
+    return paginated_response(view, queryset, serializer)
 
 
 class RunListView(APIView):
+    pagination_class = DefaultPagination
+
     @extend_schema(
         parameters=[OpenApiParameter("branch", OpenApiTypes.STR), OpenApiParameter("status", OpenApiTypes.STR)],
         responses=CIRunSerializer(many=True),
@@ -263,6 +263,8 @@ class RunDetailView(APIView):
 
 
 class RunCasesView(APIView):
+    pagination_class = DefaultPagination
+
     @extend_schema(
         parameters=[OpenApiParameter("status", OpenApiTypes.STR, description="passed, failed, error or skipped")],
         responses=TestCaseSerializer(many=True),
@@ -294,7 +296,7 @@ class TagRuleDetailView(APIView):
         from rest_framework.exceptions import NotFound
 
         target = project_get(user=request.user, ref=project, minimum=minimum, action="edit tag rules")
-        found = TagRule.objects.filter(project=target, pk=int(rule)).first() if rule.isdigit() else None
+        found = TagRule.objects.filter(project=target, pk=int(rule)).first() if rule.isdecimal() else None
         if found is None:
             raise NotFound(f"No tag rule '{rule}'.")
         return found
@@ -357,6 +359,8 @@ class MetricsView(APIView):
 
 
 class DependencyChangeListView(APIView):
+    pagination_class = DefaultPagination
+
     @extend_schema(responses=DependencyChangeSerializer(many=True))
     def get(self, request: Request, project: str) -> Response:
         target = project_get(user=request.user, ref=project)
@@ -364,6 +368,8 @@ class DependencyChangeListView(APIView):
 
 
 class DeliveryListView(APIView):
+    pagination_class = DefaultPagination
+
     @extend_schema(parameters=[OpenApiParameter("status", OpenApiTypes.STR)], responses=DeliverySerializer(many=True))
     def get(self, request: Request, project: str) -> Response:
         target = project_get(user=request.user, ref=project)
@@ -376,6 +382,8 @@ class DeliveryListView(APIView):
 
 
 class NotificationListView(APIView):
+    pagination_class = DefaultPagination
+
     @extend_schema(responses=NotificationSerializer(many=True))
     def get(self, request: Request, project: str) -> Response:
         target = project_get(user=request.user, ref=project)

@@ -163,7 +163,7 @@ class FlywheelView(APIView):
     def get(self, request: Request, project: str, deployment: str) -> Response:
         d = _deployment(request, project, deployment)
         raw_days = request.query_params.get("days", "30")
-        if not raw_days.isdigit() or not 1 <= int(raw_days) <= 365:
+        if not raw_days.isdecimal() or not 1 <= int(raw_days) <= 365:
             raise serializers.ValidationError({"days": ["Must be a whole number of days from 1 to 365."]})
         return Response(
             selectors.flywheel(deployment=d, days=int(raw_days), slice_name=request.query_params.get("slice", ""))

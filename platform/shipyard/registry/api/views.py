@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from shipyard.accounts.roles import Role
 from shipyard.core.errors import DomainError
-from shipyard.core.pagination import DefaultPagination
+from shipyard.core.pagination import DefaultPagination, paginated_response
 from shipyard.projects.models import Project
 from shipyard.projects.selectors import project_get
 from shipyard.registry import selectors, services, storage, uploads
@@ -33,9 +33,7 @@ class ProjectScopedView(APIView):
         return project_get(user=self.request.user, ref=self.kwargs["project"], minimum=minimum, action=action)
 
     def paginate(self, queryset: Any, serializer: type[Any], **kwargs: Any) -> Response:
-        paginator = DefaultPagination()
-        page: Any = paginator.paginate_queryset(queryset, self.request, view=self)
-        return paginator.get_paginated_response(serializer(page, many=True, **kwargs).data)
+        return paginated_response(self, queryset, serializer, **kwargs)
 
 
 class StreamingUploadMixin:
@@ -62,6 +60,8 @@ def _json_field(data: Any, name: str) -> Any:
 
 
 class ModelListView(ProjectScopedView):
+    pagination_class = DefaultPagination
+
     @extend_schema(responses={200: s.RegisteredModelSerializer(many=True)})
     def get(self, request: Request, project: str) -> Response:
         proj = self.project()
@@ -104,7 +104,7 @@ def _training_dataset(proj: Project, ref: str) -> DatasetVersion | None:
     name, _, number = ref.partition(":")
     try:
         if number:
-            if not number.isdigit():
+            if not number.isdecimal():
                 raise DomainError("write '<dataset>:<number>' or '<dataset>'", field="training_dataset")
             return selectors.dataset_version_get(project=proj, dataset_name=name, number=int(number))
         return selectors.dataset_version_latest(project=proj, dataset_name=name)
@@ -115,6 +115,8 @@ def _training_dataset(proj: Project, ref: str) -> DatasetVersion | None:
 
 
 class ModelVersionListView(StreamingUploadMixin, ProjectScopedView):
+    pagination_class = DefaultPagination
+
     @extend_schema(responses={200: s.ModelVersionSerializer(many=True)})
     def get(self, request: Request, project: str, model: str) -> Response:
         obj = selectors.model_get(project=self.project(), name=model)
@@ -286,6 +288,8 @@ class AliasDetailView(ProjectScopedView):
 
 
 class DatasetListView(ProjectScopedView):
+    pagination_class = DefaultPagination
+
     @extend_schema(responses={200: s.DatasetSerializer(many=True)})
     def get(self, request: Request, project: str) -> Response:
         queryset = selectors.datasets_list(project=self.project()).select_related("project", "created_by")
@@ -310,6 +314,8 @@ class DatasetDetailView(ProjectScopedView):
 
 
 class DatasetVersionListView(StreamingUploadMixin, ProjectScopedView):
+    pagination_class = DefaultPagination
+
     @extend_schema(responses={200: s.DatasetVersionSerializer(many=True)})
     def get(self, request: Request, project: str, name: str) -> Response:
         dataset = selectors.dataset_get(project=self.project(), name=name)

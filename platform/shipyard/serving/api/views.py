@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from shipyard.accounts.roles import Role
 from shipyard.core.errors import DomainError
-from shipyard.core.pagination import DefaultPagination
+from shipyard.core.pagination import DefaultPagination, paginated_response
 from shipyard.projects.selectors import project_get
 from shipyard.serving import selectors, services
 from shipyard.serving.api import serializers as s
@@ -45,6 +45,8 @@ def _out(deployment: Deployment, code: int = 200) -> Response:
 
 
 class TeamDeploymentListView(APIView):
+    pagination_class = DefaultPagination
+
     @extend_schema(
         parameters=[OpenApiParameter("team", OpenApiTypes.STR, description="only this team's deployments (slug)")],
         responses=s.DeploymentSerializer(many=True),
@@ -52,18 +54,16 @@ class TeamDeploymentListView(APIView):
     )
     def get(self, request: Request) -> Response:
         team = request.query_params.get("team", "")
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(selectors.deployments_for(user=request.user, team=team), request, view=self)
-        return paginator.get_paginated_response(s.DeploymentSerializer(page, many=True).data)
+        return paginated_response(self, selectors.deployments_for(user=request.user, team=team), s.DeploymentSerializer)
 
 
 class DeploymentListView(APIView):
+    pagination_class = DefaultPagination
+
     @extend_schema(responses=s.DeploymentSerializer(many=True))
     def get(self, request: Request, project: str) -> Response:
         proj = project_get(user=request.user, ref=project)
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(selectors.deployments_of(proj), request, view=self)
-        return paginator.get_paginated_response(s.DeploymentSerializer(page, many=True).data)
+        return paginated_response(self, selectors.deployments_of(proj), s.DeploymentSerializer)
 
     @extend_schema(request=s.DeploymentCreateSerializer, responses={201: s.DeploymentSerializer})
     def post(self, request: Request, project: str) -> Response:
@@ -174,12 +174,12 @@ class RollbackView(APIView):
 
 
 class EventListView(APIView):
+    pagination_class = DefaultPagination
+
     @extend_schema(responses=s.DeploymentEventSerializer(many=True))
     def get(self, request: Request, project: str, name: str) -> Response:
         deployment = _deployment(request, project, name)
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(selectors.events_of(deployment), request, view=self)
-        return paginator.get_paginated_response(s.DeploymentEventSerializer(page, many=True).data)
+        return paginated_response(self, selectors.events_of(deployment), s.DeploymentEventSerializer)
 
 
 class MetricsView(APIView):
@@ -190,7 +190,7 @@ class MetricsView(APIView):
     def get(self, request: Request, project: str, name: str) -> Response:
         deployment = _deployment(request, project, name)
         raw = request.query_params.get("minutes", "60")
-        if not raw.isdigit() or not 1 <= int(raw) <= 7 * 24 * 60:
+        if not raw.isdecimal() or not 1 <= int(raw) <= 7 * 24 * 60:
             raise DomainError("minutes must be an integer between 1 and 10080.", field="minutes")
         return Response(selectors.deployment_timeseries(deployment=deployment, minutes=int(raw)))
 
@@ -203,7 +203,7 @@ class GateView(APIView):
     def get(self, request: Request, project: str, name: str) -> Response:
         deployment = _deployment(request, project, name)
         raw = request.query_params.get("version", "")
-        if not raw.isdigit():
+        if not raw.isdecimal():
             raise DomainError("version must be a version number.", field="version")
         version = _model_version(deployment.model, int(raw))
         live = deployment.live_version if deployment.live_version_id != version.pk else None
@@ -211,7 +211,7 @@ class GateView(APIView):
 
 
 class ApiKeyListView(APIView):
-    @extend_schema(responses=s.ApiKeySerializer(many=True))
+    @extend_schema(responses=inline_serializer("ApiKeyList", {"results": s.ApiKeySerializer(many=True)}))
     def get(self, request: Request, project: str, name: str) -> Response:
         deployment = _deployment(request, project, name, Role.MAINTAINER)
         return Response({"results": s.ApiKeySerializer(deployment.api_keys.all(), many=True).data})
