@@ -119,3 +119,18 @@ def test_cancellation_is_checked_every_epoch():
     with pytest.raises(Cancelled):
         call_recipe(tabular_mlp, {"epochs": 50}, 0, data, should_stop=stop_after_two)
     assert len(calls) == 3
+
+
+def test_macro_f1_averages_over_the_classes_present() -> None:
+    import numpy as np
+
+    from shipyard_ml.recipes import classification_metrics
+
+    y = np.array([0, 0, 0, 8, 8, 8])
+    logits = np.zeros((6, 10), dtype=np.float32)
+    for row, cls in enumerate([0, 0, 6, 8, 8, 8]):  # one row of class 0 predicted as 6
+        logits[row, cls] = 5.0
+    metrics = classification_metrics(logits, y)
+    # class 0: tp 2, fn 1 -> F1 0.8; class 8: F1 1.0; class 6 is absent from the slice
+    assert metrics["macro_f1"] == pytest.approx(0.9)
+    assert metrics["accuracy"] == pytest.approx(5 / 6)

@@ -273,7 +273,12 @@ def predict_logits(model: nn.Module, x: np.ndarray, device: str = "cpu", batch_s
 
 
 def classification_metrics(logits: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """accuracy, cross-entropy loss and macro F1 from logits."""
+    """accuracy, cross-entropy loss and macro F1 from logits.
+
+    Macro F1 averages over the classes present in ``y``: on a slice that holds two classes, a
+    stray prediction of a third class costs recall of the true class, but the absent class does
+    not enter the average with F1 = 0 (which would make a 94 %-accurate slice read as F1 0.3).
+    """
     if len(y) == 0:
         return {"accuracy": float("nan"), "loss": float("nan"), "macro_f1": float("nan"), "n": 0.0}
     t = torch.from_numpy(np.asarray(logits, dtype=np.float32))
@@ -281,7 +286,7 @@ def classification_metrics(logits: np.ndarray, y: np.ndarray) -> dict[str, float
     loss = float(nn.functional.cross_entropy(t, yt).item())
     pred = logits.argmax(1)
     f1s = []
-    for c in np.unique(np.concatenate([y, pred])):
+    for c in np.unique(y):
         tp = float(((pred == c) & (y == c)).sum())
         fp = float(((pred == c) & (y != c)).sum())
         fn = float(((pred != c) & (y == c)).sum())

@@ -126,7 +126,8 @@ def register(job: Job, ctx: Context, path: Path, *, output: str, fmt: str, model
         parent=mv,
         produced_by_job_id=job.pk,
         idempotency_key=f"job:{job.pk}:{output}",
-        training_dataset=None,
+        # a derived version (export, compression) serves the same features as its parent
+        training_dataset=mv.training_dataset,
         git_commit=mv.git_commit,
         by=job.created_by,
         **fields,
