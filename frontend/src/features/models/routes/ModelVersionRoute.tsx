@@ -43,6 +43,8 @@ export function ModelVersionRoute() {
         title={`${v.model} v${v.number}`}
         description={
           <>
+            <Anchor component={Link} to={`/projects/${slug}`}>{slug}</Anchor> /{' '}
+            <Anchor component={Link} to={`/projects/${slug}/models`}>models</Anchor> /{' '}
             <Anchor component={Link} to={`/projects/${slug}/models/${model}`}>{model}</Anchor> · {v.description || 'Model card'}
           </>
         }
@@ -57,7 +59,7 @@ export function ModelVersionRoute() {
           <Title order={4} mb="xs">Artifact</Title>
           <Group gap={6} mb={4}>
             <Badge variant="light" tt="none">{v.format}</Badge>
-            {v.framework ? <Badge variant="outline" tt="none">{v.framework}</Badge> : null}
+            {v.framework && v.framework !== v.format ? <Badge variant="outline" tt="none">{v.framework}</Badge> : null}
             {v.code ? <Badge color="orange" tt="none">code: workers only</Badge> : null}
             {v.aliases.map((a) => <Badge key={a} tt="none">{a}</Badge>)}
           </Group>
@@ -128,7 +130,13 @@ export function ModelVersionRoute() {
         <Card withBorder radius="md" padding="md">
           <Title order={4} mb="xs">Deployments using it</Title>
           {v.deployments.length === 0 ? <Text c="dimmed" size="sm">Not deployed.</Text> : (
-            <Stack gap={4}>{v.deployments.map((d) => <Text key={`${d.kind}-${d.id}`} size="sm">{d.name} ({d.kind})</Text>)}</Stack>
+            <Stack gap={4}>
+              {v.deployments.map((d) => (
+                <Anchor key={`${d.kind}-${d.id}`} component={Link} to={`/deployments/${slug}/${d.name}`} size="sm">
+                  {d.name} ({d.kind})
+                </Anchor>
+              ))}
+            </Stack>
           )}
         </Card>
         <Card withBorder radius="md" padding="md">
