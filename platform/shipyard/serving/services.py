@@ -317,14 +317,29 @@ def deployment_create(
     deployment = Deployment.objects.create(
         project=project, name=name, model=model, live_version=version, created_by=by, **values
     )
-    _event(deployment, EventKind.CREATE, by, to_version=version, reason=reason, detail={"gate": gate.as_dict()})
+    _gated_change(deployment, EventKind.CREATE, by, version=version, gate=gate, overridden=overridden, reason=reason)
+    return deployment
+
+
+def _gated_change(
+    deployment: Deployment,
+    kind: str,
+    by: Any,
+    *,
+    version: Any,
+    gate: Any,
+    overridden: bool,
+    reason: str,
+    **event_fields: Any,
+) -> None:
+    """A version went live through the quality gate: its event, the override (if any), the gate's
+    rubric evidence, and the routing refresh."""
+    detail = {"gate": gate.as_dict()}
+    _event(deployment, kind, by, to_version=version, reason=reason, detail=detail, **event_fields)
     if overridden:
-        _event(
-            deployment, EventKind.GATE_OVERRIDE, by, to_version=version, reason=reason, detail={"gate": gate.as_dict()}
-        )
+        _event(deployment, EventKind.GATE_OVERRIDE, by, to_version=version, reason=reason, detail=detail)
     _record_gate_evidence(deployment=deployment, version=version, gate=gate, by=by)
     _after_change(deployment, version)
-    return deployment
 
 
 def _locked(deployment: Deployment) -> Deployment:
@@ -355,19 +370,9 @@ def deployment_deploy(
     if d.canary_version_id == version.pk:
         d.canary_version, d.canary_weight = None, 0
     d.save()
-    _event(
-        d,
-        EventKind.DEPLOY,
-        by,
-        from_version=previous,
-        to_version=version,
-        reason=reason,
-        detail={"gate": gate.as_dict()},
+    _gated_change(
+        d, EventKind.DEPLOY, by, version=version, gate=gate, overridden=overridden, reason=reason, from_version=previous
     )
-    if overridden:
-        _event(d, EventKind.GATE_OVERRIDE, by, to_version=version, reason=reason, detail={"gate": gate.as_dict()})
-    _record_gate_evidence(deployment=d, version=version, gate=gate, by=by)
-    _after_change(d, version)
     return d
 
 
@@ -438,21 +443,18 @@ def deployment_promote(*, deployment: Deployment, by: Any, reason: str = "", ove
     d.live_version, d.canary_version, d.canary_weight = canary, None, 0
     d.canary_breaches = d.canary_passes = 0
     d.save()
-    _event(
+    _gated_change(
         d,
         EventKind.PROMOTE,
         by,
+        version=canary,
+        gate=gate,
+        overridden=overridden,
+        reason=reason,
         from_version=previous,
-        to_version=canary,
         weight_from=old_weight,
         weight_to=100,
-        reason=reason,
-        detail={"gate": gate.as_dict()},
     )
-    if overridden:
-        _event(d, EventKind.GATE_OVERRIDE, by, to_version=canary, reason=reason, detail={"gate": gate.as_dict()})
-    _record_gate_evidence(deployment=d, version=canary, gate=gate, by=by)
-    _after_change(d, canary)
     return d
 
 
