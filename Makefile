@@ -87,7 +87,11 @@ schema: install
 	@$(SERVICES); $(TEST_ENV) $(PY) manage.py spectacular --file var/openapi.yaml --validate
 	cd frontend && npm run --silent gen:api
 
-bench: install frontend
+$(VENV)/.bench-installed: pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet -e ".[ml,dev,bench]"
+	@touch $@
+
+bench: install frontend $(VENV)/.bench-installed
 	@$(SERVICES); $(PY) -m bench $(BENCH_ARGS)
 
 clean:
