@@ -49,3 +49,8 @@ def test_embedded_services_start_and_answer(tmp_path: Path) -> None:
         assert again == out
     finally:
         subprocess.run([sys.executable, "-m", "shipyard.config.embedded", "stop"], cwd=ROOT, env=env, timeout=60)
+    # `stop` really stops both servers: nothing answers on the socket or the port any more.
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(dbname=cfg.name, user=cfg.user, host=cfg.host, connect_timeout=2)
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis.from_url(exports["REDIS_URL"], socket_connect_timeout=1).ping()

