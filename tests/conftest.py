@@ -90,6 +90,7 @@ def worker_env() -> dict[str, str]:
         PYTHONPATH=os.pathsep.join([str(REPO_ROOT / "platform"), str(REPO_ROOT / "workers"), str(REPO_ROOT)]),
         PYTHONUNBUFFERED="1",
         LOG_FORMAT="text",
+        OUTBOUND_ALLOW_PRIVATE="1",  # test webhook receivers listen on 127.0.0.1
     )
     return env
 

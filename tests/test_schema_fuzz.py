@@ -46,6 +46,10 @@ def test_api_never_5xx_and_matches_schema(case: Any, fuzz_user: str) -> None:
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import response_schema_conformance
 
+    if case.method.upper() == "DELETE" and case.path == "/api/v1/auth/token/":
+        # Revoking the fuzzer's own token would leave every later route unauthenticated; the
+        # revocation is tested in tests/security/test_accounts_security.py.
+        return
     if "{project}" in case.path and case.path_parameters is not None:
         # Half the examples hit a real project so nested endpoints are exercised past the 404.
         if len(str(case.path_parameters)) % 2 == 0:

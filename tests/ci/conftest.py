@@ -30,9 +30,10 @@ def signed_headers(
     """HTTP headers (as the sender writes them) for a correctly signed delivery."""
     t = int(time.time()) if now is None else now
     if provider == "shipyard":
+        delivery = str(uuid.uuid4())
         return {
-            "X-Shipyard-Signature": f"t={t},v1={hexmac(secret, f'{t}.'.encode() + body)}",
-            "X-Shipyard-Delivery": str(uuid.uuid4()),
+            "X-Shipyard-Signature": f"t={t},v2={hexmac(secret, f'{t}.{delivery}.'.encode() + body)}",
+            "X-Shipyard-Delivery": delivery,
         }
     if provider == "github":
         return {

@@ -145,7 +145,7 @@ def test_metric_policies_and_series(world: Any) -> None:
 
 
 def test_settings(world: Any, settings: Any) -> None:
-    settings.CI_OUTBOUND_ALLOW_PRIVATE = False
+    settings.OUTBOUND_ALLOW_PRIVATE = False
     owner = world.client(world.owner)
     initial = owner.get(f"{BASE}/settings/").json()
     assert initial["default_branch"] == "" and initial["default_branches"] == ["main", "master"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from shipyard.ci.signatures import verify_shipyard
+from shipyard.ci.signatures import SignatureError, verify_shipyard
 from shipyard.client import ci_cmd, cli
 from tests.ci.conftest import FIXTURES
 
@@ -89,7 +89,9 @@ def test_pytest_marker_rejects_bad_ids(tmp_path: Path) -> None:
 
 def test_cli_signature_verifies_on_the_server_side() -> None:
     body = b'{"run": {}}'
-    verify_shipyard(["k"], body, ci_cmd.sign("k", body))
+    verify_shipyard(["k"], body, ci_cmd.sign("k", body, delivery_id="d-1"), delivery_id="d-1")
+    with pytest.raises(SignatureError):  # the delivery id is part of what is signed
+        verify_shipyard(["k"], body, ci_cmd.sign("k", body, delivery_id="d-1"), delivery_id="d-2")
 
 
 class Flaky(BaseHTTPRequestHandler):

@@ -5,7 +5,8 @@ from typing import Any
 
 from shipyard.ci import demo
 from shipyard.ci.models import CIRun, DependencyChange, MetricValue, Notification, TestCase
-from shipyard.core.management.commands.shipyard_seed_demo import DEMO_PROJECTS, DemoContext
+from shipyard.core.demo import DemoContext
+from shipyard.projects.demo import DEMO_PROJECTS
 from shipyard.rubric.models import Evidence
 from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
 

@@ -338,7 +338,7 @@ def test_dependency_change_is_diffed_recorded_and_notified(
     world: Any, receiver: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     url, bodies = receiver
-    settings.CI_OUTBOUND_ALLOW_PRIVATE = True
+    settings.OUTBOUND_ALLOW_PRIVATE = True
     services.config_update(project=world.project, notify_url=url)
     deliver(
         world.project,
@@ -371,7 +371,7 @@ def test_dependency_change_is_diffed_recorded_and_notified(
 
 
 def test_outbound_url_guard(settings: Any) -> None:
-    settings.CI_OUTBOUND_ALLOW_PRIVATE = False
+    settings.OUTBOUND_ALLOW_PRIVATE = False
     for url in [
         "http://127.0.0.1:8000/x",
         "http://10.0.0.5/x",
@@ -386,7 +386,7 @@ def test_outbound_url_guard(settings: Any) -> None:
 
 
 def test_internal_notify_url_is_refused_by_the_service(world: Any, settings: Any) -> None:
-    settings.CI_OUTBOUND_ALLOW_PRIVATE = False
+    settings.OUTBOUND_ALLOW_PRIVATE = False
     with pytest.raises(DomainError) as excinfo:
         services.config_update(project=world.project, notify_url="http://127.0.0.1:9/hook")
     assert excinfo.value.field == "notify_url"

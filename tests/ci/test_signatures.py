@@ -9,6 +9,7 @@ from django.utils.datastructures import CaseInsensitiveMapping
 
 from shipyard.ci.signatures import (
     SignatureError,
+    hmac_hex,
     identify_and_verify,
     shipyard_sign,
     verify_buildkite,
@@ -68,15 +69,46 @@ def test_missing_signature_is_refused() -> None:
 
 @pytest.mark.parametrize("skew", [-301, 301, -10_000])
 def test_stale_or_future_shipyard_timestamp_is_refused(skew: int) -> None:
-    header = shipyard_sign(SECRET, BODY, int(time.time()) + skew)
+    header = shipyard_sign(SECRET, BODY, delivery_id="d-1", timestamp=int(time.time()) + skew)
     with pytest.raises(SignatureError, match="300 s"):
-        verify_shipyard([SECRET], BODY, header)
+        verify_shipyard([SECRET], BODY, header, delivery_id="d-1")
 
 
 def test_shipyard_timestamp_within_tolerance_is_accepted() -> None:
     now = 1_700_000_000
-    verify_shipyard([SECRET], BODY, shipyard_sign(SECRET, BODY, now - 299), now=now)
-    verify_shipyard([SECRET], BODY, shipyard_sign(SECRET, BODY, now + 299), now=now)
+    for t in (now - 299, now + 299):
+        header = shipyard_sign(SECRET, BODY, delivery_id="d-1", timestamp=t)
+        verify_shipyard([SECRET], BODY, header, delivery_id="d-1", now=now)
+
+
+def test_shipyard_signature_covers_the_delivery_id() -> None:
+    header = shipyard_sign(SECRET, BODY, delivery_id="d-1")
+    assert verify_shipyard([SECRET], BODY, header, delivery_id="d-1")
+    for other in ("d-2", "d-1 ", "", "d"):
+        with pytest.raises(SignatureError):
+            verify_shipyard([SECRET], BODY, header, delivery_id=other)
+
+
+def test_shipyard_v1_without_the_delivery_id_is_refused_with_a_reason() -> None:
+    t = int(time.time())
+    header = f"t={t},v1={hmac_hex(SECRET, f'{t}.'.encode() + BODY)}"
+    with pytest.raises(SignatureError, match="v1 does not cover the delivery id"):
+        verify_shipyard([SECRET], BODY, header, delivery_id="d-1")
+
+
+@pytest.mark.parametrize("provider", ["shipyard", "github", "circleci", "buildkite"])
+def test_signed_schemes_return_the_verified_mac_as_replay_key(provider: str) -> None:
+    headers = CaseInsensitiveMapping(signed_headers(provider, SECRET, BODY))
+    key = identify_and_verify([SECRET], BODY, headers).replay_key
+    assert key.startswith(f"{provider}:") and len(key) == len(provider) + 1 + 64
+    # the same MAC under a reordered or padded header is the same key
+    assert identify_and_verify(["other", SECRET], BODY, headers).replay_key == key
+
+
+@pytest.mark.parametrize("provider", ["gitlab", "generic"])
+def test_token_schemes_have_no_replay_key(provider: str) -> None:
+    headers = CaseInsensitiveMapping(signed_headers(provider, SECRET, BODY))
+    assert identify_and_verify([SECRET], BODY, headers).replay_key == ""
 
 
 def test_stale_buildkite_signature_is_refused() -> None:
@@ -87,9 +119,9 @@ def test_stale_buildkite_signature_is_refused() -> None:
 
 
 def test_malformed_headers_are_refused() -> None:
-    for header in ["", "t=abc,v1=00", "v1=00", "t=1"]:
+    for header in ["", "t=abc,v2=00", "v2=00", "t=1", "t=abc,v1=00"]:
         with pytest.raises(SignatureError):
-            verify_shipyard([SECRET], BODY, header)
+            verify_shipyard([SECRET], BODY, header, delivery_id="d-1")
     with pytest.raises(SignatureError):
         verify_circleci([SECRET], BODY, "v2=abc")
     with pytest.raises(SignatureError):

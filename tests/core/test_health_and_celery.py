@@ -72,3 +72,27 @@ def test_nul_in_a_query_parameter_is_a_400_naming_it(world: Any) -> None:
     response = world.client(world.owner).get("/api/v1/projects/?search=a%00b")
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"search": ["NUL characters are not allowed."]}
+
+
+def test_healthz_reports_supervised_processes(db: Any, redis_client: Any) -> None:
+    from shipyard.core.supervisor import STATUS_KEY, RedisStatus
+
+    heartbeat.beat(redis_client, "cpu@test", ["cpu", "monitoring"], "cpu")
+    row = {"pid": 10, "restarts": 0, "last_exit_code": None, "since": "2026-01-01T00:00:00+00:00"}
+    publish = RedisStatus(log=print)
+    publish([{"name": "web", **row, "state": "running"}, {"name": "beat", **row, "state": "running"}])
+    assert 0 < redis_client.ttl(STATUS_KEY) <= 5
+    response = Client().get("/healthz")
+    assert response.status_code == 200, response.json()
+    assert response.json()["processes"] == {
+        "web": {**row, "state": "running"},
+        "beat": {**row, "state": "running"},
+    }
+    # a process waiting to be restarted (or failed) makes the platform degraded
+    publish([{"name": "web", **row, "state": "running"}, {"name": "beat", **row, "pid": None, "state": "backoff"}])
+    response = Client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "degraded" and response.json()["down"] == ["processes"]
+    assert response.json()["processes"]["beat"]["state"] == "backoff"
+    publish.clear()
+    assert "processes" not in Client().get("/healthz").json()

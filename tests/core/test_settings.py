@@ -41,3 +41,20 @@ def test_malformed_variable_fails_loudly() -> None:
     result = _manage("check", DJANGO_SETTINGS_MODULE="shipyard.config.settings.test", DEBUG="perhaps")
     assert result.returncode != 0
     assert "DEBUG='perhaps' is not a boolean" in result.stderr
+
+
+def test_development_settings_keep_debug_off_unless_asked() -> None:
+    show = "from django.conf import settings; print('DEBUG', settings.DEBUG)"
+    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    off = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", show],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**env, "DJANGO_SETTINGS_MODULE": "shipyard.config.settings.dev"},
+    )
+    assert off.returncode == 0, off.stderr
+    assert "DEBUG False" in off.stdout
+    on = _manage("shell", "-c", show, DJANGO_SETTINGS_MODULE="shipyard.config.settings.dev", DEBUG="1")
+    assert on.returncode == 0, on.stderr
+    assert "DEBUG True" in on.stdout

@@ -163,7 +163,8 @@ def test_quality_gate_blocks_and_admin_override(world: Any, maintainer: Any) -> 
         {"version": bad.number, "override_gate": True, "reason": "hotfix needed now"},
         format="json",
     )
-    assert res.status_code == 400 and "override" in res.json()["error"]["fields"]
+    assert res.status_code == 403 and res.json()["error"]["code"] == "forbidden"
+    assert "override_gate" in res.json()["error"]["fields"]
     res = world.client(world.owner).post(
         BASE + "digits/deploy/", {"version": bad.number, "override_gate": True, "reason": "x"}, format="json"
     )
@@ -185,7 +186,7 @@ def test_concurrent_promotions_leave_one_live_version(world: Any) -> None:
     from django.db import connection
 
     from shipyard.core.errors import DomainConflict
-    from shipyard.serving import services
+    from shipyard.serving import lifecycle
 
     create(world)
     fake_version(world.project)
@@ -197,7 +198,7 @@ def test_concurrent_promotions_leave_one_live_version(world: Any) -> None:
     def promote() -> None:
         barrier.wait()
         try:
-            services.deployment_promote(deployment=deployment, by=world.owner, reason="race")
+            lifecycle.deployment_promote(deployment=deployment, by=world.owner, reason="race")
             outcomes.append("ok")
         except DomainConflict:
             outcomes.append("conflict")
@@ -240,17 +241,17 @@ def test_settings_patch_and_metrics(world: Any) -> None:
 
 
 def test_team_deployment_list_spans_projects_and_hides_other_teams(world: Any) -> None:
-    from shipyard.serving import services
+    from shipyard.serving import lifecycle
     from tests.factories import ProjectFactory
 
     create(world)
     second = ProjectFactory(team=world.team, slug="churn")
     v = fake_version(second)
-    services.deployment_create(
+    lifecycle.deployment_create(
         project=second, name="churn", model=v.model, version=v, by=world.owner, reason="", override_gate=False
     )
     rival = fake_version(world.other_project)
-    services.deployment_create(
+    lifecycle.deployment_create(
         project=world.other_project, name="secret", model=rival.model, version=rival, by=world.outsider, reason=""
     )
     listed = world.client(world.teammate).get("/api/v1/deployments/").json()["results"]

@@ -32,3 +32,25 @@ def test_cli_create_canary_promote_rollback_status(live_server: Any, world: Any,
     assert "version" in capsys.readouterr().err
     monkeypatch.setenv("SHIPYARD_TOKEN", Token.objects.create(user=world.teammate).key)
     assert run("rollback", "-p", "fraud-model", "digits") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cli_canary_above_the_gated_share_needs_an_admin_override(
+    live_server: Any, world: Any, monkeypatch: Any, capsys: Any
+) -> None:
+    from shipyard.serving.models import DeploymentEvent
+
+    monkeypatch.setenv("SHIPYARD_TOKEN", Token.objects.create(user=world.owner).key)
+    fake_version(world.project, metrics={"accuracy": 0.95})
+    fake_version(world.project, metrics={"accuracy": 0.5})  # fails a 0.9 threshold
+    run = lambda *a: cli.main(["--url", live_server.url, "deploy", *a])  # noqa: E731
+    assert run("create", "-p", "fraud-model", "digits", "-m", "digits", "-v", "1", "--reason", "first") == 0
+    Deployment.objects.update(quality_threshold=0.9)
+    assert run("canary", "-p", "fraud-model", "digits", "-v", "2", "-w", "80") == 1
+    assert "quality" in capsys.readouterr().err.lower()
+    reason = "hotfix accepted by the on-call lead"
+    assert (
+        run("canary", "-p", "fraud-model", "digits", "-v", "2", "-w", "80", "--override-gate", "--reason", reason) == 0
+    )
+    assert Deployment.objects.get().canary_weight == 80
+    assert DeploymentEvent.objects.filter(kind="gate_override", reason=reason).count() == 1

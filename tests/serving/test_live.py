@@ -11,7 +11,7 @@ import pytest
 import requests
 from rest_framework.authtoken.models import Token
 
-from shipyard.serving import protocol, services
+from shipyard.serving import drain, protocol
 from shipyard.serving.models import PredictionLog, PredictionRollup
 from tests.serving.conftest import make_versions, serving_env, start_serving_worker, start_web
 
@@ -149,8 +149,8 @@ def test_deploy_canary_split_promote_rollback(stack: Any, world: Any, digits_onn
 
     # counters and the sampled log reach Postgres off the request path
     time.sleep(1.5)  # the web process flushes its counters every second
-    services.drain_stats(stack["redis"])
-    written = services.drain_prediction_log(stack["redis"])
+    drain.drain_stats(stack["redis"])
+    written = drain.drain_prediction_log(stack["redis"])
     assert written > 300
     assert PredictionLog.objects.filter(deployment__name="digits", version=v2).exists()
     assert sum(PredictionRollup.objects.values_list("count", flat=True)) >= len(results)
@@ -217,7 +217,7 @@ def test_predict_validation_and_auth(stack: Any, world: Any, digits_onnx: Any, d
         s.post(
             f"{url}/serve/fraud-model/nope/predict", json={"inputs": [row]}, headers={"X-Api-Key": key}, timeout=10
         ).status_code
-        == 404
+        == 401  # a key is checked against a deployment: an unknown one is the same as a wrong key
     )
     assert s.get(f"{url}/serve/fraud-model/digits/predict", headers={"X-Api-Key": key}, timeout=10).status_code == 405
 

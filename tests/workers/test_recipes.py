@@ -9,6 +9,7 @@ import torch
 from shipyard_ml.recipes import (
     BUILTIN_RECIPES,
     Cancelled,
+    RecipeNotAllowed,
     build_architecture,
     call_recipe,
     count_parameters,
@@ -81,7 +82,8 @@ def test_tabular_mlp_on_every_tabular_dataset():
 def test_entry_points_resolve_installed_functions_only():
     assert load_entry_point("shipyard_ml.recipes:digits_mlp") is digits_mlp
     assert resolve_recipe("tabular_mlp") is tabular_mlp
-    assert resolve_recipe("shipyard_ml.recipes:tabular_mlp") is tabular_mlp
+    allowed = ["shipyard_ml.recipes:tabular_mlp"]
+    assert resolve_recipe("shipyard_ml.recipes:tabular_mlp", allowlist=allowed) is tabular_mlp
     with pytest.raises(ValueError, match=r"package\.module:function"):
         load_entry_point("os.system; rm -rf /")
     with pytest.raises(ValueError, match="not installed"):
@@ -90,6 +92,26 @@ def test_entry_points_resolve_installed_functions_only():
         load_entry_point("shipyard_ml.recipes:nope")
     with pytest.raises(ValueError, match="not callable"):
         load_entry_point("shipyard_ml.recipes:SKLEARN_DATASETS")
+
+
+def test_resolve_recipe_refuses_entry_points_off_the_allowlist_before_importing(monkeypatch):
+    import importlib
+
+    imported = []
+    real_import = importlib.import_module
+    monkeypatch.setattr(importlib, "import_module", lambda name, *a: imported.append(name) or real_import(name, *a))
+    for name in ("logging.config:fileConfig", "os:system", "shipyard_ml.recipes:tabular_mlp", "mlp", ""):
+        with pytest.raises(RecipeNotAllowed, match="not a built-in recipe"):
+            resolve_recipe(name)
+        with pytest.raises(RecipeNotAllowed):
+            resolve_recipe(name, allowlist=["shipyard_ml.recipes:digits_mlp"])
+    assert imported == []
+
+
+def test_the_web_process_knows_the_same_built_in_recipes():
+    from shipyard.registry.validation import BUILTIN_RECIPES as WEB_BUILTINS
+
+    assert set(WEB_BUILTINS) == set(BUILTIN_RECIPES)
 
 
 def test_call_recipe_passes_hooks_only_when_accepted_and_checks_the_result():

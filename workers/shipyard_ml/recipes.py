@@ -14,11 +14,15 @@ Every built-in model takes flat float32 rows of raw features (``(batch, n_featur
 returns logits; input standardisation is a buffer inside the model, so serving needs no
 separate preprocessing and ``build_architecture`` + ``load_state_dict`` rebuild it exactly.
 
-Team-registered specs are entry points ``"package.module:function"`` resolved with
-:func:`load_entry_point`. Trust boundary: resolving an entry point imports and runs that
-team's code with the worker's privileges. Shipyard only imports modules that are already
-installed in the worker's environment (it never installs or downloads code), and the
-operator decides what is installed. Run untrusted teams on their own worker pool.
+Team training code is an entry point ``"package.module:function"``. Trust boundary: resolving
+an entry point imports and runs that code with the worker's privileges, so only operators
+choose which entry points may run, never a request. :func:`resolve_recipe` accepts a
+built-in recipe name or an entry point listed *exactly* in the allowlist it is given (the worker
+passes the operator's ``SHIPYARD_RECIPE_ALLOWLIST``; the default is empty: built-ins only);
+anything else is refused before any import, so a request can never name a module of the
+standard library or of an installed package (``logging.config:fileConfig``, ``os:system``). The
+web process refuses the same names at job creation; this check is the second line. Shipyard
+never installs or downloads code; run untrusted teams on their own worker pool.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import importlib
 import inspect
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -398,8 +402,16 @@ BUILTIN_RECIPES: dict[str, Recipe] = {"digits_mlp": digits_mlp, "digits_cnn": di
 _ENTRY_POINT = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 
 
+class RecipeNotAllowed(ValueError):
+    """The recipe is neither built in nor an entry point on the operator's allowlist."""
+
+
 def load_entry_point(spec: str) -> Recipe:
-    """Resolve ``"package.module:function"`` from the installed packages (see the module docstring on trust)."""
+    """Import ``"package.module:function"`` from the installed packages.
+
+    Low level: it imports whatever it is given. Callers holding a name from a request use
+    :func:`resolve_recipe`, which checks the allowlist first (see the module docstring on trust).
+    """
     if not isinstance(spec, str) or not _ENTRY_POINT.match(spec):
         raise ValueError(f"Entry point '{spec}' must look like 'package.module:function'.")
     module_name, attr = spec.split(":", 1)
@@ -416,10 +428,18 @@ def load_entry_point(spec: str) -> Recipe:
     return obj  # type: ignore[no-any-return]
 
 
-def resolve_recipe(name_or_entry_point: str) -> Recipe:
-    """A built-in recipe by name, else a team entry point ``module:function``."""
+def resolve_recipe(name_or_entry_point: str, *, allowlist: Collection[str] = ()) -> Recipe:
+    """A built-in recipe by name, else an entry point listed exactly in ``allowlist``.
+
+    Anything else raises :class:`RecipeNotAllowed` without importing anything.
+    """
     if name_or_entry_point in BUILTIN_RECIPES:
         return BUILTIN_RECIPES[name_or_entry_point]
+    if not isinstance(name_or_entry_point, str) or name_or_entry_point not in set(allowlist):
+        raise RecipeNotAllowed(
+            f"Recipe '{name_or_entry_point}' is not a built-in recipe ({', '.join(BUILTIN_RECIPES)}) "
+            "nor an entry point on the operator's allowlist."
+        )
     return load_entry_point(name_or_entry_point)
 
 

@@ -35,3 +35,13 @@ class Membership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team} as {self.role}"
+
+
+class TokenExpiry(models.Model):
+    """When an API token stops being accepted (absent: it never expires on its own)."""
+
+    token = models.OneToOneField("authtoken.Token", on_delete=models.CASCADE, primary_key=True, related_name="expiry")
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"token of user {self.token.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"

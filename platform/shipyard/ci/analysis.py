@@ -23,7 +23,7 @@ def parse_lockfile(text: str) -> dict[str, str]:
     if stripped.startswith("{"):
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply to be a lockfile
             data = None
         if isinstance(data, dict):
             packages: dict[str, str] = {}
@@ -37,7 +37,7 @@ def parse_lockfile(text: str) -> dict[str, str]:
     if "[[package]]" in text:
         try:
             data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, RecursionError):
             data = {}
         return {
             canonical(str(p["name"])): str(p.get("version", ""))

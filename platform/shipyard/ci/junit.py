@@ -73,21 +73,24 @@ def parse(data: bytes | str) -> list[Case]:
         raise JunitError(f"the JUnit document is not well-formed XML: {exc}")
     if _local(root.tag) not in {"testsuites", "testsuite", "testcase"}:
         raise JunitError(f"the root element is <{_local(root.tag)}>, expected <testsuites> or <testsuite>")
+    return _walk(root)
+
+
+def _walk(root: Any) -> list[Case]:
+    """The test cases under ``root`` in document order (iterative: any nesting depth is fine)."""
     cases: list[Case] = []
-    _walk(root, "", cases)
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        element, suite = stack.pop()
+        tag = _local(element.tag)
+        if tag == "testcase":
+            cases.append(_case(element, suite))
+            continue
+        if tag == "testsuite":
+            suite = element.get("name") or suite
+        children = [c for c in element if _local(c.tag) in {"testsuite", "testsuites", "testcase"}]
+        stack.extend((child, suite) for child in reversed(children))
     return cases
-
-
-def _walk(element: Any, suite: str, cases: list[Case]) -> None:
-    tag = _local(element.tag)
-    if tag == "testcase":
-        cases.append(_case(element, suite))
-        return
-    if tag == "testsuite":
-        suite = element.get("name") or suite
-    for child in element:
-        if _local(child.tag) in {"testsuite", "testsuites", "testcase"}:
-            _walk(child, suite, cases)
 
 
 def _case(element: Any, suite: str) -> Case:

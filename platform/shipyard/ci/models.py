@@ -75,11 +75,19 @@ class Delivery(models.Model):
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     run = models.ForeignKey("ci.CIRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
+    #: SHA-256 of the verified signature (``Verified.replay_key``); "" for token schemes. Unique per
+    #: project: a captured request sent again under a new delivery id is refused as a replay.
+    signature_digest = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["project", "provider", "delivery_id"], name="ci_delivery_once"),
+            models.UniqueConstraint(
+                fields=["project", "signature_digest"],
+                condition=~models.Q(signature_digest=""),
+                name="ci_delivery_signature_once",
+            ),
         ]
 
     def __str__(self) -> str:

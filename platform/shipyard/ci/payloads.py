@@ -157,10 +157,7 @@ def native(body: bytes, *, delivery_id: str, content_type: str, query: dict[str,
         _run_fields(report, query)
         report.cases = junit.parse(body)
         return report
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise PayloadError(f"the body is not valid JSON: {exc}")
+    data = _loads(body)
     if not isinstance(data, dict):
         raise PayloadError(
             "the body must be a JSON object with `run` and optional `junit`, `tests`, `metrics`, `lockfile`"
@@ -343,11 +340,17 @@ def buildkite(body: bytes, event: str) -> Report:
     return Report(external_id="", ignored=f"Buildkite event '{kind or 'unknown'}' carries no CI run")
 
 
-def _json(body: bytes) -> dict[str, Any]:
+def _loads(body: bytes) -> Any:
     try:
-        data = json.loads(body)
+        return json.loads(body)
     except ValueError as exc:
-        raise PayloadError(f"the body is not valid JSON: {exc}")
+        raise PayloadError(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise PayloadError("the body is not acceptable JSON: it is nested too deeply") from None
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    data = _loads(body)
     if not isinstance(data, dict):
         raise PayloadError("the body must be a JSON object")
     return data

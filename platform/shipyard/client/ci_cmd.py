@@ -1,7 +1,8 @@
 """`shipyard ci report`: post JUnit results, metrics and a lockfile to a project's CI webhook.
 
-Authentication, in order: ``SHIPYARD_CI_SECRET`` (the body is signed with the Shipyard scheme,
-``X-Shipyard-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``), or
+Authentication, in order: ``SHIPYARD_CI_SECRET`` (the delivery id and the body are signed with the
+Shipyard scheme, ``X-Shipyard-Signature: t=<unix>,v2=<hex HMAC-SHA256(secret, "<t>.<delivery id>.<body>")>``
+with the id in ``X-Shipyard-Delivery``), or
 ``SHIPYARD_TOKEN`` (an API token of a project member). Branch, commit, run URL and run id default
 to what GitHub Actions, GitLab CI, CircleCI, Buildkite or Jenkins put in the environment.
 """
@@ -63,10 +64,12 @@ def detect_run() -> dict[str, str]:
     }
 
 
-def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
+def sign(secret: str, body: bytes, *, delivery_id: str, timestamp: int | None = None) -> str:
+    """The `X-Shipyard-Signature` value: HMAC-SHA256 over ``"<t>.<delivery id>.<body>"`` (the id is signed,
+    so a captured request cannot be replayed under a new id)."""
     t = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={t},v1={digest}"
+    digest = hmac.new(secret.encode(), f"{t}.{delivery_id}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={t},v2={digest}"
 
 
 def _read(path: str | None, what: str) -> str | None:
@@ -118,7 +121,7 @@ def report(args: argparse.Namespace) -> int:
     client = Client(url=args.url, token="" if secret else token, retries=args.retries, backoff=args.backoff)
     headers = {"Content-Type": "application/json", "X-Shipyard-Delivery": delivery, "X-Shipyard-Event": "report"}
     if secret:
-        headers["X-Shipyard-Signature"] = sign(secret, payload)
+        headers["X-Shipyard-Signature"] = sign(secret, payload, delivery_id=delivery)
     try:
         response = client.request(
             "POST", f"/api/v1/projects/{args.project}/ci/webhook/", retry=True, headers=headers, data=payload

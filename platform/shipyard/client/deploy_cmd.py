@@ -54,6 +54,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 def cmd_canary(args: argparse.Namespace) -> int:
     body: dict[str, Any] = {"weight": args.weight, "reason": args.reason}
+    if args.override_gate:
+        body["override_gate"] = True
     if args.version is not None:
         body["version"] = args.version
     _show(_client(args).post(_path(args, "canary/"), json=body))
@@ -128,6 +130,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--version", "-v", type=int)
     p.add_argument("--weight", "-w", type=int, required=True, help="percent of requests, 0-100")
     p.add_argument("--reason", default="")
+    p.add_argument(
+        "--override-gate", action="store_true", help="admins: a weight above the gated share despite a failing gate"
+    )
     p.set_defaults(func=cmd_canary)
 
     p = sub.add_parser("promote", help="make the canary live")

@@ -7,6 +7,7 @@ value fails loudly at start-up with the variable's name, never silently falls ba
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -37,12 +38,21 @@ def env_bool(name: str, default: bool = False, environ: Mapping[str, str] | None
     raise EnvError(f"{name}={raw!r} is not a boolean (use one of: 1, 0, true, false, yes, no, on, off)")
 
 
+def env_bool_renamed(name: str, old_name: str, default: bool = False, environ: Mapping[str, str] | None = None) -> bool:
+    """A boolean whose variable was renamed: ``name`` wins; ``old_name`` is still read when ``name`` is unset."""
+    environ = os.environ if environ is None else environ
+    if name in environ:
+        return env_bool(name, default, environ)
+    return env_bool(old_name, default, environ)
+
+
 def env_int(
     name: str,
     default: int,
     environ: Mapping[str, str] | None = None,
     *,
     minimum: int | None = None,
+    maximum: int | None = None,
 ) -> int:
     environ = os.environ if environ is None else environ
     raw = environ.get(name)
@@ -54,6 +64,8 @@ def env_int(
         raise EnvError(f"{name}={raw!r} is not an integer") from None
     if minimum is not None and value < minimum:
         raise EnvError(f"{name}={value} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise EnvError(f"{name}={value} must be at most {maximum}")
     return value
 
 
@@ -74,6 +86,18 @@ def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = 
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+_ENTRY_POINT = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+def env_entry_points(name: str, environ: Mapping[str, str] | None = None) -> list[str]:
+    """A comma list of exact ``package.module:function`` entry points (default: none)."""
+    items = env_list(name, [], environ)
+    for item in items:
+        if not _ENTRY_POINT.match(item):
+            raise EnvError(f"{name} entry {item!r} is not an exact entry point like package.module:function")
+    return items
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...], environ: Mapping[str, str] | None = None) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -63,3 +64,22 @@ class RejectNulBytesMiddleware:
                 message = "NUL characters are not allowed."
                 return json_error(400, "invalid", f"{field}: {message}", {field: [message]})
         return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Sets ``settings.CONTENT_SECURITY_POLICY`` on every HTML response (the app, the admin, the API
+    docs, error pages) that does not already carry a policy of its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.policy = "; ".join(
+            f"{directive} {' '.join(sources)}".strip()
+            for directive, sources in settings.CONTENT_SECURITY_POLICY.items()
+        )
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        content_type = response.get("Content-Type", "")
+        if content_type.split(";", 1)[0].strip().lower() == "text/html" and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = self.policy
+        return response

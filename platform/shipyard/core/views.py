@@ -6,12 +6,13 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.csrf import csrf_failure as django_csrf_failure
+from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from shipyard.core import heartbeat
+from shipyard.core import heartbeat, supervisor
 from shipyard.core.errors import json_error
 from shipyard.core.metrics import JOBS, QUEUE_LENGTH, REGISTRY, WORKERS_UP
 from shipyard.core.redis import client as redis_client
@@ -37,9 +38,15 @@ def _workers_by_queue() -> dict[str, int]:
     return counts
 
 
+def _supervised_processes() -> dict[str, dict[str, Any]] | None:
+    """The process table ``manage.py shipyard_run`` publishes (None when it is not running)."""
+    return supervisor.read_status(redis_client().get(supervisor.STATUS_KEY))  # type: ignore[arg-type]
+
+
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 only when the database, Redis and at least one worker are reachable; else 503 naming what is down."""
+    """200 only when the database, Redis and at least one worker are reachable and no supervised
+    process is restarting or failed; else 503 naming what is down."""
     checks: dict[str, Any] = {}
     down: list[str] = []
     db_error = _check_database()
@@ -53,12 +60,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["workers"] = workers
         if not any(workers.values()):
             down.append("workers")
+        processes = _supervised_processes()
     except Exception:
         checks["redis"] = "down"
         checks["workers"] = "unknown"
         down.extend(["redis", "workers"])
+        processes = None
+    if processes is not None and any(p["state"] in supervisor.UNHEALTHY_STATES for p in processes.values()):
+        down.append("processes")
     status = 200 if not down else 503
     body: dict[str, Any] = {"status": "ok" if not down else "degraded", "checks": checks}
+    if processes is not None:
+        body["processes"] = processes
     if down:
         body["down"] = down
     response = JsonResponse(body, status=status)
@@ -106,8 +119,26 @@ def spa(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# No state changes here, so no CSRF check: an unknown path is a JSON 404 whatever the method,
+# not the CSRF middleware's HTML 403 page.
+@csrf_exempt
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return json_error(404, "not_found", f"No API endpoint at {request.path}.")
+
+
+JSON_PREFIXES = ("/api/", "/serve/")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: the JSON error envelope for API and serving paths, Django's page elsewhere."""
+    if request.path.startswith(JSON_PREFIXES):
+        detail = f" ({reason.rstrip('.')})" if reason else ""
+        return json_error(
+            403,
+            "csrf_failed",
+            f"CSRF check failed{detail}: a session-authenticated request must send the X-CSRFToken header.",
+        )
+    return django_csrf_failure(request, reason=reason)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

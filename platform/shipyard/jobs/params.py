@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from shipyard.core.errors import DomainError
+from shipyard.registry import validation
 
 # name -> (type, default, check, help)
 _Spec = dict[str, tuple[type | tuple[type, ...], Any, Any, str]]
@@ -24,7 +26,12 @@ _GATE: _Spec = {"max_metric_drop": ((int, float), 0.01, _between(-1, 1), "larges
 
 SPECS: dict[str, _Spec] = {
     "training_tests": {
-        "recipe": (str, "", _ANY, "built-in recipe or package.module:function; default: the version's recipe"),
+        "recipe": (
+            str,
+            "",
+            _ANY,
+            "built-in recipe, or an entry point an operator allowlisted; default: the version's recipe",
+        ),
         "config": (dict, {}, _ANY, "recipe config overrides"),
         "seed": (int, 0, _between(0, 2**31 - 1), ""),
         "other_seed": (int, 1, _between(0, 2**31 - 1), ""),
@@ -68,7 +75,7 @@ SPECS: dict[str, _Spec] = {
     },
     "distill": {
         **_COMMON,
-        "student_recipe": (str, "digits_mlp", _choice("digits_mlp", "digits_cnn", "tabular_mlp"), ""),
+        "student_recipe": (str, "digits_mlp", _choice(*validation.BUILTIN_RECIPES), ""),
         "student_config": (dict, {"hidden": [32]}, _ANY, "student architecture/training config"),
         "temperature": ((int, float), 4.0, _between(0.01, 100), "T"),
         "alpha": ((int, float), 0.7, _between(0, 1), "weight of the soft-label term"),
@@ -109,3 +116,22 @@ def normalise(kind: str, params: Any) -> dict[str, Any]:
             raise DomainError("must be at most 200 characters", field=f"params.{key}")
         out[key] = value
     return out
+
+
+def check_recipe(value: str, *, version_recipe: str, allowlist: Iterable[str]) -> str:
+    """The recipe a ``training_tests`` job runs: a built-in one or an operator-allowlisted entry point.
+
+    ``value`` is ``params.recipe`` (empty: the version's recipe). A request never chooses code to
+    import: any other name is a DomainError naming ``params.recipe``.
+    """
+    recipe = value or version_recipe
+    if not recipe:
+        raise DomainError("the version has no training recipe; pass params.recipe", field="params.recipe")
+    if not validation.recipe_allowed(recipe, allowlist):
+        whose = "" if value else f"the version's recipe '{recipe}' "
+        raise DomainError(
+            f"{whose}must be a built-in recipe ({', '.join(validation.BUILTIN_RECIPES)}) "
+            "or an entry point an operator allowlisted (SHIPYARD_RECIPE_ALLOWLIST)",
+            field="params.recipe",
+        )
+    return recipe

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+import site
+import sysconfig
 import tempfile
 import time
 import traceback
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
 from shipyard.jobs import services
 from shipyard.jobs.models import Job, JobKind, JobStatus
@@ -158,7 +161,7 @@ def run_training_tests(job: Job, ctx: Context, device: str, work: Path) -> Outco
     )
     fields = {k: p[k] for k in TrainingTestsParams.__dataclass_fields__ if k in p}
     report = run_training_tests(
-        resolve_recipe(recipe_name),
+        resolve_recipe(recipe_name, allowlist=settings.SHIPYARD_RECIPE_ALLOWLIST),
         config,
         data,
         TrainingTestsParams(**fields),
@@ -453,6 +456,35 @@ HANDLERS: dict[str, Callable[[Job, Context, str, Path], Outcome]] = {
 # --------------------------------------------------------------------------- entry point
 
 
+def _host_prefixes() -> list[tuple[str, str]]:
+    """(absolute directory, what it becomes) for the directories a traceback names, longest first."""
+    places: dict[str, str] = {}
+    for key in ("purelib", "platlib", "stdlib", "platstdlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            places[path] = ""
+    for path in (*site.getsitepackages(), site.getusersitepackages()):
+        places[path] = ""
+    places[str(settings.ARTIFACT_ROOT)] = "artifacts"
+    places[tempfile.gettempdir()] = "tmp"
+    places[str(settings.REPO_ROOT)] = ""
+    places[str(Path.home())] = "~"
+    found = [(os.path.realpath(p), r) for p, r in places.items() if p and p != os.sep]
+    found += [(p, r) for p, r in places.items() if p and p != os.sep]
+    return sorted(set(found), key=lambda item: len(item[0]), reverse=True)
+
+
+def host_relative(text: str) -> str:
+    """``text`` (a traceback, an error message) with the host's absolute directories made relative.
+
+    The team keeps the traceback; the layout of the worker's machine (where the code, the Python
+    installation, the artifacts and temporary files live) stays out of it.
+    """
+    for prefix, replacement in _host_prefixes():
+        text = text.replace(prefix + os.sep, f"{replacement}/" if replacement else "")
+    return text
+
+
 def live_hosts() -> set[str]:
     from shipyard.core import heartbeat
     from shipyard.core.redis import client
@@ -495,7 +527,9 @@ def run(job_id: int, hostname: str) -> str:
         services.job_finish(job_id=job_id, status=JobStatus.CANCELLED, message=f"cancelled: {exc}")
         return "cancelled"
     except JobFailed as exc:
-        services.job_finish(job_id=job_id, status=JobStatus.FAILED, result=exc.result, passed=False, message=str(exc))
+        services.job_finish(
+            job_id=job_id, status=JobStatus.FAILED, result=exc.result, passed=False, message=host_relative(str(exc))
+        )
         _record_failure_evidence(job, exc.result)
         return "failed"
     except SoftTimeLimitExceeded:
@@ -504,7 +538,7 @@ def run(job_id: int, hostname: str) -> str:
             status=JobStatus.FAILED,
             passed=False,
             message=f"time limit of {job.time_limit_s} s exceeded",
-            error=traceback.format_exc(),
+            error=host_relative(traceback.format_exc()),
         )
         return "failed"
     except Exception as exc:
@@ -513,8 +547,8 @@ def run(job_id: int, hostname: str) -> str:
             job_id=job_id,
             status=JobStatus.FAILED,
             passed=False,
-            message=f"{type(exc).__name__}: {exc}"[:500],
-            error=traceback.format_exc(),
+            message=host_relative(f"{type(exc).__name__}: {exc}")[:500],
+            error=host_relative(traceback.format_exc()),
         )
         return "failed"
     status = JobStatus.SUCCEEDED if outcome.passed else JobStatus.FAILED

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from shipyard.core.scoping import restrict
+from shipyard.accounts.scoping import restrict
 from shipyard.jobs.models import Job
 
 

@@ -6,6 +6,7 @@ import os
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -70,8 +71,10 @@ def job_create(
         )
     if kind in (JobKind.EXPORT_ONNX, JobKind.EXPORT_TORCHSCRIPT) and model_version.format == "onnx":
         raise DomainError("this version is already ONNX; export needs a PyTorch version", field="model_version")
-    if kind == JobKind.TRAINING_TESTS and not (normalised["recipe"] or model_version.recipe):
-        raise DomainError("the version has no training recipe; pass params.recipe", field="params.recipe")
+    if kind == JobKind.TRAINING_TESTS:
+        job_params.check_recipe(
+            normalised["recipe"], version_recipe=model_version.recipe, allowlist=settings.SHIPYARD_RECIPE_ALLOWLIST
+        )
     job = Job.objects.create(
         project=project,
         kind=kind,

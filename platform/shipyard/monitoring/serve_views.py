@@ -1,11 +1,10 @@
 """``POST /serve/{project}/{deployment}/feedback {request_id, label}``: a user confirms or corrects a
-prediction. Routed from ``shipyard.serving.serve_urls``. Same credentials as predict: the
-deployment's ``X-Api-Key`` or a user token (``Authorization: Token``) / session of the owning team."""
+prediction. Routed from ``shipyard.serving.serve_urls``. Same credentials as predict, checked by
+the same function (``shipyard.serving.auth.authorize_caller``): the deployment's ``X-Api-Key``, a
+user token (``Authorization: Token``) or the session of the owning team with its CSRF token."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from django.db import DatabaseError
@@ -16,56 +15,47 @@ from rest_framework.exceptions import NotFound
 from shipyard.core.errors import DomainError, error_body
 
 MAX_BODY = 64 * 1024
+#: a label is a scalar or a small nested list (the model's output shape)
+MAX_DEPTH = 16
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> JsonResponse:
     return JsonResponse(error_body(code, message, {field: [message]} if field else None), status=status)
 
 
-def _user_from_request(request: HttpRequest) -> Any:
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Token "):
-        from rest_framework.authtoken.models import Token
-
-        token = Token.objects.select_related("user").filter(key=header[6:].strip(), user__is_active=True).first()
-        return token.user if token else False
-    user = getattr(request, "user", None)
-    return user if getattr(user, "is_authenticated", False) else None
-
-
-@csrf_exempt
+@csrf_exempt  # the session path runs Django's CSRF check inside authorize_caller
 def feedback(request: HttpRequest, project: str, deployment: str) -> JsonResponse:
-    from shipyard.accounts.models import Membership
-    from shipyard.monitoring.services import feedback_submit
-    from shipyard.serving.models import ApiKey, Deployment
+    from django.contrib.auth import get_user_model
+
+    from shipyard.monitoring.feedback import feedback_submit
+    from shipyard.serving.auth import authorize_caller
+    from shipyard.serving.gateway import body_too_large, read_body
+    from shipyard.serving.models import Deployment
+    from shipyard.serving.validation import InputError, loads_body
 
     if request.method != "POST":
         return _error(405, "method_not_allowed", "Use POST.")
-    d = Deployment.objects.select_related("project").filter(project__slug=project, name=deployment).first()
-    api_key = request.headers.get("X-Api-Key")
+    too_large = body_too_large(request, limit=MAX_BODY)
+    if too_large is not None:
+        return too_large
+    caller = authorize_caller(request, project=project, deployment=deployment, cached=False)
+    if isinstance(caller, JsonResponse):
+        return caller
+    d = Deployment.objects.filter(pk=caller.route.deployment_id).first()
+    if d is None:
+        return _error(404, "not_found", "No such deployment.")
     user: Any = None
-    if api_key:
-        digest = hashlib.sha256(api_key.encode()).hexdigest()
-        if d is None or not ApiKey.objects.filter(deployment=d, key_hash=digest, revoked_at__isnull=True).exists():
-            return _error(401, "unauthenticated", "Invalid API key for this deployment.")
-    else:
-        user = _user_from_request(request)
-        if user is False:
-            return _error(401, "unauthenticated", "Invalid token.")
-        if user is None:
-            return _error(
-                401, "unauthenticated", "Send a token (Authorization: Token <t>) or the deployment's X-Api-Key."
-            )
-        if d is None or not Membership.objects.filter(user=user, team_id=d.project.team_id).exists():
-            return _error(404, "not_found", "No such deployment.")
-    if len(request.body) > MAX_BODY:
-        return _error(413, "too_large", "The request body is too large.")
+    if caller.user_id is not None:
+        user = get_user_model().objects.filter(pk=caller.user_id).first()
+    raw = read_body(request, limit=MAX_BODY)
+    if isinstance(raw, JsonResponse):
+        return raw
     try:
-        body = json.loads(request.body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(400, "invalid", "The body must be JSON.")
+        body = loads_body(raw, max_depth=MAX_DEPTH)
+    except InputError as exc:
+        return _error(400, "invalid", exc.message, exc.field)
     if not isinstance(body, dict):
-        return _error(400, "invalid", "Expected a JSON object {request_id, label}.")
+        return _error(400, "invalid", "Expected a JSON object {request_id, label}.", "body")
     unknown = sorted(set(body) - {"request_id", "label"})
     if unknown:
         return _error(400, "invalid", "Unknown field.", unknown[0])

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
@@ -166,7 +167,7 @@ def model_version_create(
     recipe_config = validation.check_json_object(recipe_config, "recipe_config")
     git_commit = validation.check_git_commit(git_commit or "", "git_commit")
     if recipe:
-        validation.check_name(recipe, "recipe")
+        validation.check_recipe(recipe, "recipe", allowlist=settings.SHIPYARD_RECIPE_ALLOWLIST)
     if training_dataset is not None and training_dataset.dataset.project_id != project.pk:
         raise DomainError("the training dataset belongs to another project", field="training_dataset")
     if parent is not None and parent.model.project_id != project.pk:

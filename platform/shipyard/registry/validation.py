@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from shipyard.core.errors import DomainError
@@ -142,3 +143,35 @@ def check_signature_matches_schema(signature: dict[str, Any], schema: dict[str, 
             f"the signature takes {count} features per example but the training dataset has {len(features)}",
             field=field,
         )
+
+
+#: the built-in training recipes of ``shipyard_ml.recipes.BUILTIN_RECIPES`` (the web process does not
+#: import torch to learn them; a test keeps the two lists equal)
+BUILTIN_RECIPES = ("digits_mlp", "digits_cnn", "tabular_mlp")
+
+
+def recipe_allowed(value: str, allowlist: Iterable[str]) -> bool:
+    """A built-in recipe, or an entry point listed exactly in the operator's allowlist."""
+    return value in BUILTIN_RECIPES or value in set(allowlist)
+
+
+def check_recipe(value: Any, field: str = "recipe", *, allowlist: Iterable[str]) -> str:
+    """A version's recipe: a built-in recipe, an allowlisted entry point, or a plain label.
+
+    A label (letters, digits, ``.``, ``_``, ``-``) names no code and is only recorded; anything that
+    looks like ``module:function`` names code to import and must be on the operator's allowlist
+    (``SHIPYARD_RECIPE_ALLOWLIST``), never chosen by a request.
+    """
+    if not isinstance(value, str) or not value:
+        raise DomainError("is required", field=field)
+    if len(value) > 100:
+        raise DomainError("must be at most 100 characters", field=field)
+    if recipe_allowed(value, allowlist):
+        return value
+    if ":" in value:
+        raise DomainError(
+            f"names code to import; a recipe is a built-in one ({', '.join(BUILTIN_RECIPES)}) "
+            "or an entry point an operator allowlisted (SHIPYARD_RECIPE_ALLOWLIST)",
+            field=field,
+        )
+    return check_name(value, field)

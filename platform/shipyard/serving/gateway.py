@@ -6,32 +6,35 @@ rollback reaches new requests within a second), the input is validated against t
 version's schema, the request is pushed to Redis and the thread blocks on its reply key up to
 the deployment's timeout (503 + Retry-After on timeout or when Redis is down; never a hang).
 The web process never imports onnxruntime or torch.
+
+Who may call is decided by ``serving.auth.authorize_caller`` before anything about the deployment
+is revealed; a body above ``SERVING_MAX_BODY_BYTES`` is a JSON 413 before it is read, and a body
+that is not JSON, nests too deeply or carries a NUL character is a 400 naming the field.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import random
-import threading
 import time
 import uuid
 from typing import Any
 
 import redis
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from shipyard.core.errors import error_body
 from shipyard.serving import protocol
-from shipyard.serving.routing import DeploymentRoute
-from shipyard.serving.selectors import deployment_route
+from shipyard.serving.auth import ROUTES as ROUTES
+from shipyard.serving.auth import TOKENS as TOKENS
+from shipyard.serving.auth import authorize_caller, error
 from shipyard.serving.stats import StatsBuffer
-from shipyard.serving.validation import InputError, validate
+from shipyard.serving.validation import InputError, loads_body, validate
 
 ALLOWED_KEYS = frozenset({"inputs", "routing_key"})
 
@@ -53,65 +56,38 @@ def serving_redis() -> redis.Redis:
 STATS = StatsBuffer(serving_redis)
 
 
-class _TTLCache:
-    def __init__(self) -> None:
-        self._data: dict[Any, tuple[float, Any]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: Any, ttl: float, load: Any) -> Any:
-        now = time.monotonic()
-        hit = self._data.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        value = load()
-        with self._lock:
-            self._data[key] = (now + ttl, value)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
-ROUTES = _TTLCache()
-TOKENS = _TTLCache()
-
-
 def _error(
     status: int, code: str, message: str, field: str | None = None, retry_after: int | None = None
 ) -> JsonResponse:
-    response = JsonResponse(error_body(code, message, {field: [message]} if field else None), status=status)
+    response = error(status, code, message, field)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
 
 
-def _token_teams(token: str) -> frozenset[int]:
-    from rest_framework.authtoken.models import Token
-
-    from shipyard.accounts.models import Membership
-
-    user_id = Token.objects.filter(key=token, user__is_active=True).values_list("user_id", flat=True).first()
-    if user_id is None:
-        return frozenset()
-    return frozenset(Membership.objects.filter(user_id=user_id).values_list("team_id", flat=True))
+def _too_large(limit: int) -> JsonResponse:
+    return _error(413, "too_large", f"The request body is larger than {limit} bytes.")
 
 
-def _authorize(request: HttpRequest, route: DeploymentRoute) -> JsonResponse | None:
-    api_key = request.headers.get("X-Api-Key")
-    if api_key:
-        if hashlib.sha256(api_key.encode()).hexdigest() in route.key_hashes:
-            return None
-        return _error(401, "unauthenticated", "Invalid API key for this deployment.")
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Token "):
-        teams = TOKENS.get(header[6:].strip(), 2.0, lambda: _token_teams(header[6:].strip()))
-        if not teams:
-            return _error(401, "unauthenticated", "Invalid token.")
-        if route.team_id not in teams:
-            return _error(404, "not_found", "No such deployment.")
-        return None
-    return _error(401, "unauthenticated", "Send a token (Authorization: Token <t>) or the deployment's X-Api-Key.")
+def body_too_large(request: HttpRequest, *, limit: int) -> JsonResponse | None:
+    """A JSON 413 when the declared Content-Length is above ``limit`` (nothing is read)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return _too_large(limit) if length > limit else None
+
+
+def read_body(request: HttpRequest, *, limit: int) -> bytes | JsonResponse:
+    """The raw body, or a JSON 413 above ``limit`` bytes (Django's own upload limit included)."""
+    too_large = body_too_large(request, limit=limit)
+    if too_large is not None:
+        return too_large
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        return _too_large(limit)
+    return _too_large(limit) if len(raw) > limit else raw
 
 
 @csrf_exempt
@@ -121,18 +97,22 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
         response = _error(405, "method_not_allowed", "Use POST.")
         response["Allow"] = "POST"
         return response
-    route: DeploymentRoute | None = ROUTES.get(
-        (project, deployment), settings.SERVING_CONFIG_TTL_S, lambda: deployment_route(project=project, name=deployment)
-    )
-    if route is None:
-        return _error(404, "not_found", "No such deployment.")
-    denied = _authorize(request, route)
-    if denied is not None:
-        return denied
+    limit = settings.SERVING_MAX_BODY_BYTES
+    too_large = body_too_large(request, limit=limit)
+    if too_large is not None:
+        return too_large
+    caller = authorize_caller(request, project=project, deployment=deployment)
+    if isinstance(caller, JsonResponse):
+        return caller
+    route = caller.route
+    raw = read_body(request, limit=limit)
+    if isinstance(raw, JsonResponse):
+        return raw
     try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "invalid", "The body is not valid JSON.", "inputs")
+        # rows are checked to hold scalars only (validate), so no depth limit beyond the parser's
+        body = loads_body(raw, max_depth=None, field="inputs")
+    except InputError as exc:
+        return _error(400, "invalid", exc.message, exc.field)
     if not isinstance(body, dict) or "inputs" not in body:
         return _error(400, "invalid", "inputs: This field is required.", "inputs")
     unknown = [k for k in body if k not in ALLOWED_KEYS]
@@ -142,6 +122,8 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
     if routing_key is not None and not isinstance(routing_key, (str, int)):
         return _error(400, "invalid", "routing_key: Must be a string.", "routing_key")
     routing_key = str(routing_key) if routing_key is not None else None
+    if routing_key is not None and "\x00" in routing_key:
+        return _error(400, "invalid", "routing_key: NUL characters are not allowed.", "routing_key")
     version = route.pick(routing_key)
     try:
         rows, violations = validate(

@@ -75,6 +75,10 @@ return n
 """
 
 
+class ProtocolError(ValueError):
+    """A queue item that is not a well-formed request message (the worker logs and drops it)."""
+
+
 @dataclass
 class Request:
     """One caller's request: one or more rows for one model version."""
@@ -108,21 +112,43 @@ class Request:
 
     @classmethod
     def loads(cls, raw: bytes | str) -> Request:
-        return cls.from_dict(json.loads(raw))
+        """Parse one queue item; :class:`ProtocolError` for anything that is not a request message."""
+        try:
+            d = json.loads(raw)
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+            raise ProtocolError(f"not JSON ({exc.__class__.__name__})") from None
+        return cls.from_dict(d)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Request:
-        return cls(
-            id=d["id"],
-            version_key=d["v"],
-            artifact_key=d["a"],
-            format=d["f"],
-            rows=d["x"],
-            reply=d["r"],
-            deadline=float(d["d"]),
-            max_batch=int(d.get("b", 32)),
-            max_delay_ms=float(d.get("w", 5.0)),
-        )
+    def from_dict(cls, d: Any) -> Request:
+        if not isinstance(d, dict):
+            raise ProtocolError(f"expected an object, got {type(d).__name__}")
+        try:
+            request = cls(
+                id=d["id"],
+                version_key=d["v"],
+                artifact_key=d["a"],
+                format=d["f"],
+                rows=d["x"],
+                reply=d["r"],
+                deadline=float(d["d"]),
+                max_batch=int(d.get("b", 32)),
+                max_delay_ms=float(d.get("w", 5.0)),
+            )
+        except KeyError as exc:
+            raise ProtocolError(f"missing field {exc}") from None
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ProtocolError(f"bad field value ({exc.__class__.__name__})") from None
+        for name in ("id", "version_key", "artifact_key", "format", "reply"):
+            if not isinstance(getattr(request, name), str):
+                raise ProtocolError(f"{name} must be a string")
+        if not request.reply.startswith(f"{PREFIX}:reply:"):
+            raise ProtocolError("reply is not a reply key")
+        if not isinstance(request.rows, list) or not request.rows:
+            raise ProtocolError("rows must be a non-empty list")
+        if request.max_batch < 1 or not 0.0 <= request.max_delay_ms <= 60_000.0:
+            raise ProtocolError("batch settings out of range")
+        return request
 
 
 def ok_reply(outputs: list[Any], probabilities: list[Any] | None, confidence: list[Any] | None, worker: str) -> str:

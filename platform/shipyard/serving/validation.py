@@ -6,9 +6,14 @@ deployment config and checks every request against it in plain Python (cheap for
 
 from __future__ import annotations
 
+import json
 import math
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
+
+#: nesting limit for data-plane bodies; a predict row is two levels below the top
+MAX_JSON_DEPTH = 32
 
 
 class InputError(ValueError):
@@ -18,6 +23,52 @@ class InputError(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def loads_body(raw: bytes, *, max_depth: int | None = MAX_JSON_DEPTH, field: str = "body") -> Any:
+    """A data-plane request body as JSON: :class:`InputError` (naming ``field``) when it is not
+    UTF-8 JSON or is nested deeper than ``max_depth`` (None: only the parser's own recursion
+    limit), and an InputError naming the top-level key when a NUL character hides in any key or
+    string (PostgreSQL text and jsonb cannot hold one). The walk over the parsed value only runs
+    when the text could break a rule (an escaped NUL, or more brackets than the limit)."""
+    try:
+        text = raw.decode("utf-8") if raw else "null"
+        value = json.loads(text)
+    except RecursionError:
+        raise InputError("The body is nested too deeply.", field=field) from None
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise InputError("The body is not valid JSON.", field=field) from None
+    too_many = max_depth is not None and text.count("[") + text.count("{") > max_depth
+    if too_many or "\\u0000" in text:
+        too_deep, nul_under = _depth_or_nul(value, max_depth)
+        if too_deep:
+            raise InputError(f"The body is nested deeper than {max_depth} levels.", field=field)
+        if nul_under is not None:
+            message = "NUL characters are not allowed."
+            raise InputError(f"{nul_under}: {message}", field=nul_under)
+    return value
+
+
+def _depth_or_nul(value: Any, max_depth: int | None) -> tuple[bool, str | None]:
+    """(nested deeper than ``max_depth``, the top-level key under which a NUL character hides,
+    "body" when the top level is not an object). Iterative, so any depth is safe to walk."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, "body")]
+    while stack:
+        item, depth, top = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False, top
+        elif isinstance(item, (list, dict)):
+            if max_depth is not None and depth > max_depth:
+                return True, None
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    if "\x00" in key:
+                        return False, (key.replace("\x00", "") or "body") if depth == 1 else top
+                    stack.append((child, depth + 1, key if depth == 1 else top))
+            else:
+                stack.extend((child, depth + 1, top) for child in item)
+    return False, None
 
 
 @dataclass(frozen=True)
@@ -89,6 +140,10 @@ def _check_value(feature: Feature, value: Any) -> str | None:
     """The kind of violation, or None when the value satisfies the feature."""
     if value is None:
         return None if feature.nullable else "missing"
+    if not isinstance(value, (str, int, float, bool)):
+        return "type"  # a row holds scalars only
+    if isinstance(value, str) and "\x00" in value:
+        return "nul"
     kind = feature.kind
     if kind in {"categorical", "string"}:
         if feature.categories is not None and value not in feature.categories:
@@ -110,12 +165,13 @@ def _check_value(feature: Feature, value: Any) -> str | None:
 
 
 #: violations the model cannot run with: rejected whatever the policy
-_ALWAYS_REJECT = frozenset({"missing", "type", "not_finite"})
+_ALWAYS_REJECT = frozenset({"missing", "type", "not_finite", "nul"})
 
 _MESSAGES = {
     "missing": "is required",
     "type": "has the wrong type",
     "not_finite": "must be a finite number",
+    "nul": "must not contain NUL characters",
     "out_of_range": "is outside the training range",
     "unknown_category": "is an unknown category",
 }
@@ -165,7 +221,7 @@ def validate(
                 if problem is not None:
                     if reject or problem in _ALWAYS_REJECT:
                         raise InputError(
-                            f"Feature '{feature.name}' {_MESSAGES[problem]} (row {index}, value {value!r}).",
+                            f"Feature '{feature.name}' {_MESSAGES[problem]} (row {index}, value {reprlib.repr(value)}).",
                             field=feature.name,
                         )
                     violations.append({"row": index, "feature": feature.name, "kind": problem})

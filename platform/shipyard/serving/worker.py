@@ -69,7 +69,8 @@ class ServingWorker:
         self.move_many = self.redis.register_script(protocol.MOVE_MANY)
         self.requeue = self.redis.register_script(protocol.REQUEUE)
         self.linger = Linger()
-        #: the current batch's messages, parsed once (keyed by id() of the raw bytes held in the batch)
+        #: the current batch's messages, parsed once (keyed by id() of the raw bytes held in the
+        #: batch); None for an item that is not a request message
         self._parsed: dict[int, Any] = {}
         self.stopping = False
         self.batches = 0
@@ -106,14 +107,17 @@ class ServingWorker:
     def warm(self) -> None:
         """Load every version the deployments serve (hash WARM), so the first request is fast."""
         for raw_key, raw in self.redis.hgetall(self.p.WARM).items():
-            key = raw_key.decode()
+            key = raw_key.decode(errors="replace")
             if key in self.sessions:
                 continue
-            spec = json.loads(raw)
             try:
-                self.sessions.get(
-                    key, self.artifact_path(spec["artifact_key"]), spec["format"], **self.load_kwargs(spec)
-                )
+                spec = json.loads(raw)
+                artifact_key, fmt = spec["artifact_key"], spec["format"]
+            except (ValueError, RecursionError, KeyError, TypeError):
+                logger.warning("ignoring a malformed warm-set entry for %r", key[:100])
+                continue
+            try:
+                self.sessions.get(key, self.artifact_path(artifact_key), fmt, **self.load_kwargs(spec))
                 logger.info("warmed model version %s", key)
             except Exception as exc:
                 logger.warning("cannot warm model version %s: %s", key, exc)
@@ -143,16 +147,27 @@ class ServingWorker:
         return {}
 
     # -- the batch loop -----------------------------------------------------------------------
+    def parse(self, raw: bytes) -> Any | None:
+        """The request message in a queue item, or None (logged) for anything else: a malformed
+        item is dropped (its processing-list copy goes with the batch), never fatal."""
+        try:
+            return self.p.Request.loads(raw)
+        except self.p.ProtocolError as exc:
+            logger.warning("dropping a malformed serving request (%s): %r", exc, raw[:200])
+            return None
+
     def collect(self) -> list[bytes]:
         """Block up to 1 s for a first request, then fill the batch up to its size or delay."""
         first = self.redis.blmove(self.p.QUEUE, self.processing, 1.0, "RIGHT", "LEFT")
         if first is None:
             return []
         items: list[bytes] = [first]
-        head = json.loads(first)
-        max_batch, delay = int(head.get("b", 32)), float(head.get("w", 5.0)) / 1000.0
-        rows = len(head.get("x") or [1])
+        head = self.parse(first)
         self._parsed = {id(first): head}
+        if head is None:
+            return items
+        max_batch, delay = head.max_batch, head.max_delay_ms / 1000.0
+        rows = len(head.rows)
         started = time.monotonic()
         lingering: bool | None = None
         useful = False
@@ -162,9 +177,9 @@ class ServingWorker:
                 useful = useful or lingering is not None
                 items.extend(more)
                 for m in more:
-                    parsed = json.loads(m)
+                    parsed = self.parse(m)
                     self._parsed[id(m)] = parsed
-                    rows += len(parsed.get("x") or [1])
+                    rows += len(parsed.rows) if parsed is not None else 1
                 continue
             remaining = delay - (time.monotonic() - started)
             if remaining <= 0.0002:
@@ -187,11 +202,8 @@ class ServingWorker:
         groups: dict[str, list[Any]] = defaultdict(list)
         parsed = self._parsed
         for raw in items:
-            try:
-                pre = parsed.get(id(raw))
-                req = self.p.Request.from_dict(pre) if pre is not None else self.p.Request.loads(raw)
-            except (ValueError, KeyError, TypeError):
-                logger.warning("dropping a malformed serving request")
+            req = parsed[id(raw)] if id(raw) in parsed else self.parse(raw)
+            if req is None:
                 continue
             if req.deadline < now:
                 continue  # the caller already got a 503

@@ -16,6 +16,15 @@ class CredentialsSerializer(StrictSerializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
 
 
+class TokenCreateSerializer(CredentialsSerializer):
+    expires_in_days = serializers.IntegerField(
+        min_value=1,
+        max_value=3650,
+        required=False,
+        help_text="Days until the token stops being accepted (1-3650). Omit for no expiry of its own.",
+    )
+
+
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
 

@@ -9,10 +9,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status
 from rest_framework.authentication import CSRFCheck
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from shipyard.accounts import services
@@ -22,13 +21,18 @@ from shipyard.accounts.api.serializers import (
     MemberSerializer,
     MeSerializer,
     TeamSerializer,
+    TokenCreateSerializer,
     TokenSerializer,
 )
+from shipyard.accounts.authentication import ExpiringTokenAuthentication
 from shipyard.accounts.models import Team
 from shipyard.accounts.roles import Role
-from shipyard.core.scoping import TeamScopedViewSet, require_role
+from shipyard.accounts.scoping import TeamScopedViewSet, require_role
+from shipyard.accounts.throttles import LOGIN_THROTTLES
 
 BAD_CREDENTIALS = "Unable to log in with the provided credentials."
+# The key of the API token issued while this browser session existed; logout revokes it.
+SESSION_TOKEN_KEY = "shipyard_api_token"
 
 
 def _enforce_csrf(request: Request) -> None:
@@ -42,30 +46,71 @@ def _enforce_csrf(request: Request) -> None:
         )
 
 
-def _authenticate(request: Request) -> Any:
-    serializer = CredentialsSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    user = authenticate(request._request, **serializer.validated_data)
+def _authenticate(request: Request, data: dict[str, Any]) -> Any:
+    user = authenticate(request._request, username=data["username"], password=data["password"])
     if user is None or not user.is_active:
         raise exceptions.AuthenticationFailed(BAD_CREDENTIALS)
     return user
 
 
-class TokenView(APIView):
-    """Exchange a username and password for an API token (``Authorization: Token <t>``)."""
+def _validated(serializer_class: type[CredentialsSerializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
-    authentication_classes: list[Any] = []
+
+class TokenView(APIView):
+    """API tokens: issue one for a username and password, or revoke the caller's."""
+
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    throttle_classes = list(LOGIN_THROTTLES)
+
+    def _method(self) -> str | None:
+        # None while the schema generator builds its mock request.
+        request = getattr(self, "request", None)
+        return request.method if request is not None else None
+
+    def get_authenticators(self) -> list[Any]:
+        if self._method() == "DELETE":
+            return super().get_authenticators()
+        return []
+
+    def get_permissions(self) -> list[Any]:
+        if self._method() == "DELETE":
+            return [IsAuthenticated()]
+        return [AllowAny()]
+
+    def get_throttles(self) -> list[Any]:
+        if self._method() == "DELETE":
+            return []
+        return super().get_throttles()
 
     def get_authenticate_header(self, request: Request) -> str:
         return "Token"
 
-    @extend_schema(request=CredentialsSerializer, responses={200: TokenSerializer})
+    @extend_schema(request=TokenCreateSerializer, responses={200: TokenSerializer})
     def post(self, request: Request) -> Response:
-        user = _authenticate(request)
-        return Response({"token": services.token_for(user=user)})
+        """Exchange a username and password for the user's API token (``Authorization: Token <t>``),
+        optionally expiring ``expires_in_days`` from now."""
+        data = _validated(TokenCreateSerializer, request)
+        user = _authenticate(request, data)
+        token, created = services.token_issue(user=user, expires_in_days=data.get("expires_in_days"))
+        session = getattr(request._request, "session", None)
+        if created and session is not None and session.session_key:
+            session[SESSION_TOKEN_KEY] = token.key
+        return Response({"token": token.key})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        """Revoke the token this request is authenticated with (with a session: the token issued
+        for that session, if any)."""
+        if isinstance(request.successful_authenticator, ExpiringTokenAuthentication):
+            services.token_revoke(key=request.auth.key)
+        else:
+            key = request._request.session.pop(SESSION_TOKEN_KEY, None)
+            if isinstance(key, str):
+                services.token_revoke(key=key)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @method_decorator(ensure_csrf_cookie, name="dispatch")
@@ -84,22 +129,26 @@ class LoginView(APIView):
     """Session login for the browser (CSRF-protected)."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    throttle_classes = list(LOGIN_THROTTLES)
 
     @extend_schema(request=CredentialsSerializer, responses={200: LoginResponseSerializer})
     def post(self, request: Request) -> Response:
         _enforce_csrf(request)
-        user = _authenticate(request)
+        user = _authenticate(request, _validated(CredentialsSerializer, request))
         login(request._request, user)
         return Response({"user": MeSerializer(user).data})
 
 
 class LogoutView(APIView):
+    """Ends the browser session and revokes the API token issued while it existed, if any."""
+
     permission_classes = [AllowAny]
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
+        key = request._request.session.get(SESSION_TOKEN_KEY)
+        if isinstance(key, str):
+            services.token_revoke(key=key)
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -122,7 +171,7 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         return obj
 
     def get_queryset(self) -> Any:
-        from shipyard.core.scoping import teams_of
+        from shipyard.accounts.scoping import teams_of
 
         return teams_of(self.request.user).order_by("slug")
 

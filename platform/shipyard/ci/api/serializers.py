@@ -148,6 +148,8 @@ class MetricPolicySerializer(StrictModelSerializer):
     direction = serializers.ChoiceField(choices=Direction.choices)
     kind = serializers.ChoiceField(choices=MetricKind.choices)
     tolerance = serializers.FloatField(min_value=0)
+    #: required like the other fields: a policy is created or replaced whole
+    relative = serializers.BooleanField()
 
     class Meta:
         model = MetricPolicy

@@ -149,6 +149,7 @@ class WebhookView(APIView):
             body=body,
             content_type=content_type,
             query=query,
+            replay_key=verified.replay_key,
         )
         if not created and delivery.status == "queued":
             # A retry of a delivery whose enqueue may have failed: queue it again (processing is idempotent).

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "shipyard.core",
     "shipyard.accounts",
     "shipyard.projects",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "shipyard.core.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "shipyard.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "shipyard.core.middleware.ServiceUnavailableMiddleware",
     "shipyard.core.middleware.RejectNulBytesMiddleware",
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shipyard.accounts.middleware.AdminLoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -82,8 +85,18 @@ TEMPLATES = [
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Reverse proxies in front of web that set X-Forwarded-For (the shipped nginx: 1). 0 ignores the
+# header and takes REMOTE_ADDR as the client; see shipyard.core.clientip.
+TRUSTED_PROXY_COUNT = env.env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# API tokens stop being accepted this many days after they were issued; 0: never (a token may still
+# carry its own expiry, chosen at creation).
+TOKEN_TTL_DAYS = env.env_int("TOKEN_TTL_DAYS", 0, minimum=0)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -110,9 +123,16 @@ S3_BUCKET = env.env_str("S3_BUCKET", "")
 S3_ENDPOINT_URL = env.env_str("S3_ENDPOINT_URL", "")
 MAX_UPLOAD_BYTES = env.env_int("MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1)
 CI_WEBHOOK_MAX_BYTES = env.env_int("CI_WEBHOOK_MAX_BYTES", 25 * 1024**2, minimum=1)
-CI_OUTBOUND_ALLOW_PRIVATE = env.env_bool("CI_OUTBOUND_ALLOW_PRIVATE", False)
+# Outgoing requests (CI notifications, alert webhooks) may reach internal addresses only when an operator
+# says so; CI_OUTBOUND_ALLOW_PRIVATE is the former name, still read when the new one is unset.
+OUTBOUND_ALLOW_PRIVATE = env.env_bool_renamed("OUTBOUND_ALLOW_PRIVATE", "CI_OUTBOUND_ALLOW_PRIVATE", False)
 CI_SECRET_GRACE_HOURS = env.env_int("CI_SECRET_GRACE_HOURS", 24, minimum=0)
+# Training code a job may run besides the built-in recipes: exact `package.module:function` entry
+# points chosen by the operator (never by the API). Empty: built-in recipes only.
+SHIPYARD_RECIPE_ALLOWLIST = env.env_entry_points("SHIPYARD_RECIPE_ALLOWLIST")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024**2
+# The largest JSON body an API endpoint parses (uploads are multipart and have MAX_UPLOAD_BYTES).
+API_MAX_JSON_BYTES = env.env_int("API_MAX_JSON_BYTES", 1024**2, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024**2
 REGISTRY_CHECK_TIMEOUT_S = env.env_int("REGISTRY_CHECK_TIMEOUT_S", 300, minimum=1)
 REGISTRY_ORPHAN_GRACE_S = env.env_int("REGISTRY_ORPHAN_GRACE_S", 24 * 3600, minimum=0)
@@ -136,10 +156,24 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Set on every HTML response by ContentSecurityPolicyMiddleware. Mantine injects <style> elements
+# and style attributes at run time, hence 'unsafe-inline' for styles only; no inline script anywhere.
+CONTENT_SECURITY_POLICY: dict[str, tuple[str, ...]] = {
+    "default-src": ("'self'",),
+    "script-src": ("'self'",),
+    "style-src": ("'self'", "'unsafe-inline'"),
+    "img-src": ("'self'", "data:", "blob:"),
+    "connect-src": ("'self'",),
+    "object-src": ("'none'",),
+    "base-uri": ("'self'",),
+    "form-action": ("'self'",),
+    "frame-ancestors": ("'none'",),
+}
+CSRF_FAILURE_VIEW = "shipyard.core.views.csrf_failure"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "shipyard.accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -148,11 +182,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shipyard.core.errors.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "shipyard.core.parsers.SafeJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_THROTTLE_RATES": {"login": "20/min"},
+    # login: per client address; login_username: per username (both for every login entry point).
+    "DEFAULT_THROTTLE_RATES": {"login": "20/min", "login_username": "10/min"},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -163,6 +199,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI and ReDoc from the project's own static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "AnswerStatusEnum": "shipyard.rubric.scoring.STATUSES",
         "ArtifactFormatEnum": "shipyard.registry.models.ArtifactFormat",
@@ -198,6 +238,10 @@ SERVING_CONCURRENCY = env.env_int("SERVING_CONCURRENCY", 1, minimum=1)
 SERVING_ORT_THREADS = env.env_int("SERVING_ORT_THREADS", 1, minimum=1)
 SERVING_CONFIG_TTL_S = env.env_float("SERVING_CONFIG_TTL_S", 0.5)
 SERVING_MAX_ROWS = env.env_int("SERVING_MAX_ROWS", 1024, minimum=1)
+#: largest predict body accepted (a JSON 413 above it, before the body is read)
+SERVING_MAX_BODY_BYTES = env.env_int("SERVING_MAX_BODY_BYTES", 8 * 1024**2, minimum=1024)
+# A canary weight (percent) above this is gated like a promote (the version must pass the quality gate).
+SERVING_CANARY_GATE_WEIGHT = env.env_int("SERVING_CANARY_GATE_WEIGHT", 50, minimum=0, maximum=100)
 
 LOG_LEVEL = env.env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
 LOG_FORMAT = env.env_choice("LOG_FORMAT", "json", ("json", "text"))

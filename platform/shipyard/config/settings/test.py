@@ -17,3 +17,7 @@ CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}
 from shipyard.config.settings.base import REST_FRAMEWORK  # noqa: E402
 
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"login": "10000/min"}}
+
+# The training specs the job tests run as team code (tests/jobs/broken_recipes.py), allowlisted
+# the way an operator would allowlist a team's entry points.
+SHIPYARD_RECIPE_ALLOWLIST = ["tests.jobs.broken_recipes:explode", "tests.jobs.broken_recipes:slow"]

@@ -12,9 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from shipyard.accounts.roles import Role
+from shipyard.accounts.scoping import TeamScopedViewSet
 from shipyard.core.errors import DomainError
 from shipyard.core.pagination import DefaultPagination
-from shipyard.core.scoping import TeamScopedViewSet
 from shipyard.jobs import selectors, services
 from shipyard.jobs.api import serializers as s
 from shipyard.jobs.models import Job

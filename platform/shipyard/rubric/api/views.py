@@ -21,8 +21,8 @@ from rest_framework.views import APIView
 
 from shipyard.accounts.models import SLUG_PATTERN
 from shipyard.accounts.roles import Role
+from shipyard.accounts.scoping import teams_of
 from shipyard.core.pagination import DefaultPagination
-from shipyard.core.scoping import teams_of
 from shipyard.projects.selectors import project_get
 from shipyard.rubric import reports, scoring, selectors, services
 from shipyard.rubric.api.serializers import (
@@ -120,11 +120,7 @@ class MarkdownRenderer(renderers.BaseRenderer):
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        if isinstance(data, str):
-            return data.encode("utf-8")
-        # errors arrive as dicts: render them as plain text so the body stays readable
-        error = data.get("error", {}) if isinstance(data, dict) else {}
-        return f"Error: {error.get('message', data)}\n".encode()
+        return str(data).encode("utf-8")
 
 
 class AssessmentReportView(APIView):
@@ -133,6 +129,13 @@ class AssessmentReportView(APIView):
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # Always Markdown, whatever the Accept header says.
         return (MarkdownRenderer(), MarkdownRenderer.media_type)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        # Errors keep the API's JSON envelope, like every other endpoint.
+        if response.status_code >= 400:
+            request.accepted_renderer = renderers.JSONRenderer()
+            request.accepted_media_type = "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
         responses={(200, "text/markdown"): OpenApiTypes.STR},

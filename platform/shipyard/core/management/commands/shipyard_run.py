@@ -1,27 +1,33 @@
-"""Run the whole platform in the foreground: web, Celery workers for every queue, and beat.
+"""Run the whole platform in the foreground: web, Celery workers for every queue, serving, beat.
 
-Ctrl-C (SIGINT) or SIGTERM stops everything this command started. If one process dies, the
-others are stopped too and the exit code says so.
+The processes are supervised (``shipyard.core.supervisor``): one that exits is restarted with
+backoff and reported in the log and in ``/healthz``; one in a crash loop is marked failed, and if
+it is required (web, serving, worker-cpu) everything stops with a non-zero exit code. Ctrl-C
+(SIGINT) or SIGTERM stops everything this command started, their child processes included.
+
+The command itself holds the web's listening socket and hands it to gunicorn, so connections
+that arrive while the web process restarts wait in the socket's backlog instead of being refused.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
+import socket
 import sys
-import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from shipyard.config import env
+from shipyard.core.supervisor import ProgramSpec, RedisStatus, Supervisor
 
-#: processes whose exit is reported but does not stop the others
-OPTIONAL = frozenset({"traffic"})
+#: processes whose crash loop stops everything; the others are marked failed and the rest keeps running
+REQUIRED = frozenset({"web", "serving", "worker-cpu"})
 
 
-def process_table(port: int) -> dict[str, list[str]]:
+def process_table(bind: str) -> dict[str, list[str]]:
+    """The command line of every process; ``bind`` is gunicorn's ``--bind`` (``fd://N`` or ``host:port``)."""
     py = sys.executable
     celery = [py, "-m", "celery", "-A", "shipyard.config"]
     return {
@@ -31,7 +37,7 @@ def process_table(port: int) -> dict[str, list[str]]:
             "gunicorn",
             "shipyard.config.wsgi:application",
             "--bind",
-            f"127.0.0.1:{port}",
+            bind,
             "--worker-class",
             "gthread",
             "--workers",
@@ -40,6 +46,8 @@ def process_table(port: int) -> dict[str, list[str]]:
             str(env.env_int("WEB_THREADS", 32, minimum=1)),
             "--timeout",
             "120",
+            "--graceful-timeout",
+            "10",
             "--access-logfile",
             "-",
             "--log-level",
@@ -54,6 +62,13 @@ def process_table(port: int) -> dict[str, list[str]]:
     }
 
 
+def listen(port: int) -> socket.socket:
+    try:
+        return socket.create_server(("127.0.0.1", port), backlog=2048)
+    except OSError as exc:
+        raise CommandError(f"Cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+
+
 class Command(BaseCommand):
     help = "Run web, Celery workers (cpu, gpu, monitoring), serving workers, beat and demo traffic in the foreground."
 
@@ -64,52 +79,38 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         os.makedirs("var", exist_ok=True)
-        table = process_table(opts["port"])
+        names = list(process_table("").keys())
         if opts["no_traffic"]:
-            table.pop("traffic")
+            names.remove("traffic")
         if opts["only"]:
-            table = {name: cmd for name, cmd in table.items() if name in opts["only"]}
+            names = [name for name in names if name in opts["only"]]
+        sock = listen(opts["port"]) if "web" in names else None
+        table = process_table(f"fd://{sock.fileno()}" if sock else "")
+        specs = [
+            ProgramSpec(
+                name=name,
+                cmd=table[name],
+                required=name in REQUIRED,
+                pass_fds=(sock.fileno(),) if sock and name == "web" else (),
+            )
+            for name in names
+        ]
         child_env = {**os.environ, "PYTHONUNBUFFERED": "1", "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text")}
-        procs: dict[str, subprocess.Popen[bytes]] = {}
-        stopping = False
+        status = RedisStatus(log=self.stderr.write)
+        supervisor = Supervisor(specs, env=child_env, log=self.stderr.write, publish=status)
 
-        def stop_all(*_: Any) -> None:
-            nonlocal stopping
-            if stopping:
-                return
-            stopping = True
-            for proc in procs.values():
-                if proc.poll() is None:
-                    proc.terminate()
+        def stop(*_: Any) -> None:
+            supervisor.request_stop()
 
-        signal.signal(signal.SIGINT, stop_all)
-        signal.signal(signal.SIGTERM, stop_all)
-        for name, cmd in table.items():
-            procs[name] = subprocess.Popen(cmd, env=child_env, start_new_session=True)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
         self.stdout.write(
             self.style.SUCCESS(f"Shipyard is running at http://127.0.0.1:{opts['port']}  (Ctrl-C stops it)")
         )
-        exit_code = 0
         try:
-            while not stopping:
-                for name, proc in list(procs.items()):
-                    code = proc.poll()
-                    if code is not None and name in OPTIONAL:
-                        self.stderr.write(f"{name} exited with code {code}; the rest keeps running")
-                        del procs[name]
-                        continue
-                    if code is not None:
-                        self.stderr.write(f"{name} exited with code {code}; stopping the rest")
-                        exit_code = code or 1
-                        stop_all()
-                        break
-                time.sleep(0.5)
+            exit_code = supervisor.run()
         finally:
-            stop_all()
-            deadline = time.monotonic() + 20
-            for proc in procs.values():
-                try:
-                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            status.clear()
+            if sock is not None:
+                sock.close()
         sys.exit(exit_code)
