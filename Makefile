@@ -62,6 +62,7 @@ chromium:
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	PYTHONPATH=platform:workers $(VENV)/bin/lint-imports --no-cache
 	DATABASE_URL=$${DATABASE_URL:-postgres://localhost/typecheck} $(PY) -m mypy
 	cd frontend && npm run --silent lint && npm run --silent typecheck
 

@@ -70,17 +70,17 @@ def child_shipyard(data_dir: Path) -> dict[str, Any]:
     import scipy.special
     import scipy.stats  # noqa: F401  (imported before the clock, as Evidently's own imports are)
 
-    from shipyard_ml import drift
+    from shipyard_ml import drift, summaries
 
     ref = np.load(data_dir / "ref.npy")
     cur = np.load(data_dir / "cur.npy")
     loaded_mb = peak_rss_mb()
     names = [f"f{i}" for i in range(FEATURES)]
     started = time.perf_counter()
-    reference = drift.build_reference(
+    reference = summaries.build_reference(
         {name: ref[:, i] for i, name in enumerate(names)}, kinds=dict.fromkeys(names, "numeric")
     )
-    window = drift.summarize_matrix(reference, cur)
+    window = summaries.summarize_matrix(reference, cur)
     report = drift.drift_report(reference, window)
     seconds = time.perf_counter() - started
     return {
@@ -126,20 +126,20 @@ def child_scipy(data_dir: Path) -> dict[str, Any]:
 def child_incremental(data_dir: Path, rows: int) -> dict[str, Any]:
     """Running summaries after 1M and after ``rows`` logged rows; the cost of 10,000 more on each,
     timed interleaved (so load on the machine hits both alike)."""
-    from shipyard_ml import drift
+    from shipyard_ml import drift, summaries
 
     ref = np.load(data_dir / "ref.npy")
     names = [f"f{i}" for i in range(FEATURES)]
-    reference = drift.build_reference(
+    reference = summaries.build_reference(
         {name: ref[:, i] for i, name in enumerate(names)}, kinds=dict.fromkeys(names, "numeric")
     )
     chunk = 1_000_000
-    running: dict[str, drift.Summary] | None = None
-    small: dict[str, drift.Summary] | None = None
+    running: dict[str, summaries.Summary] | None = None
+    small: dict[str, summaries.Summary] | None = None
     for start in range(0, rows, chunk):
         _, block = make_data(min(chunk, rows - start), 10, seed=start // chunk + 100)
-        part = drift.summarize_matrix(reference, block)
-        running = part if running is None else drift.merge_windows([running, part])
+        part = summaries.summarize_matrix(reference, block)
+        running = part if running is None else summaries.merge_windows([running, part])
         if small is None:
             small = running
     assert running is not None and small is not None
@@ -148,8 +148,8 @@ def child_incremental(data_dir: Path, rows: int) -> dict[str, Any]:
     for _ in range(40):
         for label, state in (("small", small), ("big", running)):
             started = time.perf_counter()
-            update = drift.summarize_matrix(reference, new_rows)
-            merged = drift.merge_windows([state, update])
+            update = summaries.summarize_matrix(reference, new_rows)
+            merged = summaries.merge_windows([state, update])
             drift.drift_report(reference, merged)
             timings[label].append(time.perf_counter() - started)
     return {

@@ -185,7 +185,7 @@ from rest_framework.authtoken.models import Token
 from shipyard.accounts.models import Team, Membership
 from django.contrib.auth import get_user_model
 from shipyard.projects.models import Project
-from shipyard.serving import services
+from shipyard.serving import lifecycle
 from shipyard.serving.demo import register_onnx_version
 from shipyard.serving.models import Deployment
 spec = json.loads(sys.argv[1])
@@ -196,7 +196,7 @@ project, _ = Project.objects.get_or_create(slug="bench", defaults={"team": team,
 Deployment.objects.filter(project=project).delete()
 for name, (onnx, batch) in spec.items():
     v = register_onnx_version(project=project, model_name=Path(onnx).stem, onnx_path=Path(onnx), metrics={})
-    services.deployment_create(project=project, name=name, model=v.model, version=v, by=user, settings={"max_batch_size": batch, "log_sample_rate": 0.0})
+    lifecycle.deployment_create(project=project, name=name, model=v.model, version=v, by=user, settings={"max_batch_size": batch, "log_sample_rate": 0.0})
 print(Token.objects.get_or_create(user=user)[0].key)
 """
 

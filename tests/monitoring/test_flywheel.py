@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from shipyard.monitoring import selectors, services
+from shipyard.monitoring import feedback, selectors
 from shipyard.monitoring.models import Feedback, FlywheelExport
 from tests.monitoring.conftest import log_predictions, make_setup
 
@@ -123,7 +123,7 @@ def test_flywheel_dashboard_and_export(world: Any, tmp_path: Any) -> None:
 
     d, ids = _setup(world, tmp_path)
     for i, rid in enumerate(ids[:12]):
-        services.feedback_submit(deployment=d, request_id=rid, label=1 if i % 3 else 2)  # 4 corrections
+        feedback.feedback_submit(deployment=d, request_id=rid, label=1 if i % 3 else 2)  # 4 corrections
     client = world.client(world.teammate)
     data = client.get(f"/api/v1/projects/fraud-model/deployments/{d.name}/flywheel/").json()
     assert data["predictions"] == 40

@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from shipyard.monitoring import selectors, services
+from shipyard.monitoring import alerts, feedback, ingest, monitors, reference, selectors
 from shipyard.monitoring.models import Alert, DriftResult, DriftRule, MonitorConfig, MonitorRun, WindowBucket
 from tests.monitoring.conftest import FEATURES, log_predictions, make_setup
 
@@ -27,7 +27,7 @@ def drifted_rows(n: int = 600) -> np.ndarray:
 
 def test_no_traffic_is_no_data_not_an_error(world: Any, tmp_path: Any) -> None:
     d = make_setup(world.project, tmp_path)
-    out = services.monitors_run(deployment_id=d.pk)
+    out = monitors.monitors_run(deployment_id=d.pk)
     assert out["drift"] == "no_data"
     table = world.client(world.owner).get(f"/api/v1/projects/fraud-model/deployments/{d.name}/drift/").json()
     assert table["status"] == "no_data"
@@ -38,22 +38,23 @@ def test_no_traffic_is_no_data_not_an_error(world: Any, tmp_path: Any) -> None:
 
 
 def test_incremental_buckets_equal_full_recomputation(world: Any, tmp_path: Any) -> None:
-    from shipyard_ml import drift
+    from shipyard_ml import summaries
 
     d = make_setup(world.project, tmp_path)
-    config = services.config_for(d)
-    services.reference_ensure(config)
+    config = reference.config_for(d)
+    reference.reference_ensure(config)
     rows_a, rows_b = RNG.normal(size=(300, 4)), RNG.normal(size=(200, 4))
     log_predictions(d, rows_a, prefix="a", start=timezone.now() - dt.timedelta(minutes=20))
-    assert services.ingest(config) == 300
-    log_predictions(d, rows_b, prefix="b", start=timezone.now() - dt.timedelta(minutes=3))
-    assert services.ingest(config) == 200
-    assert services.ingest(config) == 0  # safe to run twice: the cursor moved
-    reference = drift.Reference.from_dict(config.reference)
-    window, n, _ = services.window_summaries(config, reference, timezone.now())
+    assert ingest.ingest(config) == 300
+    # 200 rows one second apart, all in the past (a row in the future may fall after the window's end)
+    log_predictions(d, rows_b, prefix="b", start=timezone.now() - dt.timedelta(minutes=4))
+    assert ingest.ingest(config) == 200
+    assert ingest.ingest(config) == 0  # safe to run twice: the cursor moved
+    ref = summaries.Reference.from_dict(config.reference)
+    window, n, _ = ingest.window_summaries(config, ref, timezone.now())
     assert n == 500
-    full = drift.summarize(
-        reference, {name: np.concatenate([rows_a[:, i], rows_b[:, i]]) for i, name in enumerate(FEATURES)}
+    full = summaries.summarize(
+        ref, {name: np.concatenate([rows_a[:, i], rows_b[:, i]]) for i, name in enumerate(FEATURES)}
     )
     for name in FEATURES:
         assert np.array_equal(window[name].counts, full[name].counts)
@@ -64,7 +65,7 @@ def test_incremental_buckets_equal_full_recomputation(world: Any, tmp_path: Any)
 def test_drift_flags_drifted_feature_and_api(world: Any, tmp_path: Any) -> None:
     d = make_setup(world.project, tmp_path)
     log_predictions(d, drifted_rows())
-    services.monitors_run(deployment_id=d.pk)
+    monitors.monitors_run(deployment_id=d.pk)
     client = world.client(world.teammate)
     table = client.get(f"/api/v1/projects/fraud-model/deployments/{d.name}/drift/").json()
     by_name = {f["feature"]: f for f in table["features"]}
@@ -89,7 +90,7 @@ def test_drift_flags_drifted_feature_and_api(world: Any, tmp_path: Any) -> None:
     url = f"/api/v1/projects/fraud-model/deployments/{d.name}/drift/rules/f0/"
     response = client.put(url, {"metric": "ks", "operator": "gt", "threshold": 0.99}, format="json")
     assert response.status_code == 200, response.content
-    services.monitors_run(deployment_id=d.pk, force_drift=True)
+    monitors.monitors_run(deployment_id=d.pk, force_drift=True)
     table = client.get(f"/api/v1/projects/fraud-model/deployments/{d.name}/drift/").json()
     f0 = next(f for f in table["features"] if f["feature"] == "f0")
     assert (f0["status"], f0["metric"], f0["threshold"]) == ("ok", "ks", 0.99)
@@ -116,7 +117,7 @@ def table_f1_values(d: Any) -> np.ndarray:
 )
 def test_rule_bad_input_names_the_field_and_writes_nothing(world: Any, tmp_path: Any, body: dict, field: str) -> None:
     d = make_setup(world.project, tmp_path)
-    services.reference_ensure(services.config_for(d))
+    reference.reference_ensure(reference.config_for(d))
     before = list(DriftRule.objects.filter(deployment=d).values_list("feature", "metric", "operator", "threshold"))
     response = world.client(world.owner).put(
         f"/api/v1/projects/fraud-model/deployments/{d.name}/drift/rules/f0/", body, format="json"
@@ -130,7 +131,7 @@ def test_rule_bad_input_names_the_field_and_writes_nothing(world: Any, tmp_path:
 
 def test_unknown_feature_rule_is_404(world: Any, tmp_path: Any) -> None:
     d = make_setup(world.project, tmp_path)
-    services.reference_ensure(services.config_for(d))
+    reference.reference_ensure(reference.config_for(d))
     response = world.client(world.owner).put(
         f"/api/v1/projects/fraud-model/deployments/{d.name}/drift/rules/nope/",
         {"metric": "psi", "operator": "gt", "threshold": 1},
@@ -142,7 +143,7 @@ def test_unknown_feature_rule_is_404(world: Any, tmp_path: Any) -> None:
 def test_outsider_sees_nothing(world: Any, tmp_path: Any) -> None:
     d = make_setup(world.project, tmp_path)
     log_predictions(d, drifted_rows(100))
-    services.monitors_run(deployment_id=d.pk)
+    monitors.monitors_run(deployment_id=d.pk)
     client = world.client(world.outsider)
     base = f"/api/v1/projects/fraud-model/deployments/{d.name}/"
     for path in ("drift/", "monitoring/", "flywheel/"):
@@ -184,10 +185,10 @@ def test_settings_patch_and_bad_input(world: Any, tmp_path: Any) -> None:
 
 def test_last_n_window(world: Any, tmp_path: Any) -> None:
     d = make_setup(world.project, tmp_path)
-    services.config_update(deployment=d, values={"window_kind": "last_n", "window_n": 100})
+    reference.config_update(deployment=d, values={"window_kind": "last_n", "window_n": 100})
     log_predictions(d, RNG.normal(size=(300, 4)), prefix="old", start=timezone.now() - dt.timedelta(hours=3))
     log_predictions(d, drifted_rows(100), prefix="new")
-    services.monitors_run(deployment_id=d.pk)
+    monitors.monitors_run(deployment_id=d.pk)
     f0 = next(f for f in selectors.drift_table(deployment=d)["features"] if f["feature"] == "f0")
     assert f0["n_current"] == 100
     assert f0["status"] == "fail"
@@ -195,29 +196,30 @@ def test_last_n_window(world: Any, tmp_path: Any) -> None:
 
 def test_alert_lifecycle_dedupe_webhook_email_resolve(world: Any, tmp_path: Any, hook: Any, settings: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.OUTBOUND_ALLOW_PRIVATE = True  # the webhook receiver listens on 127.0.0.1
     d = make_setup(world.project, tmp_path)
-    services.config_update(deployment=d, values={"webhook_url": hook.url, "email_to": "ops@example.com"})
+    reference.config_update(deployment=d, values={"webhook_url": hook.url, "email_to": "ops@example.com"})
     log_predictions(d, drifted_rows())
     now = timezone.now()
-    services.monitors_run(deployment_id=d.pk, now=now)
+    monitors.monitors_run(deployment_id=d.pk, now=now)
     alert = Alert.objects.get(key=f"monitor:{d.pk}:drift")
     assert alert.status == "open"
     assert alert.evidence is not None and alert.evidence.test_id == "monitor-3" and not alert.evidence.passed
     assert alert.link.endswith("?tab=drift")
-    services.alert_deliver(alert_id=alert.pk)
+    alerts.alert_deliver(alert_id=alert.pk)
     assert len(hook.bodies) == 1 and "f0" in hook.bodies[0]["text"]
     assert set(hook.bodies[0]) == {"text"}
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["ops@example.com"]
-    assert services.alert_deliver(alert_id=alert.pk) == []  # delivered once
+    assert alerts.alert_deliver(alert_id=alert.pk) == []  # delivered once
     # Still drifting: the same alert, seen again.
-    services.monitors_run(deployment_id=d.pk, now=now + dt.timedelta(minutes=6))
+    monitors.monitors_run(deployment_id=d.pk, now=now + dt.timedelta(minutes=6))
     assert Alert.objects.filter(key=f"monitor:{d.pk}:drift").count() == 1
     alert.refresh_from_db()
     assert alert.occurrences == 2
     # The condition clears: resolved.
     for feature in ("f0", "prediction"):
-        services.drift_rule_update(deployment=d, feature=feature, metric="psi", operator="gt", threshold=1000.0)
-    services.monitors_run(deployment_id=d.pk, now=now + dt.timedelta(minutes=12))
+        reference.drift_rule_update(deployment=d, feature=feature, metric="psi", operator="gt", threshold=1000.0)
+    monitors.monitors_run(deployment_id=d.pk, now=now + dt.timedelta(minutes=12))
     alert.refresh_from_db()
     assert alert.status == "resolved" and alert.resolved_at is not None
     # Listed in-app with its evidence link.
@@ -229,22 +231,22 @@ def test_alert_lifecycle_dedupe_webhook_email_resolve(world: Any, tmp_path: Any,
     assert ours and len(ours) == len(world.client(world.owner).get("/api/v1/alerts/").json()["results"])
     assert world.client(world.owner).get("/api/v1/alerts/?team=rival").json()["results"] == []
     # Fires again as a new alert.
-    services.drift_rule_update(deployment=d, feature="f0", metric="psi", operator="gt", threshold=0.2)
-    services.monitors_run(deployment_id=d.pk, now=now + dt.timedelta(minutes=18))
+    reference.drift_rule_update(deployment=d, feature="f0", metric="psi", operator="gt", threshold=0.2)
+    monitors.monitors_run(deployment_id=d.pk, now=now + dt.timedelta(minutes=18))
     assert Alert.objects.filter(key=f"monitor:{d.pk}:drift").count() == 2
 
 
 def test_crashing_monitor_keeps_results_and_alerts_about_itself(world: Any, tmp_path: Any) -> None:
     d = make_setup(world.project, tmp_path)
     log_predictions(d, drifted_rows(200))
-    services.monitors_run(deployment_id=d.pk)
+    monitors.monitors_run(deployment_id=d.pk)
     before = DriftResult.objects.filter(deployment=d).count()
     assert before == 5
     # Corrupt the stored reference: the drift monitor crashes on the next run.
     MonitorConfig.objects.filter(deployment=d).update(
         reference={"features": [{"name": "f0"}], "input_features": FEATURES}
     )
-    out = services.monitors_run(deployment_id=d.pk, force_drift=True)
+    out = monitors.monitors_run(deployment_id=d.pk, force_drift=True)
     assert out["drift"] == "error"
     assert DriftResult.objects.filter(deployment=d).count() == before
     assert selectors.drift_table(deployment=d)["features"][0]["histogram"]["labels"]
@@ -255,7 +257,7 @@ def test_crashing_monitor_keeps_results_and_alerts_about_itself(world: Any, tmp_
     assert out["staleness"] == "ok"
     # Fixed: the crash alert resolves.
     MonitorConfig.objects.filter(deployment=d).update(reference={}, reference_version=None)
-    services.monitors_run(deployment_id=d.pk, force_drift=True)
+    monitors.monitors_run(deployment_id=d.pk, force_drift=True)
     crash.refresh_from_db()
     assert crash.status == "resolved"
 
@@ -279,8 +281,8 @@ def test_invariants_numerics_staleness_performance_quality(world: Any, tmp_path:
         latency_hist=[0, 0, 0, 100] + [0] * 21,
     )
     for rid in ids[10:20]:
-        services.feedback_submit(deployment=d, request_id=rid, label=0 if rid != ids[10] else 1)
-    services.monitors_run(deployment_id=d.pk)
+        feedback.feedback_submit(deployment=d, request_id=rid, label=0 if rid != ids[10] else 1)
+    monitors.monitors_run(deployment_id=d.pk)
     status = {m["kind"]: m for m in selectors.monitor_status(deployment=d)["monitors"]}
     assert status["invariants"]["status"] == "fail"  # 5 % > 1 %
     assert status["invariants"]["detail"]["violations"] == {"f2": {"max": 5}}
@@ -291,13 +293,13 @@ def test_invariants_numerics_staleness_performance_quality(world: Any, tmp_path:
     tests = set(Evidence.objects.filter(project=world.project, source="monitor").values_list("test_id", flat=True))
     assert {"monitor-2", "monitor-4", "monitor-5", "monitor-6", "monitor-7"} <= tests
     # Staleness fails past the limit.
-    services.config_update(deployment=d, values={"staleness_limit_days": 1})
-    services.monitors_run(deployment_id=d.pk, now=timezone.now() + dt.timedelta(days=3))
+    reference.config_update(deployment=d, values={"staleness_limit_days": 1})
+    monitors.monitors_run(deployment_id=d.pk, now=timezone.now() + dt.timedelta(days=3))
     assert MonitorRun.objects.filter(deployment=d, kind="staleness").first().status == "fail"
     overview = world.client(world.owner).get("/api/v1/monitoring/overview/").json()["results"]
     assert overview[0]["deployment"] == d.name and overview[0]["status"] == "fail"
     # A run evaluated before the version existed (backfilled history) reports age 0, not a negative age.
-    services.monitors_run(deployment_id=d.pk, now=timezone.now() - dt.timedelta(days=2))
+    monitors.monitors_run(deployment_id=d.pk, now=timezone.now() - dt.timedelta(days=2))
     early = MonitorRun.objects.filter(deployment=d, kind="staleness").order_by("-computed_at").last()
     assert early.value == 0 and early.detail["model_age_days"] == 0 and early.status == "ok"
 
@@ -341,8 +343,8 @@ def test_quality_and_latency_regressions_against_previous_version(world: Any, tm
             outputs=1,
             latency_ms=1,
         )
-        services.feedback_submit(deployment=d, request_id=f"q-{i}", label=1 if correct else 2)
-    services.monitors_run(deployment_id=d.pk)
+        feedback.feedback_submit(deployment=d, request_id=f"q-{i}", label=1 if correct else 2)
+    monitors.monitors_run(deployment_id=d.pk)
     status = {m["kind"]: m for m in selectors.monitor_status(deployment=d)["monitors"]}
     assert status["quality"]["status"] == "fail" and status["quality"]["detail"]["regressed"] is True
     assert status["performance"]["status"] == "fail" and status["performance"]["detail"]["regressed"] is True
@@ -363,7 +365,7 @@ def test_skew_replays_logged_inputs_offline(world: Any, tmp_path: Any) -> None:
     for i in (1, 7, 9):
         online[i] = (online[i] + 1) % 3
     log_predictions(d, rows, outputs=online)
-    assert services.skew_run(deployment_id=d.pk) == "fail"
+    assert monitors.skew_run(deployment_id=d.pk) == "fail"
     run = MonitorRun.objects.get(deployment=d, kind="skew")
     assert run.detail["mismatches"] == 3 and run.value == pytest.approx(3 / 50)
     assert {e["request_id"] for e in run.detail["examples"]} == {"r-1", "r-7", "r-9"}
@@ -372,5 +374,5 @@ def test_skew_replays_logged_inputs_offline(world: Any, tmp_path: Any) -> None:
 
 def test_notify_hook_used_by_serving(world: Any, tmp_path: Any) -> None:
     d = make_setup(world.project, tmp_path)
-    alert = services.notify(project=world.project, title="Canary of x rolled back", deployment=d)
+    alert = alerts.notify(project=world.project, title="Canary of x rolled back", deployment=d)
     assert alert.severity == "info" and alert.source == "deployment"

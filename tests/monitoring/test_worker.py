@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from shipyard.monitoring import services
+from shipyard.monitoring import reference
 from shipyard.monitoring.models import Alert, MonitorRun
 from tests.monitoring.conftest import log_predictions, make_setup
 
@@ -24,13 +24,17 @@ def _wait(predicate: Any, timeout: float = 60.0) -> None:
     raise AssertionError("timed out")
 
 
-def test_run_on_worker_fires_and_delivers_alert(world: Any, tmp_path: Any, hook: Any, celery_worker: Any) -> None:
+def test_run_on_worker_fires_and_delivers_alert(
+    world: Any, tmp_path: Any, hook: Any, celery_worker: Any, settings: Any
+) -> None:
     from shipyard.monitoring.tasks import run_deployment
+
+    settings.OUTBOUND_ALLOW_PRIVATE = True  # the receiver is on 127.0.0.1 (the worker's env allows it too)
 
     d = make_setup(world.project, tmp_path)
     # The reference is built here (the worker does not share this test's artifact directory).
-    services.reference_ensure(services.config_for(d))
-    services.config_update(deployment=d, values={"webhook_url": hook.url})
+    reference.reference_ensure(reference.config_for(d))
+    reference.config_update(deployment=d, values={"webhook_url": hook.url})
     rows = np.random.default_rng(1).normal(size=(300, 4))
     rows[:, 1] += 3.0
     log_predictions(d, rows)

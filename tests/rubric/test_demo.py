@@ -4,7 +4,8 @@ import io
 import itertools
 from typing import Any
 
-from shipyard.core.management.commands.shipyard_seed_demo import DEMO_PROJECTS, DemoContext
+from shipyard.core.demo import DemoContext
+from shipyard.projects.demo import DEMO_PROJECTS
 from shipyard.rubric import demo
 from shipyard.rubric.models import Assessment, Evidence
 from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from shipyard.serving import protocol, services
+from shipyard.serving import drain, gate, lifecycle, protocol
+from shipyard.serving.canary import canary_analyze
 from shipyard.serving.models import LATENCY_EDGES_MS, Deployment, DeploymentEvent, PredictionRollup
 from shipyard.serving.routing import choose_canary
 from shipyard.serving.validation import InputError, build_schema, validate
@@ -119,8 +120,10 @@ def test_canary_analysis_rolls_back_after_n_breaching_intervals(world: Any) -> N
     from django.utils import timezone
 
     live, canary = fake_version(world.project), fake_version(world.project)
-    d = services.deployment_create(project=world.project, name="digits", model=live.model, version=live, by=world.owner)
-    services.deployment_canary(deployment=d, version=canary, weight=20, by=world.owner)
+    d = lifecycle.deployment_create(
+        project=world.project, name="digits", model=live.model, version=live, by=world.owner
+    )
+    lifecycle.deployment_canary(deployment=d, version=canary, weight=20, by=world.owner)
     d.refresh_from_db()
     d.canary_started_at = timezone.now() - dt.timedelta(hours=1)
     d.canary_interval_s, d.canary_breach_intervals = 60, 3
@@ -131,7 +134,7 @@ def test_canary_analysis_rolls_back_after_n_breaching_intervals(world: Any) -> N
         minute = (now - dt.timedelta(minutes=3 - i)).replace(second=0)
         _rollup(d, live, minute, 200, 0, 3)
         _rollup(d, canary, minute, 50, 10, 3)  # 20 % errors vs 0 %
-        results.append(services.canary_analyze(deployment_id=d.pk, now=now - dt.timedelta(minutes=2 - i)))
+        results.append(canary_analyze(deployment_id=d.pk, now=now - dt.timedelta(minutes=2 - i)))
     assert [r["status"] for r in results] == ["breach", "breach", "breach"]
     assert results[-1]["action"] == "rolled_back"
     d.refresh_from_db()
@@ -139,15 +142,30 @@ def test_canary_analysis_rolls_back_after_n_breaching_intervals(world: Any) -> N
     event = DeploymentEvent.objects.filter(kind="auto_rollback").get()
     assert event.actor is None and "error rate" in event.reason
     assert world.project.evidence.filter(test_id="infra-7", passed=True).exists()
-    assert services.canary_analyze(deployment_id=d.pk)["status"] == "no_canary"
+    assert canary_analyze(deployment_id=d.pk)["status"] == "no_canary"
+    # serving's notice reaches the monitoring app (a signal: serving never imports monitoring)
+    from shipyard.monitoring.models import Alert
+
+    alert = Alert.objects.get(project=world.project, source="deployment")
+    assert "rolled back automatically" in alert.title and alert.deployment_id == d.pk
+
+
+def test_monitoring_feeds_the_canary_its_feedback_quality() -> None:
+    """The canary's quality-breach check has its source: a missing one would turn it off silently."""
+    from shipyard.monitoring.selectors import feedback_accuracy_by_version
+    from shipyard.serving import canary
+
+    assert canary._quality_sources == [feedback_accuracy_by_version]
 
 
 def test_canary_analysis_passing_window_promotes(world: Any) -> None:
     from django.utils import timezone
 
     live, canary = fake_version(world.project), fake_version(world.project)
-    d = services.deployment_create(project=world.project, name="digits", model=live.model, version=live, by=world.owner)
-    services.deployment_canary(deployment=d, version=canary, weight=20, by=world.owner)
+    d = lifecycle.deployment_create(
+        project=world.project, name="digits", model=live.model, version=live, by=world.owner
+    )
+    lifecycle.deployment_canary(deployment=d, version=canary, weight=20, by=world.owner)
     Deployment.objects.filter(pk=d.pk).update(
         canary_started_at=timezone.now() - dt.timedelta(hours=1), canary_window_intervals=2, canary_auto_promote=True
     )
@@ -156,12 +174,12 @@ def test_canary_analysis_passing_window_promotes(world: Any) -> None:
         minute = (now - dt.timedelta(minutes=2 - i)).replace(second=0)
         _rollup(d, live, minute, 100, 1, 5)
         _rollup(d, canary, minute, 30, 0, 4)
-        result = services.canary_analyze(deployment_id=d.pk, now=now - dt.timedelta(minutes=1 - i))
+        result = canary_analyze(deployment_id=d.pk, now=now - dt.timedelta(minutes=1 - i))
     assert result["status"] == "pass" and result["action"] == "promoted"
     d.refresh_from_db()
     assert d.live_version == canary and d.canary_version is None
     # running it again for the same interval is a no-op
-    assert services.canary_analyze(deployment_id=d.pk)["status"] == "no_canary"
+    assert canary_analyze(deployment_id=d.pk)["status"] == "no_canary"
 
 
 def test_drain_and_partitions(world: Any, redis_client: Any) -> None:
@@ -171,7 +189,9 @@ def test_drain_and_partitions(world: Any, redis_client: Any) -> None:
     from shipyard.serving.stats import StatsBuffer
 
     live = fake_version(world.project)
-    d = services.deployment_create(project=world.project, name="digits", model=live.model, version=live, by=world.owner)
+    d = lifecycle.deployment_create(
+        project=world.project, name="digits", model=live.model, version=live, by=world.owner
+    )
     buf = StatsBuffer(lambda: redis_client)
     buf.record(
         deployment_id=d.pk,
@@ -183,14 +203,14 @@ def test_drain_and_partitions(world: Any, redis_client: Any) -> None:
     )
     buf.record(deployment_id=d.pk, version_id=live.pk, latency_ms=40, status="timeout")
     buf.flush()
-    assert services.drain_stats(redis_client) == 1
-    assert services.drain_prediction_log(redis_client) == 1
+    assert drain.drain_stats(redis_client) == 1
+    assert drain.drain_prediction_log(redis_client) == 1
     row = PredictionRollup.objects.get()
     assert (row.count, row.errors, row.timeouts, row.confidence_count) == (2, 1, 1, 1)
     assert sum(row.latency_hist) == 2
-    created = services.prediction_log_partitions_ensure(months_ahead=1)
+    created = drain.prediction_log_partitions_ensure(months_ahead=1)
     assert len(created) == 2
-    assert services.prediction_log_partitions_ensure(months_ahead=1) == []
+    assert drain.prediction_log_partitions_ensure(months_ahead=1) == []
     log = PredictionLog.objects.get()
     assert log.request_id == "abc-0" and log.outputs == 3
     from django.db import connection
@@ -198,7 +218,7 @@ def test_drain_and_partitions(world: Any, redis_client: Any) -> None:
     with connection.cursor() as cur:
         cur.execute("SELECT tableoid::regclass::text FROM serving_predictionlog")
         assert cur.fetchone()[0].startswith("serving_predictionlog_2")
-    json.dumps(services.quality_gate(deployment=d, version=live, live=None).as_dict())
+    json.dumps(gate.quality_gate(deployment=d, version=live, live=None).as_dict())
 
 
 def test_web_process_never_imports_onnxruntime_or_torch() -> None:
@@ -215,3 +235,16 @@ def test_web_process_never_imports_onnxruntime_or_torch() -> None:
         [sys.executable, "-c", code], env=worker_env(), cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_deployment_settings_have_one_definition() -> None:
+    """The API's settings fields and their ranges come from the model's one list."""
+    from shipyard.serving.api.serializers import DeploymentCreateSerializer, DeploymentUpdateSerializer
+
+    settings = set(Deployment.SETTINGS_FIELDS)
+    assert set(DeploymentUpdateSerializer().fields) == settings | {"reason"}
+    assert settings <= set(DeploymentCreateSerializer().fields)
+    update = DeploymentUpdateSerializer(data={"canary_interval_s": 86_401})
+    assert not update.is_valid() and list(update.errors) == ["canary_interval_s"]
+    update = DeploymentUpdateSerializer(data={"quality_threshold": None, "canary_min_requests": 5})
+    assert update.is_valid(), update.errors

@@ -158,17 +158,6 @@ def summarize(
     )
 
 
-def load_xy(normalized_path: Path, label: str) -> tuple[Any, Any, list[str]]:
-    """Features as a float32 array, labels as an array (or None), and the feature names."""
-    import pandas as pd
-
-    frame = pd.read_parquet(normalized_path)
-    names = [c for c in frame.columns if c != label]
-    x = frame[names].to_numpy(dtype="float32")
-    y = frame[label].to_numpy() if label else None
-    return x, y, names
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shipyard_ml.datasets")
     sub = parser.add_subparsers(dest="cmd", required=True)

@@ -1,7 +1,8 @@
 """Batched inference for the serving workers: a per-version session cache and one call per batch.
 
 Pure: no Django imports. ONNX artifacts run on onnxruntime; TorchScript artifacts (and
-state_dict artifacts with a built-in recipe) fall back to torch. onnxruntime and torch are
+state_dict artifacts with a built-in recipe) run on torch, loaded by ``loading.load_torch_module``
+like every job's model. onnxruntime and torch are
 imported lazily, only in the processes that serve.
 """
 
@@ -91,34 +92,23 @@ def load(
                 input_dtype=_ORT_TYPES.get(first.type, np.float32),
                 output_names=[o.name for o in session.get_outputs()],
             )
-        if fmt in {"torchscript", "torch_export"}:
+        if fmt in {"torchscript", "torch_export", "state_dict", "safetensors"}:
+            # The one loader jobs use too: a version that passes an evaluate job serves the same way.
             import torch
 
-            torch.set_num_threads(max(1, threads))
-            if fmt == "torchscript":
-                module = torch.jit.load(str(path), map_location="cpu")
-                module.eval()
-            else:
-                module = torch.export.load(str(path)).module()
-            return LoadedModel(key=key, kind="torch", runner=module)
-        if fmt in {"state_dict", "safetensors"} and recipe:
-            import torch
-
-            from shipyard_ml import recipes
+            from shipyard_ml.loading import ModelSource, load_torch_module
 
             torch.set_num_threads(max(1, threads))
             config = dict(recipe_config or {})
-            if fmt == "safetensors":
-                from safetensors.torch import load_file
-
-                state = load_file(str(path))
-            else:
-                state = torch.load(str(path), map_location="cpu", weights_only=True)
-            shape = tuple(config.get("input_shape") or ())
-            module = recipes.build_architecture(recipe, config, shape, int(config.get("n_classes", 0)))
-            module.load_state_dict(state)
-            module.eval()
-            return LoadedModel(key=key, kind="torch", runner=module)
+            n_classes = config.get("n_classes")
+            source = ModelSource(
+                path=str(path),
+                format=fmt,
+                recipe=recipe,
+                recipe_config=config,
+                n_classes=int(n_classes) if isinstance(n_classes, int) and n_classes > 0 else None,
+            )
+            return LoadedModel(key=key, kind="torch", runner=load_torch_module(source))
     except InferenceError:
         raise
     except Exception as exc:  # a broken artifact must not kill the worker

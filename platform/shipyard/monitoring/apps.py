@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class MonitoringConfig(AppConfig):
     name = "shipyard.monitoring"
     label = "monitoring"
+
+    def ready(self) -> None:
+        from shipyard.monitoring import receivers
+
+        receivers.connect()

@@ -23,7 +23,7 @@ LATENCY_BUCKETS = 25
 def _training_data(deployment: Any) -> tuple[list[str], np.ndarray, np.ndarray | None]:
     import pandas as pd
 
-    from shipyard.monitoring.services import input_features
+    from shipyard.monitoring.reference import input_features
     from shipyard.registry.selectors import dataset_path
 
     version = deployment.live_version
@@ -94,8 +94,8 @@ def write_traffic(
     """Log predictions (and per-minute rollups) for ``rows`` at ``times``; users label a share of them."""
     from django.db import transaction
 
+    from shipyard.monitoring.feedback import outputs_equal
     from shipyard.monitoring.models import Feedback
-    from shipyard.monitoring.services import _equal
     from shipyard.serving.models import PredictionLog, PredictionRollup
 
     outputs, confidence = _predict(deployment, rows)
@@ -159,7 +159,7 @@ def write_traffic(
                 prediction=_json_value(outputs[i]),
                 label=_json_value(labels[i]),
                 confidence=confidence[i],
-                correct=_equal(_json_value(labels[i]), _json_value(outputs[i])),
+                correct=outputs_equal(_json_value(labels[i]), _json_value(outputs[i])),
             )
             for i in chosen
         ],
@@ -183,7 +183,7 @@ def simulate(
     """Backfill ``hours`` of traffic ending now, drifted in its second half; run the monitors along it."""
     from django.utils import timezone
 
-    from shipyard.monitoring import services
+    from shipyard.monitoring import ingest, monitors, reference
 
     now = now or timezone.now()
     rng = np.random.default_rng(seed)
@@ -196,11 +196,11 @@ def simulate(
     columns = _drift_columns(x, drift_features)
     rows[half:] = _apply_drift(rows[half:], columns, x, drift_strength)
     counts = write_traffic(deployment, rows=rows, times=times, labels=labels, feedback_rate=feedback_rate, rng=rng)
-    config = services.config_for(deployment)
-    services.reference_ensure(config)
-    services.ingest(config)
+    config = reference.config_for(deployment)
+    reference.reference_ensure(config)
+    ingest.ingest(config)
     for k in range(1, checkpoints + 1):
-        services.monitors_run(
+        monitors.monitors_run(
             deployment_id=deployment.pk,
             now=now - dt.timedelta(hours=hours * (checkpoints - k) / checkpoints),
             force_drift=True,

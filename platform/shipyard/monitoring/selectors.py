@@ -10,7 +10,7 @@ from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from shipyard.core.scoping import restrict
+from shipyard.accounts.scoping import restrict
 from shipyard.monitoring.models import (
     RUBRIC_TEST,
     STATUS_RANK,
@@ -194,16 +194,17 @@ def slice_filter(items: list[Feedback], slice_name: str, deployment: Any) -> lis
         raise ValidationError({"slice": [f"No slice '{slice_name}' on the training dataset."]})
     import pandas as pd
 
-    from shipyard.monitoring.services import _row_values, input_features
-    from shipyard_ml.slices import slice_mask
+    from shipyard.monitoring.ingest import row_values
+    from shipyard.monitoring.reference import input_features
+    from shipyard_ml.slices import SliceError, slice_mask
 
     names = input_features(deployment.live_version)
-    frame = pd.DataFrame([_row_values(fb.inputs, names) for fb in items], columns=names)
+    frame = pd.DataFrame([row_values(fb.inputs, names) for fb in items], columns=names)
     frame["label"] = [fb.label for fb in items]
     frame["prediction"] = [fb.prediction for fb in items]
     try:
         mask = slice_mask(frame, slices[slice_name])
-    except Exception:
+    except SliceError:  # a slice the feedback's columns cannot evaluate selects nothing
         return []
     return [fb for fb, keep in zip(items, list(mask), strict=True) if keep]
 

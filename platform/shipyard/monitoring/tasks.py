@@ -20,7 +20,7 @@ def run_all() -> int:
 
 @shared_task(name="monitoring.run_deployment", acks_late=True, reject_on_worker_lost=True)
 def run_deployment(deployment_id: int, force_drift: bool = False) -> dict[str, Any]:
-    from shipyard.monitoring.services import monitors_run
+    from shipyard.monitoring.monitors import monitors_run
 
     return monitors_run(deployment_id=deployment_id, force_drift=force_drift)
 
@@ -37,20 +37,20 @@ def skew_all() -> int:
 
 @shared_task(name="monitoring.skew_deployment", acks_late=True, reject_on_worker_lost=True)
 def skew_deployment(deployment_id: int) -> str:
-    from shipyard.monitoring.services import skew_run
+    from shipyard.monitoring.monitors import skew_run
 
     return skew_run(deployment_id=deployment_id)
 
 
 @shared_task(name="monitoring.deliver_alert", acks_late=True, reject_on_worker_lost=True)
 def deliver_alert(alert_id: int) -> int:
-    from shipyard.monitoring.services import alert_deliver
+    from shipyard.monitoring.alerts import alert_deliver
 
     return len(alert_deliver(alert_id=alert_id))
 
 
 @shared_task(name="monitoring.prune", acks_late=True, reject_on_worker_lost=True)
 def prune() -> dict[str, int]:
-    from shipyard.monitoring.services import retention_prune
+    from shipyard.monitoring.monitors import retention_prune
 
     return retention_prune()

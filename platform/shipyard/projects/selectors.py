@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
 
 from shipyard.accounts.roles import Role
-from shipyard.core.scoping import require_role, restrict
+from shipyard.accounts.scoping import require_role, restrict
 from shipyard.projects.models import Project
 
 

@@ -53,18 +53,6 @@ def model_version_get(*, project: Project | str, model_name: str, number: int) -
     return version
 
 
-def model_version_resolve(*, project: Project | str, model_name: str, ref: str | int) -> ModelVersion:
-    """A version by number (``3``, ``"3"``, ``"v3"``) or by alias (``"champion"``)."""
-    text = str(ref)
-    if text.isdecimal() or (text.startswith("v") and text[1:].isdecimal()):
-        return model_version_get(project=project, model_name=model_name, number=int(text.lstrip("v")))
-    model = model_get(project=project, name=model_name)
-    alias = Alias.objects.select_related("version").filter(model=model, name=text).first()
-    if alias is None:
-        raise NotFound(f"Model '{model_name}' has no alias '{text}'.")
-    return model_version_get(project=project, model_name=model_name, number=alias.version.number)
-
-
 def aliases_of(*, model: RegisteredModel) -> QuerySet[Alias]:
     return Alias.objects.filter(model=model).select_related("version", "updated_by").order_by("name")
 

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from shipyard.core.scoping import teams_of
+from shipyard.accounts.scoping import teams_of
 from shipyard.projects.models import Project
 from shipyard.rubric import reports, scoring, selectors
 

@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     from shipyard.projects.models import Project
-    from shipyard.serving import services
+    from shipyard.serving import lifecycle
     from shipyard.serving.models import Deployment
 
     project = Project.objects.get(slug=args.project)
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"registered {args.model} v{versions[-1].number}: {metrics}")
     if not Deployment.objects.filter(project=project, name=args.deployment).exists():
-        services.deployment_create(
+        lifecycle.deployment_create(
             project=project, name=args.deployment, model=versions[0].model, version=versions[0], by=None, reason="demo"
         )
         print(
@@ -187,7 +187,7 @@ def seed(ctx: Any) -> None:
     Idempotent: an existing deployment is left as it is.
     """
     from shipyard.registry.models import ModelVersion
-    from shipyard.serving import services
+    from shipyard.serving import lifecycle
     from shipyard.serving.models import Deployment
 
     project = ctx.projects.get("digits-classifier")
@@ -202,7 +202,7 @@ def seed(ctx: Any) -> None:
     if version is None:  # the registry demo was skipped (--skip-heavy)
         ctx.stdout.write("serving: no ONNX demo model registered; skipping the demo deployment")
         return
-    services.deployment_create(
+    lifecycle.deployment_create(
         project=project, name="digits", model=version.model, version=version, by=ctx.user, reason="demo workspace"
     )
     ctx.stdout.write(f"serving: deployed digits-mlp v{version.number} as /serve/{project.slug}/digits/predict")

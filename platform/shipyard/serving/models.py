@@ -20,6 +20,28 @@ class ValidationPolicy(models.TextChoices):
 class Deployment(TimeStampedModel):
     """A named endpoint of a project serving one live model version and optionally a canary."""
 
+    #: The deployment's settings: the one list the API, the services and (through the OpenAPI
+    #: schema) the frontend derive from. Each field's validators are its allowed range.
+    SETTINGS_FIELDS: tuple[str, ...] = (
+        "max_batch_size",
+        "max_delay_ms",
+        "request_timeout_ms",
+        "validation_policy",
+        "log_sample_rate",
+        "quality_metric",
+        "quality_threshold",
+        "quality_tolerance",
+        "quality_lower_is_better",
+        "canary_interval_s",
+        "canary_breach_intervals",
+        "canary_window_intervals",
+        "canary_max_error_rate_delta",
+        "canary_max_p99_ratio",
+        "canary_max_quality_drop",
+        "canary_min_requests",
+        "canary_auto_promote",
+    )
+
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="deployments")
     name = models.CharField(max_length=50)
     model = models.ForeignKey("registry.RegisteredModel", on_delete=models.PROTECT, related_name="deployments")
@@ -55,13 +77,23 @@ class Deployment(TimeStampedModel):
     quality_lower_is_better = models.BooleanField(default=False)
 
     # canary analysis
-    canary_interval_s = models.PositiveIntegerField(default=60, validators=[MinValueValidator(10)])
-    canary_breach_intervals = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1)])
-    canary_window_intervals = models.PositiveSmallIntegerField(default=10, validators=[MinValueValidator(1)])
-    canary_max_error_rate_delta = models.FloatField(default=0.02, validators=[MinValueValidator(0.0)])
-    canary_max_p99_ratio = models.FloatField(default=1.5, validators=[MinValueValidator(1.0)])
-    canary_max_quality_drop = models.FloatField(default=0.05, validators=[MinValueValidator(0.0)])
-    canary_min_requests = models.PositiveIntegerField(default=20)
+    canary_interval_s = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(10), MaxValueValidator(86_400)]
+    )
+    canary_breach_intervals = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    canary_window_intervals = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
+    canary_max_error_rate_delta = models.FloatField(
+        default=0.02, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    canary_max_p99_ratio = models.FloatField(default=1.5, validators=[MinValueValidator(1.0), MaxValueValidator(100.0)])
+    canary_max_quality_drop = models.FloatField(
+        default=0.05, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    canary_min_requests = models.PositiveIntegerField(default=20, validators=[MaxValueValidator(1_000_000)])
     canary_auto_promote = models.BooleanField(default=False)
     #: consecutive breaching / passing intervals of the current canary, and when it was last analysed
     canary_breaches = models.PositiveSmallIntegerField(default=0)

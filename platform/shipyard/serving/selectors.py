@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
-from shipyard.core.scoping import restrict
+from shipyard.accounts.roles import Role
+from shipyard.accounts.scoping import restrict
 from shipyard.projects.models import Project
 from shipyard.serving import protocol
 from shipyard.serving.models import LATENCY_EDGES_MS, Deployment, DeploymentEvent, PredictionRollup
@@ -38,6 +39,16 @@ def deployment_get(*, project: Project, name: str) -> Deployment:
     if deployment is None:
         raise NotFound(f"No deployment '{name}' in project '{project.slug}'.")
     return deployment
+
+
+def deployment_for(
+    *, user: Any, project: str, name: str, minimum: Role = Role.VIEWER, action: str = "change deployments"
+) -> Deployment:
+    """The control plane's one way to a deployment: a project of the caller's teams (404 for another
+    team's), the role ``minimum`` in it (403), then the deployment by name (404)."""
+    from shipyard.projects.selectors import project_get
+
+    return deployment_get(project=project_get(user=user, ref=project, minimum=minimum, action=action), name=name)
 
 
 def events_of(deployment: Deployment) -> QuerySet[DeploymentEvent]:
@@ -176,3 +187,17 @@ def deployment_timeseries(*, deployment: Deployment, minutes: int = 60) -> dict[
                 }
             )
     return {"bucket_seconds": bucket_seconds, "series": series}
+
+
+def deployments_using(version: Any) -> list[dict[str, Any]]:
+    """The deployments serving this version, live or as the canary (for the registry's version page)."""
+    rows = Deployment.objects.filter(Q(live_version=version) | Q(canary_version=version)).order_by("name")[:50]
+    return [
+        {
+            "id": d.pk,
+            "kind": "deployment",
+            "name": d.name,
+            "role": "live" if d.live_version_id == version.pk else "canary",
+        }
+        for d in rows
+    ]

@@ -13,11 +13,11 @@ QUEUE = "monitoring"
 @shared_task(name="serving.drain", queue=QUEUE, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def drain() -> dict[str, int]:
     """Fold request counters into rollups and bulk-write the sampled prediction log."""
-    from shipyard.serving import services
+    from shipyard.serving import drain
     from shipyard.serving.gateway import serving_redis
 
     r = serving_redis()
-    return {"rollups": services.drain_stats(r), "logs": services.drain_prediction_log(r)}
+    return {"rollups": drain.drain_stats(r), "logs": drain.drain_prediction_log(r)}
 
 
 @shared_task(
@@ -25,24 +25,24 @@ def drain() -> dict[str, int]:
 )
 def canary_analysis() -> list[dict[str, Any]]:
     """Analyse every deployment with a canary taking traffic (each at its own interval)."""
-    from shipyard.serving import services
+    from shipyard.serving import canary, drain
     from shipyard.serving.gateway import serving_redis
     from shipyard.serving.models import Deployment
 
-    services.drain_stats(serving_redis())
+    drain.drain_stats(serving_redis())
     results = []
     for pk in Deployment.objects.filter(canary_version__isnull=False, canary_weight__gt=0).values_list("pk", flat=True):
-        results.append({"deployment": pk, **services.canary_analyze(deployment_id=pk)})
+        results.append({"deployment": pk, **canary.canary_analyze(deployment_id=pk)})
     return results
 
 
 @shared_task(name="serving.maintain", queue=QUEUE, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def maintain() -> dict[str, Any]:
     """Monthly log partitions ahead of time, rollup compaction, and the warm set (after a Redis restart)."""
-    from shipyard.serving import services
+    from shipyard.serving import drain, lifecycle
 
     return {
-        "partitions": services.prediction_log_partitions_ensure(),
-        "compacted": services.rollups_compact(),
-        "warm": services.warm_rebuild(),
+        "partitions": drain.prediction_log_partitions_ensure(),
+        "compacted": drain.rollups_compact(),
+        "warm": lifecycle.warm_rebuild(),
     }

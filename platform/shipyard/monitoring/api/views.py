@@ -18,21 +18,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shipyard.accounts.roles import Role
-from shipyard.core.scoping import require_role
+from shipyard.accounts.scoping import require_role
 from shipyard.core.serializers import StrictSerializer
-from shipyard.monitoring import selectors, services
+from shipyard.monitoring import alerts, feedback, reference, selectors
 from shipyard.monitoring.models import AlertStatus, DriftMetric, MonitorConfig, Operator, WindowKind
-from shipyard.projects.selectors import project_get
 
 
 def _deployment(request: Request, project: str, deployment: str, minimum: Role = Role.VIEWER, action: str = "") -> Any:
-    from shipyard.serving.selectors import deployment_get
+    from shipyard.serving.selectors import deployment_for
 
-    proj = project_get(user=request.user, ref=project)
-    found = deployment_get(project=proj, name=deployment)
-    if minimum != Role.VIEWER:
-        require_role(request.user, proj.team, minimum, action=action or "change monitoring")
-    return found
+    return deployment_for(
+        user=request.user, project=project, name=deployment, minimum=minimum, action=action or "change monitoring"
+    )
 
 
 class RuleSerializer(StrictSerializer):
@@ -53,7 +50,7 @@ class ConfigSerializer(serializers.ModelSerializer):
     class Meta:
         model = MonitorConfig
         fields = [
-            *sorted(services.CONFIG_FIELDS),
+            *sorted(reference.CONFIG_FIELDS),
             "last_run_at",
             "last_error",
             "reference_version",
@@ -76,12 +73,13 @@ class ConfigUpdateSerializer(StrictSerializer):
     email_to = serializers.CharField(allow_blank=True, max_length=500, required=False)
 
     def validate_email_to(self, value: str) -> str:
+        from django.core.exceptions import ValidationError
         from django.core.validators import validate_email
 
         for address in [a.strip() for a in value.split(",") if a.strip()]:
             try:
                 validate_email(address)
-            except Exception:
+            except ValidationError:
                 raise serializers.ValidationError(f"'{address}' is not an email address.") from None
         return value
 
@@ -99,10 +97,10 @@ class DriftRuleView(APIView):
         d = _deployment(request, project, deployment, Role.MEMBER, "edit drift rules")
         serializer = RuleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        names = {f["name"] for f in (services.config_for(d).reference or {}).get("features", [])}
+        names = {f["name"] for f in (reference.config_for(d).reference or {}).get("features", [])}
         if names and feature not in names:
             raise NotFound(f"No monitored feature '{feature}'.")
-        rule = services.drift_rule_update(deployment=d, feature=feature, **serializer.validated_data)
+        rule = reference.drift_rule_update(deployment=d, feature=feature, **serializer.validated_data)
         return Response(
             {
                 "feature": rule.feature,
@@ -120,7 +118,7 @@ class MonitoringView(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="Every monitor's latest status and series")
     def get(self, request: Request, project: str, deployment: str) -> Response:
         d = _deployment(request, project, deployment)
-        config = services.config_for(d)
+        config = reference.config_for(d)
         return Response(
             {
                 "project": d.project.slug,
@@ -136,7 +134,7 @@ class MonitoringView(APIView):
         d = _deployment(request, project, deployment, Role.MEMBER, "change monitoring settings")
         serializer = ConfigUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        config = services.config_update(deployment=d, values=dict(serializer.validated_data), by=request.user)
+        config = reference.config_update(deployment=d, values=dict(serializer.validated_data), by=request.user)
         return Response(ConfigSerializer(config).data)
 
 
@@ -185,7 +183,7 @@ class FlywheelExportView(APIView):
         d = _deployment(request, project, deployment, Role.MEMBER, "add examples to datasets")
         serializer = ExportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        export = services.flywheel_export(
+        export = feedback.flywheel_export(
             deployment=d,
             by=request.user,
             slice_name=serializer.validated_data.get("slice", ""),
@@ -242,19 +240,19 @@ class AlertListView(APIView):
         summary="Alerts of the caller's teams, newest first",
     )
     def get(self, request: Request) -> Response:
-        alerts = selectors.alerts_for(user=request.user)
+        rows = selectors.alerts_for(user=request.user)
         state = request.query_params.get("status", "")
         if state:
             if state not in AlertStatus.values:
                 raise serializers.ValidationError({"status": ["Must be 'open' or 'resolved'."]})
-            alerts = alerts.filter(status=state)
+            rows = rows.filter(status=state)
         if request.query_params.get("project"):
-            alerts = alerts.filter(project__slug=request.query_params["project"])
+            rows = rows.filter(project__slug=request.query_params["project"])
         if request.query_params.get("deployment"):
-            alerts = alerts.filter(deployment__name=request.query_params["deployment"])
+            rows = rows.filter(deployment__name=request.query_params["deployment"])
         if request.query_params.get("team"):
-            alerts = alerts.filter(project__team__slug=request.query_params["team"])
-        return Response({"results": [_alert_json(a) for a in alerts[:200]]})
+            rows = rows.filter(project__team__slug=request.query_params["team"])
+        return Response({"results": [_alert_json(a) for a in rows[:200]]})
 
 
 class AlertResolveView(APIView):
@@ -264,7 +262,7 @@ class AlertResolveView(APIView):
         if alert is None:
             raise NotFound("No such alert.")
         require_role(request.user, alert.project.team, Role.MEMBER, action="resolve alerts")
-        services.alert_resolve(project=alert.project, key=alert.key)
+        alerts.alert_resolve(project=alert.project, key=alert.key)
         alert.refresh_from_db()
         return Response(_alert_json(alert))
 

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from shipyard.accounts.roles import Role
-from shipyard.core.scoping import TeamScopedViewSet, require_role, teams_of
+from shipyard.accounts.scoping import TeamScopedViewSet, require_role, teams_of
 from shipyard.projects import services
 from shipyard.projects.api.serializers import ProjectCreateSerializer, ProjectSerializer, ProjectUpdateSerializer
 from shipyard.projects.models import Project

@@ -86,11 +86,6 @@ class ModelUpdateSerializer(StrictSerializer):
     tags = serializers.DictField(child=serializers.CharField(max_length=500, allow_blank=True), required=False)
 
 
-class DatasetRefSerializer(serializers.Serializer):
-    dataset = serializers.CharField()
-    number = serializers.IntegerField()
-
-
 class ModelVersionSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="model.name", read_only=True)
     author = UserNameField(read_only=True, allow_null=True)

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +25,7 @@ from shipyard.registry import selectors, services, storage, uploads
 from shipyard.registry.api import serializers as s
 from shipyard.registry.api.downloads import ranged_response
 from shipyard.registry.models import Alias, DatasetVersion, ModelVersion
+from shipyard.registry.usage import version_users
 
 ErrorResponse = OpenApiResponse(description="error: {error: {code, message, fields}}")
 
@@ -50,10 +52,6 @@ class StreamingUploadMixin:
         if request.method == "POST":
             uploads.check_content_length(request)
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
-
-
-def _json_field(data: Any, name: str) -> Any:
-    return data.get(name)
 
 
 # ---- models ---------------------------------------------------------------------------------
@@ -108,10 +106,8 @@ def _training_dataset(proj: Project, ref: str) -> DatasetVersion | None:
                 raise DomainError("write '<dataset>:<number>' or '<dataset>'", field="training_dataset")
             return selectors.dataset_version_get(project=proj, dataset_name=name, number=int(number))
         return selectors.dataset_version_latest(project=proj, dataset_name=name)
-    except DomainError:
-        raise
-    except Exception as exc:  # NotFound from the selector: a bad reference in the body is a 400
-        raise DomainError(str(getattr(exc, "detail", exc)), field="training_dataset") from None
+    except NotFound as exc:  # a bad reference in the body is a 400 naming the field
+        raise DomainError(str(exc.detail), field="training_dataset") from None
 
 
 class ModelVersionListView(StreamingUploadMixin, ProjectScopedView):
@@ -142,7 +138,7 @@ class ModelVersionListView(StreamingUploadMixin, ProjectScopedView):
         if data.get("parent"):
             try:
                 parent = selectors.model_version_get(project=proj, model_name=model, number=data["parent"])
-            except Exception:
+            except NotFound:
                 raise DomainError(f"model '{model}' has no version {data['parent']}", field="parent") from None
         version = services.model_version_create(
             project=proj,
@@ -166,29 +162,6 @@ class ModelVersionListView(StreamingUploadMixin, ProjectScopedView):
             by=request.user,
         )
         return Response(s.ModelVersionSerializer(version).data, status=status.HTTP_201_CREATED)
-
-
-def _deployments_of(version: ModelVersion) -> list[dict[str, Any]]:
-    """Serving objects pointing at this version (any serving model with a relation to ModelVersion)."""
-    found: list[dict[str, Any]] = []
-    for rel in ModelVersion._meta.related_objects:
-        if rel.related_model._meta.app_label != "serving":
-            continue
-        accessor = rel.get_accessor_name()
-        if not accessor:
-            continue
-        manager = getattr(version, accessor, None)
-        if manager is None or not hasattr(manager, "all"):
-            continue
-        for obj in manager.all()[:50]:
-            found.append(
-                {
-                    "id": obj.pk,
-                    "kind": rel.related_model._meta.model_name,
-                    "name": str(getattr(obj, "name", obj)),
-                }
-            )
-    return found
 
 
 def _evidence_of(version: ModelVersion) -> list[dict[str, Any]]:
@@ -219,7 +192,7 @@ class ModelVersionDetailView(ProjectScopedView):
         version = selectors.model_version_get(project=self.project(), model_name=model, number=number)
         context = {
             "lineage": selectors.lineage(version=version),
-            "deployments": _deployments_of(version),
+            "deployments": version_users(version),
             "evidence": _evidence_of(version),
         }
         return Response(s.ModelVersionDetailSerializer(version, context=context).data)

@@ -1,36 +1,24 @@
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from rest_framework import serializers
 
 from shipyard.core.serializers import StrictSerializer
-from shipyard.serving.models import ApiKey, Deployment, DeploymentEvent, ValidationPolicy
+from shipyard.serving.models import ApiKey, Deployment, DeploymentEvent
 
-SETTINGS = {
-    "max_batch_size": serializers.IntegerField(min_value=1, max_value=4096, required=False),
-    "max_delay_ms": serializers.FloatField(min_value=0.0, max_value=1000.0, required=False),
-    "request_timeout_ms": serializers.IntegerField(min_value=50, max_value=120_000, required=False),
-    "validation_policy": serializers.ChoiceField(choices=ValidationPolicy.choices, required=False),
-    "log_sample_rate": serializers.FloatField(min_value=0.0, max_value=1.0, required=False),
-    "quality_metric": serializers.CharField(max_length=64, required=False),
-    "quality_threshold": serializers.FloatField(required=False, allow_null=True),
-    "quality_tolerance": serializers.FloatField(min_value=0.0, required=False),
-    "quality_lower_is_better": serializers.BooleanField(required=False),
-    "canary_interval_s": serializers.IntegerField(min_value=10, max_value=86_400, required=False),
-    "canary_breach_intervals": serializers.IntegerField(min_value=1, max_value=100, required=False),
-    "canary_window_intervals": serializers.IntegerField(min_value=1, max_value=1000, required=False),
-    "canary_max_error_rate_delta": serializers.FloatField(min_value=0.0, max_value=1.0, required=False),
-    "canary_max_p99_ratio": serializers.FloatField(min_value=1.0, max_value=100.0, required=False),
-    "canary_max_quality_drop": serializers.FloatField(min_value=0.0, max_value=1.0, required=False),
-    "canary_min_requests": serializers.IntegerField(min_value=0, max_value=1_000_000, required=False),
-    "canary_auto_promote": serializers.BooleanField(required=False),
-}
+
+class DeploymentSettingsSerializer(serializers.ModelSerializer):
+    """The settings as the model defines them (types, ranges, choices, nullability): every one optional."""
+
+    class Meta:
+        model = Deployment
+        fields = Deployment.SETTINGS_FIELDS
+        extra_kwargs = {key: {"required": False} for key in Deployment.SETTINGS_FIELDS}
 
 
 def _settings_fields() -> dict[str, Any]:
-    return {name: copy.deepcopy(field) for name, field in SETTINGS.items()}
+    return dict(DeploymentSettingsSerializer().get_fields())
 
 
 class DeploymentCreateSerializer(StrictSerializer):
@@ -65,6 +53,8 @@ class CanarySerializer(StrictSerializer):
     version = serializers.IntegerField(min_value=1, required=False)
     weight = serializers.IntegerField(min_value=0, max_value=100)
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    #: only consulted above SERVING_CANARY_GATE_WEIGHT, where the canary is gated like a promote
+    override_gate = serializers.BooleanField(required=False, default=False)
 
 
 class PromoteSerializer(StrictSerializer):
@@ -109,7 +99,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "endpoint",
             "can_rollback",
             "canary_started_at",
-            *SETTINGS.keys(),
+            *Deployment.SETTINGS_FIELDS,
             "canary_breaches",
             "canary_passes",
             "canary_analyzed_at",

@@ -18,7 +18,7 @@ from shipyard.accounts.roles import Role
 from shipyard.core.errors import DomainError
 from shipyard.core.pagination import DefaultPagination, paginated_response
 from shipyard.projects.selectors import project_get
-from shipyard.serving import selectors, services
+from shipyard.serving import gate, lifecycle, selectors
 from shipyard.serving.api import serializers as s
 from shipyard.serving.models import Deployment
 
@@ -33,8 +33,7 @@ def _model_version(model: Any, number: int, field: str = "version") -> Any:
 def _deployment(
     request: Request, project: str, name: str, minimum: Role = Role.VIEWER, action: str = "change deployments"
 ) -> Deployment:
-    proj = project_get(user=request.user, ref=project, minimum=minimum, action=action)
-    return selectors.deployment_get(project=proj, name=name)
+    return selectors.deployment_for(user=request.user, project=project, name=name, minimum=minimum, action=action)
 
 
 def _out(deployment: Deployment, code: int = 200) -> Response:
@@ -75,8 +74,8 @@ class DeploymentListView(APIView):
         if model is None:
             raise DomainError(f"No model '{data['model']}' in project '{proj.slug}'.", field="model")
         version = _model_version(model, data["version"])
-        settings_values = {k: v for k, v in data.items() if k in s.SETTINGS}
-        deployment = services.deployment_create(
+        settings_values = {k: v for k, v in data.items() if k in Deployment.SETTINGS_FIELDS}
+        deployment = lifecycle.deployment_create(
             project=proj,
             name=data["name"],
             model=model,
@@ -101,7 +100,7 @@ class DeploymentDetailView(APIView):
         ser.is_valid(raise_exception=True)
         data = dict(ser.validated_data)
         reason = data.pop("reason", "")
-        return _out(services.deployment_update(deployment=deployment, values=data, by=request.user, reason=reason))
+        return _out(lifecycle.deployment_update(deployment=deployment, values=data, by=request.user, reason=reason))
 
 
 class DeployView(APIView):
@@ -112,7 +111,7 @@ class DeployView(APIView):
         ser.is_valid(raise_exception=True)
         version = _model_version(deployment.model, ser.validated_data["version"])
         return _out(
-            services.deployment_deploy(
+            lifecycle.deployment_deploy(
                 deployment=deployment,
                 version=version,
                 by=request.user,
@@ -136,12 +135,13 @@ class CanaryView(APIView):
         else:
             version = _model_version(deployment.model, number)
         return _out(
-            services.deployment_canary(
+            lifecycle.deployment_canary(
                 deployment=deployment,
                 version=version,
                 weight=ser.validated_data["weight"],
                 by=request.user,
                 reason=ser.validated_data["reason"],
+                override_gate=ser.validated_data["override_gate"],
             )
         )
 
@@ -153,7 +153,7 @@ class PromoteView(APIView):
         ser = s.PromoteSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         return _out(
-            services.deployment_promote(
+            lifecycle.deployment_promote(
                 deployment=deployment,
                 by=request.user,
                 reason=ser.validated_data["reason"],
@@ -169,7 +169,7 @@ class RollbackView(APIView):
         ser = s.RollbackSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         return _out(
-            services.deployment_rollback(deployment=deployment, by=request.user, reason=ser.validated_data["reason"])
+            lifecycle.deployment_rollback(deployment=deployment, by=request.user, reason=ser.validated_data["reason"])
         )
 
 
@@ -207,7 +207,7 @@ class GateView(APIView):
             raise DomainError("version must be a version number.", field="version")
         version = _model_version(deployment.model, int(raw))
         live = deployment.live_version if deployment.live_version_id != version.pk else None
-        return Response(services.quality_gate(deployment=deployment, version=version, live=live).as_dict())
+        return Response(gate.quality_gate(deployment=deployment, version=version, live=live).as_dict())
 
 
 class ApiKeyListView(APIView):
@@ -221,7 +221,7 @@ class ApiKeyListView(APIView):
         deployment = _deployment(request, project, name, Role.MAINTAINER)
         ser = s.ApiKeyCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        key, raw = services.api_key_create(deployment=deployment, name=ser.validated_data["name"], by=request.user)
+        key, raw = lifecycle.api_key_create(deployment=deployment, name=ser.validated_data["name"], by=request.user)
         return Response({**s.ApiKeySerializer(key).data, "key": raw}, status=status.HTTP_201_CREATED)
 
 
@@ -233,5 +233,5 @@ class ApiKeyRevokeView(APIView):
         if key is None:
             raise NotFound("No such API key.")
         with transaction.atomic():
-            key = services.api_key_revoke(key=key, by=request.user)
+            key = lifecycle.api_key_revoke(key=key, by=request.user)
         return Response(s.ApiKeySerializer(key).data)
