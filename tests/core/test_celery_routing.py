@@ -13,8 +13,10 @@ def _queue_for(task_name: str, **options: Any) -> str:
 
 
 def test_queues_have_distinct_exchanges_and_routing_keys() -> None:
+    from django.conf import settings
+
     queues = {q.name: q for q in app.conf.task_queues}
-    assert set(queues) == {"cpu", "gpu", "monitoring"}
+    assert tuple(queues) == settings.CELERY_QUEUES == ("cpu", "gpu", "monitoring")
     assert len({q.exchange.name for q in queues.values()}) == 3
     assert all(q.routing_key == name for name, q in queues.items())
 

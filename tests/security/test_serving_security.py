@@ -18,7 +18,7 @@ from django.test import Client, RequestFactory
 from rest_framework.authtoken.models import Token
 
 from shipyard.monitoring.models import Feedback
-from shipyard.serving import auth, gateway
+from shipyard.serving import auth, dataplane, gateway
 from shipyard.serving.models import ApiKey
 from shipyard.serving.validation import Feature, InputError, InputSchema, validate
 from tests.monitoring.conftest import log_predictions, make_setup
@@ -34,10 +34,10 @@ FEEDBACK_KEY = "sy-test-feedback-key-0123456789"
 
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Any:
-    auth.ROUTES.clear()
+    dataplane.ROUTES.clear()
     auth.TOKENS.clear()
     yield
-    auth.ROUTES.clear()
+    dataplane.ROUTES.clear()
     auth.TOKENS.clear()
 
 
@@ -73,7 +73,7 @@ def digits(world: Any) -> Any:
     ApiKey.objects.create(
         deployment=deployment, name="app", prefix="sy-test", key_hash=hashlib.sha256(API_KEY.encode()).hexdigest()
     )
-    auth.ROUTES.clear()
+    dataplane.ROUTES.clear()
     return deployment
 
 
@@ -197,17 +197,17 @@ def test_ten_thousand_random_tokens_and_names_leave_the_caches_bounded(world: An
             f"/serve/fraud-model/{name}/predict", data=body, content_type="application/json", HTTP_X_API_KEY=API_KEY
         )
         assert gateway.predict(request, "fraud-model", name).status_code == 401
-    assert len(auth.ROUTES) == 0  # nor an unknown deployment
+    assert len(dataplane.ROUTES) == 0  # nor an unknown deployment
     # a valid caller still fills each cache with one entry
     request = rf.post(
         PREDICT, data=json.dumps({"rows": []}), content_type="application/json", **token_headers(world.owner)
     )
     assert gateway.predict(request, "fraud-model", "digits").status_code == 400
-    assert len(auth.TOKENS) == 1 and len(auth.ROUTES) == 1
+    assert len(auth.TOKENS) == 1 and len(dataplane.ROUTES) == 1
 
 
 def test_the_bounded_cache_evicts_and_expires() -> None:
-    cache: auth.BoundedCache[int, str] = auth.BoundedCache(maxsize=8, ttl=lambda: 0.2)
+    cache: dataplane.BoundedCache[int, str] = dataplane.BoundedCache(maxsize=8, ttl=lambda: 0.2)
     for i in range(100):
         value = f"v{i}"
         assert cache.get(i, functools.partial(str, value)) == value

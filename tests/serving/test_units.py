@@ -199,11 +199,25 @@ def test_drain_and_partitions(world: Any, redis_client: Any) -> None:
         latency_ms=2.5,
         status="ok",
         confidences=[0.9],
-        logs=[{"t": time.time(), "d": d.pk, "v": live.pk, "id": "abc-0", "x": [1], "y": 3, "c": 0.9, "ms": 2.5}],
+        logs=[
+            protocol.LogRecord(
+                t=time.time(),
+                deployment_id=d.pk,
+                version_id=live.pk,
+                request_id="abc-0",
+                inputs=[1],
+                outputs=3,
+                confidence=0.9,
+                latency_ms=2.5,
+            )
+        ],
     )
     buf.record(deployment_id=d.pk, version_id=live.pk, latency_ms=40, status="timeout")
     buf.flush()
+    redis_client.rpush(protocol.PLOG, b"not json", b'{"t": 1}')  # skipped, not fatal
+    redis_client.sadd(protocol.STATS_KEYS, "shipyard:serving:stats:x:y:z")  # forgotten
     assert drain.drain_stats(redis_client) == 1
+    assert not redis_client.sismember(protocol.STATS_KEYS, "shipyard:serving:stats:x:y:z")
     assert drain.drain_prediction_log(redis_client) == 1
     row = PredictionRollup.objects.get()
     assert (row.count, row.errors, row.timeouts, row.confidence_count) == (2, 1, 1, 1)
@@ -248,3 +262,28 @@ def test_deployment_settings_have_one_definition() -> None:
     assert not update.is_valid() and list(update.errors) == ["canary_interval_s"]
     update = DeploymentUpdateSerializer(data={"quality_threshold": None, "canary_min_requests": 5})
     assert update.is_valid(), update.errors
+
+
+def test_wire_records_round_trip() -> None:
+    record = protocol.LogRecord(
+        t=1.5,
+        deployment_id=3,
+        version_id=7,
+        request_id="r-0",
+        inputs=[1.0, "a"],
+        outputs=2,
+        confidence=None,
+        latency_ms=1.25,
+    )
+    assert protocol.LogRecord.loads(record.dumps()) == record
+    reply = protocol.Reply(ok=True, worker="w", outputs=[1], probabilities=[[0.1, 0.9]], confidence=[0.9])
+    assert protocol.Reply.loads(reply.dumps()) == reply
+    failed = protocol.Reply(ok=False, worker="w", code="inference_failed", message="bad shape")
+    assert protocol.Reply.loads(failed.dumps()) == failed
+    delta = protocol.StatsDelta(count=2, errors=1, lat_sum=3.5, hist={0: 1, 4: 1})
+    assert protocol.StatsDelta.from_hash({k.encode(): str(v).encode() for k, v in delta.to_hash().items()}) == delta
+    assert protocol.parse_stats_key(protocol.stats_key(3, 7, 99).encode()) == (3, 7, 99)
+    with pytest.raises(ValueError):
+        protocol.parse_stats_key("shipyard:serving:queue")
+    with pytest.raises(protocol.ProtocolError):
+        protocol.LogRecord.loads(b'{"t": "x"}')

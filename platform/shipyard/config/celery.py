@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from django.conf import settings
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shipyard.config.settings.dev")
@@ -14,9 +15,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # One direct exchange per queue, so a message reaches exactly the queue it was sent to. (A bare
 # `Queue(name)` binds every queue to the default exchange and routing key, and each message is
 # copied into all of them.) The exchange names are distinct from the queue names on purpose.
-CELERY_QUEUES = ("cpu", "gpu", "monitoring")
 app.conf.task_queues = [
-    Queue(name, Exchange(f"shipyard.{name}", type="direct"), routing_key=name) for name in CELERY_QUEUES
+    Queue(name, Exchange(f"shipyard.{name}", type="direct"), routing_key=name) for name in settings.CELERY_QUEUES
 ]
 app.conf.task_default_queue = "cpu"
 app.conf.task_default_exchange = "shipyard.cpu"

@@ -18,7 +18,7 @@ from shipyard.core.metrics import JOBS, QUEUE_LENGTH, REGISTRY, WORKERS_UP
 from shipyard.core.redis import client as redis_client
 
 logger = logging.getLogger(__name__)
-QUEUES = tuple(settings.CELERY_QUEUES)
+QUEUES = tuple(settings.WORKER_KINDS)
 
 
 def _check_database() -> str | None:
@@ -84,7 +84,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def metrics(request: HttpRequest) -> HttpResponse:
     try:
         r = redis_client()
-        for queue in QUEUES:
+        for queue in settings.CELERY_QUEUES:
             QUEUE_LENGTH.labels(queue).set(int(r.llen(queue)))  # type: ignore[arg-type]
         for queue, count in _workers_by_queue().items():
             WORKERS_UP.labels(queue).set(count)

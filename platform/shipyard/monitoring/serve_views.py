@@ -29,7 +29,7 @@ def feedback(request: HttpRequest, project: str, deployment: str) -> JsonRespons
 
     from shipyard.monitoring.feedback import feedback_submit
     from shipyard.serving.auth import authorize_caller
-    from shipyard.serving.gateway import body_too_large, read_body
+    from shipyard.serving.bodies import body_too_large, read_body
     from shipyard.serving.models import Deployment
     from shipyard.serving.validation import InputError, loads_body
 

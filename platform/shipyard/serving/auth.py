@@ -22,69 +22,21 @@ cannot grow them or push out the entries that matter.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from cachetools import TTLCache
-from django.conf import settings
 from django.http import HttpRequest, HttpResponseForbidden, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 
 from shipyard.core.errors import error_body
+from shipyard.serving.dataplane import ROUTES, BoundedCache
 from shipyard.serving.routing import DeploymentRoute
 
-#: most routing configs one web process keeps (deployments actually called recently)
-ROUTE_CACHE_SIZE = 1024
 #: most valid tokens one web process keeps
 TOKEN_CACHE_SIZE = 4096
 #: how long a valid token's user and teams are reused; a revocation reaches the gateway within it
 TOKEN_TTL_S = 1.0
 
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-
-class BoundedCache(Generic[K, V]):
-    """A thread-safe LRU cache whose entries expire: at most ``maxsize`` entries, each kept up to
-    ``ttl()`` seconds (read per fill, so a changed setting applies at once). ``load`` runs outside
-    the lock; a None result is returned but not stored."""
-
-    def __init__(self, *, maxsize: int, ttl: Callable[[], float]) -> None:
-        self.maxsize = maxsize
-        self._ttl = ttl
-        self._lock = threading.Lock()
-        self._data: TTLCache[K, V] = TTLCache(maxsize=maxsize, ttl=ttl())
-
-    def get(self, key: K, load: Callable[[], V | None]) -> V | None:
-        with self._lock:
-            hit = self._data.get(key)
-        if hit is not None:
-            return hit
-        value = load()
-        if value is not None:
-            with self._lock:
-                ttl = self._ttl()
-                if ttl != self._data.ttl:
-                    self._data = TTLCache(maxsize=self.maxsize, ttl=ttl)
-                if ttl > 0:
-                    self._data[key] = value
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-    def __len__(self) -> int:
-        with self._lock:
-            self._data.expire()
-            return len(self._data)
-
-
-ROUTES: BoundedCache[tuple[str, str], DeploymentRoute] = BoundedCache(
-    maxsize=ROUTE_CACHE_SIZE, ttl=lambda: float(settings.SERVING_CONFIG_TTL_S)
-)
 TOKENS: BoundedCache[str, tuple[int, frozenset[int]]] = BoundedCache(maxsize=TOKEN_CACHE_SIZE, ttl=lambda: TOKEN_TTL_S)
 
 

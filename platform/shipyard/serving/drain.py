@@ -4,7 +4,6 @@ log partitions and rollup compaction."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from typing import Any
 
@@ -26,33 +25,28 @@ def drain_stats(redis_client: Any) -> int:
     """Fold the per-minute counters the web processes pushed to Redis into PredictionRollup."""
     current_minute = int(timezone.now().timestamp() // 60)
     folded = 0
-    for raw in redis_client.smembers(protocol.STATS_KEYS):
-        key = raw.decode() if isinstance(raw, bytes) else raw
+    for key in redis_client.smembers(protocol.STATS_KEYS):
         try:
-            _, _, _, dep, ver, minute = key.split(":")
-            dep_id, ver_id, minute_n = int(dep), int(ver), int(minute)
+            dep_id, ver_id, minute = protocol.parse_stats_key(key)
         except ValueError:
             redis_client.srem(protocol.STATS_KEYS, key)
             continue
         pipe = redis_client.pipeline(transaction=True)
         pipe.hgetall(key)
         pipe.delete(key)
-        if minute_n < current_minute - 1:
+        if minute < current_minute - 1:
             pipe.srem(protocol.STATS_KEYS, key)
-        values, _, *_ = pipe.execute()
+        values, *_ = pipe.execute()
         if not values:
-            if minute_n < current_minute - 1:
-                continue
             continue
-        fields = {k.decode(): v.decode() for k, v in values.items()}
-        _rollup_add(dep_id, ver_id, dt.datetime.fromtimestamp(minute_n * 60, tz=dt.UTC), 60, fields)
+        start = dt.datetime.fromtimestamp(minute * 60, tz=dt.UTC)
+        _rollup_add(dep_id, ver_id, start, 60, protocol.StatsDelta.from_hash(values))
         folded += 1
     return folded
 
 
-def _rollup_add(dep_id: int, ver_id: int, start: dt.datetime, seconds: int, f: dict[str, str]) -> None:
+def _rollup_add(dep_id: int, ver_id: int, start: dt.datetime, seconds: int, delta: protocol.StatsDelta) -> None:
     hist_len = len(LATENCY_EDGES_MS) + 1
-    hist = [int(f.get(f"h{i}", 0)) for i in range(hist_len)]
     with transaction.atomic():
         if not Deployment.objects.filter(pk=dep_id).exists():
             return
@@ -63,15 +57,15 @@ def _rollup_add(dep_id: int, ver_id: int, start: dt.datetime, seconds: int, f: d
             bucket_seconds=seconds,
             defaults={"latency_hist": [0] * hist_len},
         )
-        row.count += int(f.get("count", 0))
-        row.errors += int(f.get("errors", 0))
-        row.timeouts += int(f.get("timeouts", 0))
-        row.violations += int(f.get("violations", 0))
-        row.latency_ms_sum += float(f.get("lat_sum", 0.0))
-        row.confidence_sum += float(f.get("conf_sum", 0.0))
-        row.confidence_count += int(f.get("conf_n", 0))
+        row.count += delta.count
+        row.errors += delta.errors
+        row.timeouts += delta.timeouts
+        row.violations += delta.violations
+        row.latency_ms_sum += delta.lat_sum
+        row.confidence_sum += delta.conf_sum
+        row.confidence_count += delta.conf_n
         old = row.latency_hist or []
-        row.latency_hist = [(old[i] if i < len(old) else 0) + hist[i] for i in range(hist_len)]
+        row.latency_hist = [(old[i] if i < len(old) else 0) + delta.hist.get(i, 0) for i in range(hist_len)]
         row.save()
 
 
@@ -85,24 +79,24 @@ def drain_prediction_log(redis_client: Any, batch: int = 5000, max_batches: int 
         objs = []
         for item in raw:
             try:
-                r = json.loads(item)
-                objs.append(
-                    PredictionLog(
-                        created_at=dt.datetime.fromtimestamp(float(r["t"]), tz=dt.UTC),
-                        deployment_id=int(r["d"]),
-                        version_id=int(r["v"]),
-                        request_id=str(r["id"])[:40],
-                        inputs=r["x"],
-                        outputs=r["y"],
-                        confidence=r.get("c"),
-                        latency_ms=float(r.get("ms", 0.0)),
-                        status="ok",
-                        violations=r.get("vi") or [],
-                        routing_key=str(r.get("k") or "")[:200],
-                    )
-                )
-            except (ValueError, KeyError, TypeError):
+                r = protocol.LogRecord.loads(item)
+            except protocol.ProtocolError:
                 continue
+            objs.append(
+                PredictionLog(
+                    created_at=dt.datetime.fromtimestamp(r.t, tz=dt.UTC),
+                    deployment_id=r.deployment_id,
+                    version_id=r.version_id,
+                    request_id=r.request_id,
+                    inputs=r.inputs,
+                    outputs=r.outputs,
+                    confidence=r.confidence,
+                    latency_ms=r.latency_ms,
+                    status="ok",
+                    violations=r.violations,
+                    routing_key=r.routing_key,
+                )
+            )
         PredictionLog.objects.bulk_create(objs, batch_size=1000)
         written += len(objs)
         if len(raw) < batch:
@@ -162,27 +156,22 @@ def rollups_compact(*, older_than: dt.timedelta = dt.timedelta(days=2)) -> int:
     for row in minute_rows:
         groups.setdefault((row.deployment_id, row.version_id, row.bucket_start.replace(minute=0)), []).append(row)
     for (dep, ver, hour), rows in groups.items():
-        fields: dict[str, Any] = {
-            "count": 0,
-            "errors": 0,
-            "timeouts": 0,
-            "violations": 0,
-            "lat_sum": 0.0,
-            "conf_sum": 0.0,
-            "conf_n": 0,
-        }
+        delta = protocol.StatsDelta()
         for r in rows:
-            fields["count"] += r.count
-            fields["errors"] += r.errors
-            fields["timeouts"] += r.timeouts
-            fields["violations"] += r.violations
-            fields["lat_sum"] += r.latency_ms_sum
-            fields["conf_sum"] += r.confidence_sum
-            fields["conf_n"] += r.confidence_count
-            for i, n in enumerate(r.latency_hist or []):
-                fields[f"h{i}"] = fields.get(f"h{i}", 0) + n
+            delta.add(
+                protocol.StatsDelta(
+                    count=r.count,
+                    errors=r.errors,
+                    timeouts=r.timeouts,
+                    violations=r.violations,
+                    conf_n=r.confidence_count,
+                    lat_sum=r.latency_ms_sum,
+                    conf_sum=r.confidence_sum,
+                    hist=dict(enumerate(r.latency_hist or [])),
+                )
+            )
         with transaction.atomic():
-            _rollup_add(dep, ver, hour, 3600, {k: str(v) for k, v in fields.items()})
+            _rollup_add(dep, ver, hour, 3600, delta)
             PredictionRollup.objects.filter(pk__in=[r.pk for r in rows]).delete()
         folded += len(rows)
     return folded

@@ -14,8 +14,6 @@ that is not JSON, nests too deeply or carries a NUL character is a 400 naming th
 
 from __future__ import annotations
 
-import functools
-import json
 import random
 import time
 import uuid
@@ -23,37 +21,16 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from shipyard.serving import protocol
-from shipyard.serving.auth import ROUTES as ROUTES
-from shipyard.serving.auth import TOKENS as TOKENS
 from shipyard.serving.auth import authorize_caller, error
-from shipyard.serving.stats import StatsBuffer
+from shipyard.serving.bodies import body_too_large, read_body
+from shipyard.serving.dataplane import STATS, serving_redis
 from shipyard.serving.validation import InputError, loads_body, validate
 
 ALLOWED_KEYS = frozenset({"inputs", "routing_key"})
-
-
-@functools.cache
-def serving_redis() -> redis.Redis:
-    """The predict path's pool: fail fast when Redis is down (one immediate retry for a stale
-    connection after a Redis restart), no socket timeout shorter than the longest request timeout."""
-    return redis.Redis.from_url(
-        settings.REDIS_URL,
-        socket_connect_timeout=0.5,
-        socket_timeout=130,
-        retry=Retry(NoBackoff(), 1),
-        retry_on_error=[redis.ConnectionError],
-        max_connections=2048,
-    )
-
-
-STATS = StatsBuffer(serving_redis)
 
 
 def _error(
@@ -63,31 +40,6 @@ def _error(
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
-
-
-def _too_large(limit: int) -> JsonResponse:
-    return _error(413, "too_large", f"The request body is larger than {limit} bytes.")
-
-
-def body_too_large(request: HttpRequest, *, limit: int) -> JsonResponse | None:
-    """A JSON 413 when the declared Content-Length is above ``limit`` (nothing is read)."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return _too_large(limit) if length > limit else None
-
-
-def read_body(request: HttpRequest, *, limit: int) -> bytes | JsonResponse:
-    """The raw body, or a JSON 413 above ``limit`` bytes (Django's own upload limit included)."""
-    too_large = body_too_large(request, limit=limit)
-    if too_large is not None:
-        return too_large
-    try:
-        raw = request.body
-    except RequestDataTooBig:
-        return _too_large(limit)
-    return _too_large(limit) if len(raw) > limit else raw
 
 
 @csrf_exempt
@@ -175,35 +127,35 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
         return _error(
             503, "timeout", f"No serving worker answered within {route.timeout_s:g}s; try again shortly.", retry_after=1
         )
-    answer = json.loads(got[1])
-    if not answer.get("ok"):
-        code = str(answer.get("code") or "error")
+    answer = protocol.Reply.loads(got[1])
+    if not answer.ok:
+        code = answer.code
         STATS.record(
             deployment_id=route.deployment_id, version_id=version.version_id, latency_ms=latency_ms, status=code
         )
         if code == "model_unavailable":
-            return _error(503, code, str(answer.get("message", "")), retry_after=5)
-        return _error(422, code, str(answer.get("message", "")), "inputs")
+            return _error(503, code, answer.message, retry_after=5)
+        return _error(422, code, answer.message, "inputs")
 
     request_ids = [f"{message_id}-{i}" for i in range(len(rows))]
-    outputs = answer["outputs"]
-    confidence = answer.get("confidence")
-    logs = None
+    outputs = answer.outputs
+    confidence = answer.confidence
+    logs: list[protocol.LogRecord] | None = None
     if route.sample_rate > 0 and (route.sample_rate >= 1 or random.random() < route.sample_rate):
         now = time.time()
         logs = [
-            {
-                "t": now,
-                "d": route.deployment_id,
-                "v": version.version_id,
-                "id": request_ids[i],
-                "x": rows[i],
-                "y": outputs[i],
-                "c": confidence[i] if confidence else None,
-                "ms": round(latency_ms, 3),
-                "k": routing_key or "",
-                "vi": [v for v in violations if v["row"] == i],
-            }
+            protocol.LogRecord(
+                t=now,
+                deployment_id=route.deployment_id,
+                version_id=version.version_id,
+                request_id=request_ids[i],
+                inputs=rows[i],
+                outputs=outputs[i],
+                confidence=confidence[i] if confidence else None,
+                latency_ms=latency_ms,
+                routing_key=routing_key or "",
+                violations=[v for v in violations if v["row"] == i],
+            )
             for i in range(len(rows))
         ]
     STATS.record(
@@ -216,8 +168,8 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
         logs=logs,
     )
     result: dict[str, Any] = {"outputs": outputs, "model_version": version.number, "request_ids": request_ids}
-    if "probabilities" in answer:
-        result["probabilities"] = answer["probabilities"]
+    if answer.probabilities is not None:
+        result["probabilities"] = answer.probabilities
     if confidence is not None:
         result["confidence"] = confidence
     if violations:

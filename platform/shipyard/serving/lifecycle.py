@@ -44,7 +44,7 @@ def _warm_spec(version: Any) -> tuple[str, str]:
 
 def warm_publish(versions: list[Any]) -> None:
     """Tell every serving worker to load these versions (best effort: workers also load on demand)."""
-    from shipyard.serving.gateway import ROUTES, serving_redis
+    from shipyard.serving.dataplane import ROUTES, serving_redis
 
     ROUTES.clear()
     mapping = dict(_warm_spec(v) for v in versions if v is not None)

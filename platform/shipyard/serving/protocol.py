@@ -151,14 +151,168 @@ class Request:
         return request
 
 
+@dataclass
+class Reply:
+    """A worker's answer to one request, pushed onto the request's reply key."""
+
+    ok: bool
+    worker: str
+    outputs: list[Any] = field(default_factory=list)
+    probabilities: list[Any] | None = None
+    confidence: list[Any] | None = None
+    code: str = ""
+    message: str = ""
+
+    def dumps(self) -> str:
+        body: dict[str, Any] = {"ok": self.ok, "worker": self.worker}
+        if self.ok:
+            body["outputs"] = self.outputs
+            if self.probabilities is not None:
+                body["probabilities"] = self.probabilities
+            if self.confidence is not None:
+                body["confidence"] = self.confidence
+        else:
+            body.update(code=self.code, message=self.message)
+        return json.dumps(body, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, raw: bytes | str) -> Reply:
+        d = json.loads(raw)
+        if not d.get("ok"):
+            return cls(
+                ok=False,
+                worker=str(d.get("worker", "")),
+                code=str(d.get("code") or "error"),
+                message=str(d.get("message", "")),
+            )
+        return cls(
+            ok=True,
+            worker=str(d.get("worker", "")),
+            outputs=d["outputs"],
+            probabilities=d.get("probabilities"),
+            confidence=d.get("confidence"),
+        )
+
+
 def ok_reply(outputs: list[Any], probabilities: list[Any] | None, confidence: list[Any] | None, worker: str) -> str:
-    body: dict[str, Any] = {"ok": True, "outputs": outputs, "worker": worker}
-    if probabilities is not None:
-        body["probabilities"] = probabilities
-    if confidence is not None:
-        body["confidence"] = confidence
-    return json.dumps(body, separators=(",", ":"))
+    return Reply(ok=True, worker=worker, outputs=outputs, probabilities=probabilities, confidence=confidence).dumps()
 
 
 def error_reply(code: str, message: str, worker: str) -> str:
-    return json.dumps({"ok": False, "code": code, "message": message, "worker": worker}, separators=(",", ":"))
+    return Reply(ok=False, worker=worker, code=code, message=message).dumps()
+
+
+@dataclass
+class LogRecord:
+    """One sampled prediction, buffered by the web process and drained into ``PredictionLog``."""
+
+    t: float  # unix time
+    deployment_id: int
+    version_id: int
+    request_id: str
+    inputs: Any
+    outputs: Any
+    confidence: float | None
+    latency_ms: float
+    routing_key: str = ""
+    violations: list[dict[str, Any]] = field(default_factory=list)
+
+    def dumps(self) -> str:
+        return json.dumps(
+            {
+                "t": self.t,
+                "d": self.deployment_id,
+                "v": self.version_id,
+                "id": self.request_id,
+                "x": self.inputs,
+                "y": self.outputs,
+                "c": self.confidence,
+                "ms": round(self.latency_ms, 3),
+                "k": self.routing_key,
+                "vi": self.violations,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def loads(cls, raw: bytes | str) -> LogRecord:
+        """One buffered record; :class:`ProtocolError` for anything else (the drain skips it)."""
+        try:
+            d = json.loads(raw)
+            return cls(
+                t=float(d["t"]),
+                deployment_id=int(d["d"]),
+                version_id=int(d["v"]),
+                request_id=str(d["id"])[:40],
+                inputs=d["x"],
+                outputs=d["y"],
+                confidence=d.get("c"),
+                latency_ms=float(d.get("ms", 0.0)),
+                routing_key=str(d.get("k") or "")[:200],
+                violations=list(d.get("vi") or []),
+            )
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            raise ProtocolError(f"not a prediction-log record ({exc.__class__.__name__})") from None
+
+
+#: counters a stats hash holds besides the latency histogram (h0..hN) and the two float sums
+STATS_COUNTERS = ("count", "errors", "timeouts", "violations", "conf_n")
+STATS_SUMS = ("lat_sum", "conf_sum")
+
+
+@dataclass
+class StatsDelta:
+    """Request counters of one (deployment, version, minute): what web processes add to a Redis hash
+    (``HINCRBY``/``HINCRBYFLOAT`` on :func:`stats_key`) and the drain folds into ``PredictionRollup``."""
+
+    count: int = 0
+    errors: int = 0
+    timeouts: int = 0
+    violations: int = 0
+    conf_n: int = 0
+    lat_sum: float = 0.0
+    conf_sum: float = 0.0
+    #: latency histogram: bucket index -> requests
+    hist: dict[int, int] = field(default_factory=dict)
+
+    def to_hash(self) -> dict[str, int | float]:
+        out: dict[str, int | float] = {name: getattr(self, name) for name in (*STATS_COUNTERS, *STATS_SUMS)}
+        out.update({f"h{i}": n for i, n in self.hist.items()})
+        return {k: v for k, v in out.items() if v}
+
+    @classmethod
+    def from_hash(cls, fields: dict[Any, Any]) -> StatsDelta:
+        text = {
+            (k.decode() if isinstance(k, bytes) else str(k)): (v.decode() if isinstance(v, bytes) else str(v))
+            for k, v in fields.items()
+        }
+
+        def count(name: str) -> int:
+            return int(float(text.get(name, 0)))
+
+        return cls(
+            count=count("count"),
+            errors=count("errors"),
+            timeouts=count("timeouts"),
+            violations=count("violations"),
+            conf_n=count("conf_n"),
+            lat_sum=float(text.get("lat_sum", 0.0)),
+            conf_sum=float(text.get("conf_sum", 0.0)),
+            hist={int(k[1:]): int(v) for k, v in text.items() if k[:1] == "h" and k[1:].isdecimal()},
+        )
+
+    def add(self, other: StatsDelta) -> None:
+        for name in (*STATS_COUNTERS, *STATS_SUMS):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for i, n in other.hist.items():
+            self.hist[i] = self.hist.get(i, 0) + n
+
+
+def parse_stats_key(key: bytes | str) -> tuple[int, int, int]:
+    """(deployment id, version id, minute) of a :func:`stats_key`; ValueError for anything else."""
+    text = key.decode() if isinstance(key, bytes) else key
+    prefix = f"{PREFIX}:stats:"
+    if not text.startswith(prefix):
+        raise ValueError(f"not a stats key: {text!r}")
+    dep, ver, minute = text[len(prefix) :].split(":")
+    return int(dep), int(ver), int(minute)

@@ -10,7 +10,6 @@ the buffered second is lost: the log is a sample and the record lives in Postgre
 from __future__ import annotations
 
 import bisect
-import json
 import logging
 import threading
 import time
@@ -22,7 +21,6 @@ from shipyard.serving.models import LATENCY_EDGES_MS
 logger = logging.getLogger(__name__)
 
 MAX_BUFFERED_LOGS = 20_000
-_FIELDS = ("count", "errors", "timeouts", "violations")
 
 
 class StatsBuffer:
@@ -30,7 +28,7 @@ class StatsBuffer:
         self._redis_factory = redis_factory
         self.interval_s = interval_s
         self._lock = threading.Lock()
-        self._counts: dict[tuple[int, int, int], dict[str, float]] = {}
+        self._counts: dict[tuple[int, int, int], protocol.StatsDelta] = {}
         self._logs: list[str] = []
         self._thread: threading.Thread | None = None
 
@@ -43,26 +41,27 @@ class StatsBuffer:
         status: str,
         violations: int = 0,
         confidences: list[float] | None = None,
-        logs: list[dict[str, Any]] | None = None,
+        logs: list[protocol.LogRecord] | None = None,
     ) -> None:
         minute = int(time.time() // 60)
         bucket = bisect.bisect_left(LATENCY_EDGES_MS, latency_ms)
         with self._lock:
-            c = self._counts.setdefault((deployment_id, version_id, minute), {})
-            c["count"] = c.get("count", 0) + 1
-            if status not in {"ok"}:
-                c["errors"] = c.get("errors", 0) + 1
+            c = self._counts.get((deployment_id, version_id, minute))
+            if c is None:
+                c = self._counts[(deployment_id, version_id, minute)] = protocol.StatsDelta()
+            c.count += 1
+            if status != "ok":
+                c.errors += 1
             if status == "timeout":
-                c["timeouts"] = c.get("timeouts", 0) + 1
-            if violations:
-                c["violations"] = c.get("violations", 0) + violations
-            c["lat_sum"] = c.get("lat_sum", 0.0) + latency_ms
-            c[f"h{bucket}"] = c.get(f"h{bucket}", 0) + 1
+                c.timeouts += 1
+            c.violations += violations
+            c.lat_sum += latency_ms
+            c.hist[bucket] = c.hist.get(bucket, 0) + 1
             if confidences:
-                c["conf_sum"] = c.get("conf_sum", 0.0) + sum(confidences)
-                c["conf_n"] = c.get("conf_n", 0) + len(confidences)
+                c.conf_sum += sum(confidences)
+                c.conf_n += len(confidences)
             if logs and len(self._logs) < MAX_BUFFERED_LOGS:
-                self._logs.extend(json.dumps(entry, separators=(",", ":")) for entry in logs)
+                self._logs.extend(record.dumps() for record in logs)
         if self._thread is None:
             self._start()
 
@@ -90,8 +89,8 @@ class StatsBuffer:
         pipe = self._redis_factory().pipeline(transaction=False)
         for (dep, ver, minute), c in counts.items():
             key = protocol.stats_key(dep, ver, minute)
-            for name, value in c.items():
-                if name in {"lat_sum", "conf_sum"}:
+            for name, value in c.to_hash().items():
+                if name in protocol.STATS_SUMS:
                     pipe.hincrbyfloat(key, name, value)
                 else:
                     pipe.hincrby(key, name, int(value))

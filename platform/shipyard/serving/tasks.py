@@ -14,7 +14,7 @@ QUEUE = "monitoring"
 def drain() -> dict[str, int]:
     """Fold request counters into rollups and bulk-write the sampled prediction log."""
     from shipyard.serving import drain
-    from shipyard.serving.gateway import serving_redis
+    from shipyard.serving.dataplane import serving_redis
 
     r = serving_redis()
     return {"rollups": drain.drain_stats(r), "logs": drain.drain_prediction_log(r)}
@@ -26,7 +26,7 @@ def drain() -> dict[str, int]:
 def canary_analysis() -> list[dict[str, Any]]:
     """Analyse every deployment with a canary taking traffic (each at its own interval)."""
     from shipyard.serving import canary, drain
-    from shipyard.serving.gateway import serving_redis
+    from shipyard.serving.dataplane import serving_redis
     from shipyard.serving.models import Deployment
 
     drain.drain_stats(serving_redis())

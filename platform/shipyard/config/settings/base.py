@@ -231,7 +231,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_QUEUES = ("cpu", "gpu", "serving", "monitoring")
+#: The Celery queues: the one list (config/celery.py declares exactly these).
+CELERY_QUEUES = ("cpu", "gpu", "monitoring")
+#: What /healthz and /metrics count live workers by: the Celery queues and the batched serving
+#: workers (python -m shipyard.serving.worker), which read Redis directly rather than a queue.
+WORKER_KINDS = (*CELERY_QUEUES, "serving")
 
 # Serving workers (python -m shipyard.serving.worker) and the /serve path.
 SERVING_CONCURRENCY = env.env_int("SERVING_CONCURRENCY", 1, minimum=1)
