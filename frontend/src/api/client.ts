@@ -1,4 +1,4 @@
-import createClient, { type Middleware } from 'openapi-fetch';
+import createClient, { defaultPathSerializer, type MethodResponse, type Middleware } from 'openapi-fetch';
 import { readCookie } from '@/lib/cookies';
 import { ApiError } from './errors';
 import type { paths } from './schema';
@@ -52,52 +52,41 @@ interface FetchResult<T> {
   response: Response;
 }
 
-/** Returns data or throws ApiError built from the error body. */
+/** Returns data or throws ApiError built from the error body (`undefined` for 204). */
 export async function unwrap<T>(call: Promise<FetchResult<T>>): Promise<T> {
   const { data, error, response } = await call;
   if (!response.ok) throw ApiError.fromBody(response.status, error, response.statusText);
   return data as T;
 }
 
-/**
- * JSON request against the API for endpoints without generated types: same-origin cookies, the
- * CSRF header on unsafe methods, `undefined` for 204, and an ApiError built from the error body.
- */
-export async function apiFetch<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const method = (init.method ?? 'GET').toUpperCase();
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (!SAFE_METHODS.has(method)) {
-    if (!readCookie(CSRF_COOKIE)) await ensureCsrf();
-    const token = readCookie(CSRF_COOKIE);
-    if (token) headers[CSRF_HEADER] = token;
-  }
-  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await globalThis.fetch(path, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  if (response.status === 204) return undefined as T;
-  const text = await response.text();
-  let data: unknown = text;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON: keep the text for the error message
-  }
-  if (!response.ok) throw ApiError.fromBody(response.status, data, response.statusText);
-  return data as T;
-}
+/** POST endpoints whose request body is multipart only: the file uploads. */
+export type UploadPath = {
+  [P in keyof paths]: paths[P] extends { post: { requestBody: { content: infer C } } }
+    ? 'application/json' extends keyof C
+      ? never
+      : 'multipart/form-data' extends keyof C
+        ? P
+        : never
+    : never;
+}[keyof paths];
+
+type UploadPathParams<P extends UploadPath> = paths[P]['post']['parameters']['path'];
+export type UploadResult<P extends UploadPath> = MethodResponse<typeof api, 'post', P>;
 
 /**
- * Multipart upload through XMLHttpRequest so the browser reports upload progress (0..1).
- * Resolves with the parsed JSON body; rejects with ApiError.
+ * Multipart upload to a schema path through XMLHttpRequest, so the browser reports upload
+ * progress (0..1). Resolves with the typed response body; rejects with ApiError.
  */
-export async function uploadWithProgress<T>(url: string, form: FormData, onProgress: (fraction: number) => void): Promise<T> {
+export async function uploadWithProgress<P extends UploadPath>(
+  path: P,
+  params: UploadPathParams<P>,
+  form: FormData,
+  onProgress: (fraction: number) => void,
+): Promise<UploadResult<P>> {
+  const url = defaultPathSerializer(path, params);
   if (!readCookie(CSRF_COOKIE)) await ensureCsrf();
   const token = readCookie(CSRF_COOKIE) ?? '';
-  return new Promise<T>((resolve, reject) => {
+  return new Promise<UploadResult<P>>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
     xhr.withCredentials = true;
@@ -115,7 +104,7 @@ export async function uploadWithProgress<T>(url: string, form: FormData, onProgr
       }
       if (xhr.status >= 200 && xhr.status < 300) {
         onProgress(1);
-        resolve(data as T);
+        resolve(data as UploadResult<P>);
       } else {
         reject(ApiError.fromBody(xhr.status, data, xhr.statusText));
       }

@@ -81,6 +81,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description Ends the browser session and revokes the API token issued while it existed, if any. */
         post: operations["auth_logout_create"];
         delete?: never;
         options?: never;
@@ -113,9 +114,16 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Exchange a username and password for an API token (``Authorization: Token <t>``). */
+        /**
+         * @description Exchange a username and password for the user's API token (``Authorization: Token <t>``),
+         *     optionally expiring ``expires_in_days`` from now.
+         */
         post: operations["auth_token_create"];
-        delete?: never;
+        /**
+         * @description Revoke the token this request is authenticated with (with a session: the token issued
+         *     for that session, if any).
+         */
+        delete: operations["auth_token_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1309,6 +1317,8 @@ export interface components {
             weight: number;
             /** @default  */
             reason: string;
+            /** @default false */
+            override_gate: boolean;
         };
         /**
          * @description * `passed` - Passed
@@ -1793,7 +1803,7 @@ export interface components {
             direction: components["schemas"]["DirectionEnum"];
             /** Format: double */
             tolerance: number;
-            relative?: boolean;
+            relative: boolean;
             kind: components["schemas"]["MetricKindEnum"];
         };
         /** @description Reject keys that the serializer does not declare as writable. */
@@ -1802,7 +1812,7 @@ export interface components {
             direction: components["schemas"]["DirectionEnum"];
             /** Format: double */
             tolerance: number;
-            relative?: boolean;
+            relative: boolean;
             kind: components["schemas"]["MetricKindEnum"];
         };
         MetricValue: {
@@ -2561,6 +2571,13 @@ export interface components {
         Token: {
             token: string;
         };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        TokenCreateRequest: {
+            username: string;
+            password: string;
+            /** @description Days until the token stops being accepted (1-3650). Omit for no expiry of its own. */
+            expires_in_days?: number;
+        };
         /**
          * @description * `reject` - Reject invalid inputs with a 400 naming the feature
          *     * `accept` - Accept invalid inputs and count the violations
@@ -2744,9 +2761,9 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CredentialsRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["CredentialsRequest"];
-                "multipart/form-data": components["schemas"]["CredentialsRequest"];
+                "application/json": components["schemas"]["TokenCreateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["TokenCreateRequest"];
+                "multipart/form-data": components["schemas"]["TokenCreateRequest"];
             };
         };
         responses: {
@@ -2757,6 +2774,24 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Token"];
                 };
+            };
+        };
+    };
+    auth_token_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

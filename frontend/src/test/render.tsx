@@ -32,3 +32,19 @@ export function jsonResponse(body: unknown, status = 200): Response {
     headers: { 'Content-Type': 'application/json' },
   });
 }
+
+/** Path and query of a request the API client sent (fetch receives a Request with an absolute URL). */
+export function requestPath(input: RequestInfo | URL): string {
+  const url = new URL(input instanceof Request ? input.url : String(input), window.location.origin);
+  return url.pathname + url.search;
+}
+
+export function requestMethod(input: RequestInfo | URL, init?: RequestInit): string {
+  return (input instanceof Request ? input.method : (init?.method ?? 'GET')).toUpperCase();
+}
+
+/** The JSON body of a request the API client sent. */
+export async function requestJson(input: RequestInfo | URL): Promise<unknown> {
+  if (!(input instanceof Request)) throw new Error('the API client sends Request objects');
+  return JSON.parse(await input.clone().text()) as unknown;
+}

@@ -1,73 +1,31 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, apiFetch, unwrap } from '@/api/client';
+import { api, unwrap } from '@/api/client';
+import type { Page } from '@/api/pagination';
+import type { components } from '@/api/schema';
+import type { Narrow, Sent } from '@/api/types';
 
-export interface CiRun {
-  id: number;
-  provider: string;
-  external_id: string;
-  name: string;
-  branch: string;
-  commit: string;
-  url: string;
-  status: 'running' | 'passed' | 'failed' | 'canceled' | 'unknown';
-  started_at: string | null;
-  finished_at: string | null;
-  duration_s: number | null;
-  tests_total: number;
-  tests_failed: number;
-  tests_errored: number;
-  tests_skipped: number;
-  created_at: string;
-}
+type Schemas = components['schemas'];
 
-export type MetricVerdict = 'baseline' | 'ok' | 'regression' | 'unjudged';
+export type MetricVerdict = Schemas['VerdictEnum'];
+export type MetricValue = Sent<Schemas['MetricValue']>;
+export type CiRun = Sent<Schemas['CIRun']>;
+/** `added`, `removed` and `changed` are JSON fields: package to version (old and new for `changed`). */
+export type DependencyChange = Narrow<
+  Sent<Schemas['DependencyChange']>,
+  { added: Record<string, string>; removed: Record<string, string>; changed: Record<string, [string, string]> }
+>;
+export type CiRunDetail = Narrow<Sent<Schemas['CIRunDetail']>, { metrics: MetricValue[]; dependency_change: DependencyChange | null }>;
+/** `rubric_ids` is a JSON list of rubric test ids. */
+export type TestCase = Narrow<Sent<Schemas['TestCase']>, { rubric_ids: string[] }>;
+export type TagRule = Schemas['TagRule'];
+export type TagRuleRequest = Schemas['TagRuleRequest'];
+export type SecretStatus = Schemas['SecretStatus'];
+export type CiSettings = Sent<Schemas['CIConfig']>;
+export type CiSettingsPatch = Schemas['PatchedCIConfigRequest'];
+export type MetricPolicy = Sent<Schemas['MetricPolicy']>;
+export type CiNotification = Sent<Schemas['Notification']>;
 
-export interface MetricValue {
-  name: string;
-  value: number;
-  baseline: number | null;
-  regression: boolean;
-  verdict: MetricVerdict;
-  kind: 'quality' | 'performance';
-  direction: 'higher' | 'lower';
-}
-
-export interface DependencyChange {
-  id: number;
-  run: number;
-  previous_run: number | null;
-  branch: string;
-  commit: string;
-  previous_commit: string;
-  added: Record<string, string>;
-  removed: Record<string, string>;
-  changed: Record<string, [string, string]>;
-  created_at: string;
-}
-
-export interface CiRunDetail extends CiRun {
-  metrics: MetricValue[];
-  dependency_change: DependencyChange | null;
-  lockfile_packages: number;
-}
-
-export interface TestCase {
-  id: number;
-  name: string;
-  classname: string;
-  status: 'passed' | 'failed' | 'error' | 'skipped';
-  duration_s: number;
-  message: string;
-  rubric_ids: string[];
-}
-
-export interface TagRule {
-  id: number;
-  pattern: string;
-  rubric_id: string;
-  created_at: string;
-}
-
+/** One point of a metric series: the metrics endpoint publishes no response schema, so it is described here once. */
 export interface MetricPoint {
   run: number;
   branch: string;
@@ -81,30 +39,14 @@ export interface MetricPoint {
   direction: string;
 }
 
+/** The metrics endpoint's body (no response schema published). */
 export interface MetricsResponse {
   default_branch: string;
   default_branches: string[];
   series: Record<string, MetricPoint[]>;
 }
 
-export interface SecretStatus {
-  configured: boolean;
-  rotated_at: string | null;
-  previous_valid_until: string | null;
-  secret?: string;
-}
-
-export interface Page<T> {
-  count: number;
-  next: string | null;
-  previous: string | null;
-  results: T[];
-}
-
-
-export const ciFetch = apiFetch;
-
-const base = (slug: string) => `/api/v1/projects/${encodeURIComponent(slug)}/ci`;
+const project = (slug: string) => ({ path: { project: slug } });
 
 export const ciKeys = {
   all: (slug: string) => ['ci', slug] as const,
@@ -116,47 +58,52 @@ export const ciKeys = {
   deps: (slug: string) => ['ci', slug, 'deps'] as const,
   secret: (slug: string) => ['ci', slug, 'secret'] as const,
   notifications: (slug: string) => ['ci', slug, 'notifications'] as const,
+  settings: (slug: string) => ['ci', slug, 'settings'] as const,
+  policies: (slug: string) => ['ci', slug, 'policies'] as const,
 };
-
-export function useTeamProjects(team: string | null) {
-  return useQuery({
-    queryKey: ['ci', 'projects', team ?? ''],
-    queryFn: () => unwrap(api.GET('/api/v1/projects/', { params: { query: { team: team ?? undefined } } })),
-    enabled: team !== null,
-  });
-}
 
 export function useCiRuns(slug: string, page: number) {
   return useQuery({
     queryKey: ciKeys.runs(slug, page),
-    queryFn: () => ciFetch<Page<CiRun>>(`${base(slug)}/runs/?page=${page}`),
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/projects/{project}/ci/runs/', { params: { ...project(slug), query: { page } } }))) as Page<CiRun>,
     placeholderData: keepPreviousData,
     refetchInterval: 15_000,
   });
 }
 
 export function useCiRun(slug: string, id: string) {
-  return useQuery({ queryKey: ciKeys.run(slug, id), queryFn: () => ciFetch<CiRunDetail>(`${base(slug)}/runs/${id}/`) });
+  return useQuery({
+    queryKey: ciKeys.run(slug, id),
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/projects/{project}/ci/runs/{run}/', { params: { path: { project: slug, run: id } } }))) as CiRunDetail,
+  });
 }
 
 export function useRunCases(slug: string, id: string, status: string) {
   return useQuery({
     queryKey: ciKeys.cases(slug, id, status),
-    queryFn: () =>
-      ciFetch<Page<TestCase>>(`${base(slug)}/runs/${id}/cases/?page_size=500${status ? `&status=${status}` : ''}`),
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/v1/projects/{project}/ci/runs/{run}/cases/', {
+          params: { path: { project: slug, run: id }, query: { page_size: 500, status: (status || undefined) as TestCase['status'] | undefined } },
+        }),
+      )) as Page<TestCase>,
     placeholderData: keepPreviousData,
   });
 }
 
 export function useTagRules(slug: string) {
-  return useQuery({ queryKey: ciKeys.rules(slug), queryFn: () => ciFetch<TagRule[]>(`${base(slug)}/tag-rules/`) });
+  return useQuery({
+    queryKey: ciKeys.rules(slug),
+    queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/ci/tag-rules/', { params: project(slug) })),
+  });
 }
 
 export function useCreateTagRule(slug: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (body: { pattern: string; rubric_id: string }) =>
-      ciFetch<TagRule>(`${base(slug)}/tag-rules/`, { method: 'POST', body }),
+    mutationFn: (body: TagRuleRequest) => unwrap(api.POST('/api/v1/projects/{project}/ci/tag-rules/', { params: project(slug), body })),
     onSuccess: () => client.invalidateQueries({ queryKey: ciKeys.rules(slug) }),
   });
 }
@@ -164,7 +111,8 @@ export function useCreateTagRule(slug: string) {
 export function useDeleteTagRule(slug: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (id: number) => ciFetch<void>(`${base(slug)}/tag-rules/${id}/`, { method: 'DELETE' }),
+    mutationFn: (id: number) =>
+      unwrap(api.DELETE('/api/v1/projects/{project}/ci/tag-rules/{rule}/', { params: { path: { project: slug, rule: String(id) } } })),
     onSuccess: () => client.invalidateQueries({ queryKey: ciKeys.rules(slug) }),
   });
 }
@@ -172,88 +120,72 @@ export function useDeleteTagRule(slug: string) {
 export function useMetrics(slug: string, branch: string) {
   return useQuery({
     queryKey: ciKeys.metrics(slug, branch),
-    queryFn: () => ciFetch<MetricsResponse>(`${base(slug)}/metrics/${branch ? `?branch=${encodeURIComponent(branch)}` : ''}`),
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/v1/projects/{project}/ci/metrics/', { params: { ...project(slug), query: { branch: branch || undefined } } }),
+      )) as unknown as MetricsResponse,
   });
 }
 
 export function useDependencyChanges(slug: string) {
   return useQuery({
     queryKey: ciKeys.deps(slug),
-    queryFn: () => ciFetch<Page<DependencyChange>>(`${base(slug)}/dependency-changes/`),
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/projects/{project}/ci/dependency-changes/', { params: project(slug) }))) as Page<DependencyChange>,
   });
 }
 
 export function useSecretStatus(slug: string) {
-  return useQuery({ queryKey: ciKeys.secret(slug), queryFn: () => ciFetch<SecretStatus>(`${base(slug)}/secret/`) });
+  return useQuery({
+    queryKey: ciKeys.secret(slug),
+    queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/ci/secret/', { params: project(slug) })),
+  });
 }
 
 export function useRotateSecret(slug: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: () => ciFetch<SecretStatus>(`${base(slug)}/secret/`, { method: 'POST', body: {} }),
+    mutationFn: () => unwrap(api.POST('/api/v1/projects/{project}/ci/secret/', { params: project(slug), body: {} })),
     onSuccess: () => client.invalidateQueries({ queryKey: ciKeys.secret(slug) }),
   });
 }
 
 export function webhookUrl(slug: string): string {
-  return `${window.location.origin}${base(slug)}/webhook/`;
+  return `${window.location.origin}/api/v1/projects/${encodeURIComponent(slug)}/ci/webhook/`;
 }
-
-export interface CiSettings {
-  default_branch: string;
-  default_branches: string[];
-  baseline_runs: number;
-  notify_url: string;
-  rotated_at: string | null;
-  previous_valid_until: string | null;
-}
-
-export type CiSettingsPatch = Partial<Pick<CiSettings, 'default_branch' | 'baseline_runs' | 'notify_url'>>;
-
-export interface MetricPolicy {
-  metric: string;
-  direction: 'higher' | 'lower';
-  tolerance: number;
-  relative: boolean;
-  kind: 'quality' | 'performance';
-}
-
-export interface CiNotification {
-  id: number;
-  kind: string;
-  text: string;
-  run: number | null;
-  outbound_status: string;
-  created_at: string;
-}
-
-const settingsKey = (slug: string) => ['ci', slug, 'settings'] as const;
-const policiesKey = (slug: string) => ['ci', slug, 'policies'] as const;
 
 export function useCiSettings(slug: string) {
-  return useQuery({ queryKey: settingsKey(slug), queryFn: () => ciFetch<CiSettings>(`${base(slug)}/settings/`) });
+  return useQuery({
+    queryKey: ciKeys.settings(slug),
+    queryFn: async () => (await unwrap(api.GET('/api/v1/projects/{project}/ci/settings/', { params: project(slug) }))) as CiSettings,
+  });
 }
 
 export function useUpdateCiSettings(slug: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (body: CiSettingsPatch) => ciFetch<CiSettings>(`${base(slug)}/settings/`, { method: 'PATCH', body }),
+    mutationFn: async (body: CiSettingsPatch) =>
+      (await unwrap(api.PATCH('/api/v1/projects/{project}/ci/settings/', { params: project(slug), body }))) as CiSettings,
     onSuccess: (data) => {
-      client.setQueryData(settingsKey(slug), data);
+      client.setQueryData(ciKeys.settings(slug), data);
       void client.invalidateQueries({ queryKey: ['ci', slug, 'metrics'] });
     },
   });
 }
 
 export function useMetricPolicies(slug: string) {
-  return useQuery({ queryKey: policiesKey(slug), queryFn: () => ciFetch<MetricPolicy[]>(`${base(slug)}/metric-policies/`) });
+  return useQuery({
+    queryKey: ciKeys.policies(slug),
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/projects/{project}/ci/metric-policies/', { params: project(slug) }))) as MetricPolicy[],
+  });
 }
 
 export function useSetMetricPolicy(slug: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (body: MetricPolicy) => ciFetch<MetricPolicy>(`${base(slug)}/metric-policies/`, { method: 'POST', body }),
-    onSuccess: () => client.invalidateQueries({ queryKey: policiesKey(slug) }),
+    mutationFn: (body: MetricPolicy) => unwrap(api.POST('/api/v1/projects/{project}/ci/metric-policies/', { params: project(slug), body })),
+    onSuccess: () => client.invalidateQueries({ queryKey: ciKeys.policies(slug) }),
   });
 }
 
@@ -261,15 +193,18 @@ export function useDeleteMetricPolicy(slug: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (metric: string) =>
-      ciFetch<void>(`${base(slug)}/metric-policies/${encodeURIComponent(metric)}/`, { method: 'DELETE' }),
-    onSuccess: () => client.invalidateQueries({ queryKey: policiesKey(slug) }),
+      unwrap(api.DELETE('/api/v1/projects/{project}/ci/metric-policies/{metric}/', { params: { path: { project: slug, metric } } })),
+    onSuccess: () => client.invalidateQueries({ queryKey: ciKeys.policies(slug) }),
   });
 }
 
 export function useNotifications(slug: string, page: number) {
   return useQuery({
     queryKey: [...ciKeys.notifications(slug), page] as const,
-    queryFn: () => ciFetch<Page<CiNotification>>(`${base(slug)}/notifications/?page=${page}`),
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/v1/projects/{project}/ci/notifications/', { params: { ...project(slug), query: { page } } }),
+      )) as Page<CiNotification>,
     placeholderData: keepPreviousData,
     refetchInterval: 30_000,
   });

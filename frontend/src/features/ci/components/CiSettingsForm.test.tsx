@@ -1,7 +1,7 @@
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { jsonResponse, renderWithProviders } from '@/test/render';
+import { jsonResponse, renderWithProviders, requestJson, requestMethod, requestPath } from '@/test/render';
 import { CiSettingsForm, validateSettings } from './CiSettingsForm';
 
 const SETTINGS = {
@@ -37,8 +37,8 @@ describe('CiSettingsForm', () => {
 
   it('shows the server error under the field it names', async () => {
     document.cookie = 'csrftoken=tok123; path=/';
-    const fetchMock = vi.fn(async (_path: string, init?: RequestInit) =>
-      init?.method === 'PATCH'
+    const fetchMock = vi.fn(async (input: RequestInfo | URL) =>
+      requestMethod(input) === 'PATCH'
         ? jsonResponse(
             {
               error: {
@@ -62,10 +62,10 @@ describe('CiSettingsForm', () => {
     const field = screen.getByLabelText('Outbound notification URL');
     expect(field).toHaveAttribute('aria-invalid', 'true');
     expect(field.getAttribute('aria-describedby')).toContain(message.id);
-    const [path, init] = fetchMock.mock.calls[1] as [string, RequestInit];
-    expect(path).toBe('/api/v1/projects/fraud-model/ci/settings/');
-    expect(init.method).toBe('PATCH');
-    expect(JSON.parse(init.body as string)).toEqual({
+    const [request] = fetchMock.mock.calls[1]!;
+    expect(requestPath(request)).toBe('/api/v1/projects/fraud-model/ci/settings/');
+    expect(requestMethod(request)).toBe('PATCH');
+    expect(await requestJson(request)).toEqual({
       default_branch: 'trunk',
       baseline_runs: 5,
       notify_url: 'http://10.0.0.5/hook',
@@ -76,7 +76,7 @@ describe('CiSettingsForm', () => {
     const saved = { ...SETTINGS, default_branch: 'trunk', default_branches: ['trunk'] };
     vi.stubGlobal(
       'fetch',
-      vi.fn(async (_path: string, init?: RequestInit) => jsonResponse(init?.method === 'PATCH' ? saved : SETTINGS)),
+      vi.fn(async (input: RequestInfo | URL) => jsonResponse(requestMethod(input) === 'PATCH' ? saved : SETTINGS)),
     );
     const user = userEvent.setup();
     renderWithProviders(<CiSettingsForm slug="fraud-model" />);

@@ -1,7 +1,7 @@
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { jsonResponse, renderWithProviders } from '@/test/render';
+import { jsonResponse, renderWithProviders, requestJson, requestMethod, requestPath } from '@/test/render';
 import { MetricPoliciesEditor } from './MetricPoliciesEditor';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -32,8 +32,8 @@ describe('MetricPoliciesEditor', () => {
 
   it('posts a policy and shows a server field error inline', async () => {
     document.cookie = 'csrftoken=tok123; path=/';
-    const fetchMock = vi.fn(async (_path: string, init?: RequestInit) =>
-      init?.method === 'POST'
+    const fetchMock = vi.fn(async (input: RequestInfo | URL) =>
+      requestMethod(input) === 'POST'
         ? jsonResponse(
             { error: { code: 'invalid', message: 'Invalid input.', fields: { metric: ['Ensure this field has no more than 200 characters.'] } } },
             400,
@@ -47,9 +47,9 @@ describe('MetricPoliciesEditor', () => {
     await user.click(screen.getByRole('button', { name: 'Save policy' }));
     expect(await screen.findByText('Ensure this field has no more than 200 characters.')).toBeInTheDocument();
     await waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(2));
-    const [path, init] = fetchMock.mock.calls[1] as [string, RequestInit];
-    expect(path).toBe('/api/v1/projects/fraud-model/ci/metric-policies/');
-    expect(JSON.parse(init.body as string)).toEqual({
+    const [request] = fetchMock.mock.calls[1]!;
+    expect(requestPath(request)).toBe('/api/v1/projects/fraud-model/ci/metric-policies/');
+    expect(await requestJson(request)).toEqual({
       metric: 'f1_macro',
       direction: 'higher',
       kind: 'quality',

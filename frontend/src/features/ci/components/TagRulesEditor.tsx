@@ -2,7 +2,7 @@ import { ActionIcon, Alert, Badge, Button, Group, Select, Stack, Table, Text, Te
 import { IconTrash } from '@tabler/icons-react';
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '@/api/errors';
-import { useCreateTagRule, useDeleteTagRule, useTagRules } from '../api/ci';
+import { type TagRuleRequest, useCreateTagRule, useDeleteTagRule, useTagRules } from '../api/ci';
 
 const RUBRIC_IDS = ['data', 'model', 'infra', 'monitor'].flatMap((section) =>
   Array.from({ length: 7 }, (_, i) => `${section}-${i + 1}`),
@@ -19,7 +19,8 @@ export function TagRulesEditor({ slug }: { slug: string }) {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!rubricId) return;
-    create.mutate({ pattern, rubric_id: rubricId }, { onSuccess: () => setPattern('') });
+    // the options are the rubric's test ids, the schema's RubricIdEnum
+    create.mutate({ pattern, rubric_id: rubricId as TagRuleRequest['rubric_id'] }, { onSuccess: () => setPattern('') });
   };
 
   return (

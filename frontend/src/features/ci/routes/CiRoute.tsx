@@ -6,7 +6,7 @@ import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
 import { useCurrentTeam } from '@/lib/current-team';
-import { useTeamProjects } from '../api/ci';
+import { useTeamProjects } from '@/api/projects';
 
 /** /ci: pick a project to see its CI runs. */
 export function CiRoute() {

@@ -1,11 +1,12 @@
 import { useQuery } from '@tanstack/react-query';
-import { apiFetch, uploadWithProgress } from '@/api/client';
+import { api, unwrap, uploadWithProgress } from '@/api/client';
+import type { Page } from '@/api/pagination';
+import type { components } from '@/api/schema';
+import type { Narrow, Sent } from '@/api/types';
 
-export interface Page<T> {
-  count: number;
-  results: T[];
-}
+type Schemas = components['schemas'];
 
+/** One column of the `schema` JSON field of a dataset version (the schema publishes it as unknown). */
 export interface FeatureSchema {
   name: string;
   role: 'feature' | 'label';
@@ -16,6 +17,7 @@ export interface FeatureSchema {
   null_rate: number;
 }
 
+/** One column of the `stats` JSON field of a dataset version (the schema publishes it as unknown). */
 export interface FeatureStats {
   count: number;
   null_rate: number;
@@ -25,58 +27,62 @@ export interface FeatureStats {
   top?: [string, number][];
 }
 
-export interface DatasetVersion {
-  id: number;
-  dataset: string;
-  number: number;
-  format: string;
-  sha256: string;
-  size_bytes: number;
-  original_filename: string;
-  row_count: number;
-  label_column: string;
-  slices: { name: string; filter: string; rows?: number }[];
-  description: string;
-  parent: number | null;
-  created_by: string | null;
-  created_at: string;
-}
-
-export interface DatasetVersionDetail extends DatasetVersion {
-  schema: { features: FeatureSchema[]; label: string | null; n_features: number };
-  stats: Record<string, FeatureStats>;
-}
-
-export interface Dataset {
-  id: number;
-  name: string;
-  description: string;
-  latest_version: DatasetVersion | null;
-  created_at: string;
-}
-
-const base = (slug: string) => `/api/v1/projects/${encodeURIComponent(slug)}/datasets`;
+/** `slices` is a JSON list of named row filters. */
+export type DatasetVersion = Narrow<Sent<Schemas['DatasetVersion']>, { slices: { name: string; filter: string; rows?: number }[] }>;
+export type DatasetVersionDetail = Narrow<
+  Sent<Schemas['DatasetVersionDetail']>,
+  {
+    slices: DatasetVersion['slices'];
+    schema: { features: FeatureSchema[]; label: string | null; n_features: number };
+    stats: Record<string, FeatureStats>;
+  }
+>;
+export type Dataset = Narrow<Sent<Schemas['Dataset']>, { latest_version: DatasetVersion | null }>;
 
 export function useDatasets(slug: string) {
-  return useQuery({ queryKey: ['datasets', slug], queryFn: () => apiFetch<Page<Dataset>>(`${base(slug)}/`) });
+  return useQuery({
+    queryKey: ['datasets', slug],
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/projects/{project}/datasets/', { params: { path: { project: slug } } }))) as Page<Dataset>,
+  });
 }
 
 export function useDatasetVersions(slug: string, name: string) {
   return useQuery({
     queryKey: ['datasets', slug, name, 'versions'],
-    queryFn: () => apiFetch<Page<DatasetVersion>>(`${base(slug)}/${encodeURIComponent(name)}/versions/?page_size=200`),
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/v1/projects/{project}/datasets/{name}/versions/', {
+          params: { path: { project: slug, name }, query: { page_size: 200 } },
+        }),
+      )) as Page<DatasetVersion>,
   });
 }
 
 export function useDatasetVersion(slug: string, name: string, n: number | null) {
   return useQuery({
     queryKey: ['datasets', slug, name, 'version', n],
-    queryFn: () => apiFetch<DatasetVersionDetail>(`${base(slug)}/${encodeURIComponent(name)}/versions/${n}/`),
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/v1/projects/{project}/datasets/{name}/versions/{number}/', {
+          params: { path: { project: slug, name, number: n ?? 0 } },
+        }),
+      )) as DatasetVersionDetail,
     enabled: n !== null,
   });
 }
 
 /** Multipart dataset upload with progress. */
-export function uploadDataset(slug: string, name: string, form: FormData, onProgress: (f: number) => void): Promise<DatasetVersionDetail> {
-  return uploadWithProgress<DatasetVersionDetail>(`${base(slug)}/${encodeURIComponent(name)}/versions/`, form, onProgress);
+export async function uploadDataset(
+  slug: string,
+  name: string,
+  form: FormData,
+  onProgress: (f: number) => void,
+): Promise<DatasetVersionDetail> {
+  return (await uploadWithProgress(
+    '/api/v1/projects/{project}/datasets/{name}/versions/',
+    { project: slug, name },
+    form,
+    onProgress,
+  )) as DatasetVersionDetail;
 }

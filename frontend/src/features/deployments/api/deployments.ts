@@ -1,47 +1,26 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { apiFetch } from '@/api/client';
+import { api, unwrap } from '@/api/client';
+import type { Page } from '@/api/pagination';
+import type { components } from '@/api/schema';
+import type { Narrow } from '@/api/types';
 
-export interface VersionRef {
-  id: number;
-  number: number;
-  format: string;
-}
+type Schemas = components['schemas'];
 
-export interface Deployment {
-  id: number;
-  name: string;
-  project: string;
-  model: string;
-  live_version: VersionRef;
-  canary_version: VersionRef | null;
-  canary_weight: number;
-  traffic: { version: number; role: 'live' | 'canary'; share: number }[];
-  endpoint: string;
-  can_rollback: boolean;
-  max_batch_size: number;
-  max_delay_ms: number;
-  request_timeout_ms: number;
-  validation_policy: string;
-  log_sample_rate: number;
-  quality_metric: string;
-  quality_threshold: number | null;
-  canary_breaches: number;
-  canary_passes: number;
-  created_at: string;
-}
+/** The `{id, number, format}` dict the serializer sends for `live_version` and `canary_version`. */
+export type VersionRef = { id: number; number: number; format: string };
 
-export interface DeploymentEvent {
-  id: number;
-  kind: string;
-  actor: string | null;
-  from_version: number | null;
-  to_version: number | null;
-  weight_from: number | null;
-  weight_to: number | null;
-  reason: string;
-  created_at: string;
-}
+/** Narrowed from the schema's loose dicts: a deployment always has a live version; `traffic` lists the shares. */
+export type Deployment = Narrow<
+  Schemas['Deployment'],
+  {
+    live_version: VersionRef;
+    canary_version: VersionRef | null;
+    traffic: { version: number; role: 'live' | 'canary'; share: number }[];
+  }
+>;
+export type DeploymentEvent = Schemas['DeploymentEvent'];
 
+/** One bucket of the metrics endpoint, which publishes no response schema: described here once. */
 export interface MetricPoint {
   t: string;
   version: number;
@@ -52,14 +31,13 @@ export interface MetricPoint {
   p99_ms: number | null;
 }
 
-interface Page<T> {
-  results: T[];
-}
+/** The server defaults `override_gate` to false. */
+export type DeploymentCreate = Narrow<Schemas['DeploymentCreateRequest'], { override_gate?: boolean }>;
 
-export const request = <T,>(method: string, path: string, body?: unknown): Promise<T> =>
-  apiFetch<T>(path, { method, body });
-
-const base = (project: string) => `/api/v1/projects/${encodeURIComponent(project)}/deployments/`;
+export type ActionKind = 'deploy' | 'canary' | 'promote' | 'rollback';
+/** The fields of the four action bodies (DeployRequest, CanaryRequest, PromoteRequest, RollbackRequest). */
+export type ActionBody = Schemas['RollbackRequest'] &
+  Partial<Omit<Schemas['DeployRequest'] & Schemas['CanaryRequest'] & Schemas['PromoteRequest'], 'reason'>>;
 
 export const deploymentKeys = {
   all: ['deployments'] as const,
@@ -69,19 +47,14 @@ export const deploymentKeys = {
 
 export const POLL_MS = 3000;
 
-export function useTeamProjects(team: string | null) {
-  return useQuery({
-    queryKey: ['deployments', 'projects', team],
-    queryFn: () => request<Page<{ slug: string; name: string }>>('GET', `/api/v1/projects/?team=${encodeURIComponent(team ?? '')}`),
-    enabled: team !== null,
-  });
-}
+const one = (project: string, name: string) => ({ path: { project, name } });
 
 /** Every deployment of one team, across its projects (the list page's default view). */
 export function useTeamDeployments(team: string | null, enabled = true) {
   return useQuery({
     queryKey: [...deploymentKeys.all, 'team', team ?? ''],
-    queryFn: () => request<Page<Deployment>>('GET', `/api/v1/deployments/?team=${encodeURIComponent(team ?? '')}`),
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/deployments/', { params: { query: { team: team ?? '' } } }))) as Page<Deployment>,
     enabled: enabled && team !== null,
     refetchInterval: POLL_MS,
     placeholderData: keepPreviousData,
@@ -91,7 +64,10 @@ export function useTeamDeployments(team: string | null, enabled = true) {
 export function useDeployments(project: string | null) {
   return useQuery({
     queryKey: deploymentKeys.list(project ?? ''),
-    queryFn: () => request<Page<Deployment>>('GET', base(project ?? '')),
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/v1/projects/{project}/deployments/', { params: { path: { project: project ?? '' } } }),
+      )) as Page<Deployment>,
     enabled: !!project,
     refetchInterval: POLL_MS,
     placeholderData: keepPreviousData,
@@ -101,7 +77,8 @@ export function useDeployments(project: string | null) {
 export function useDeployment(project: string, name: string) {
   return useQuery({
     queryKey: deploymentKeys.detail(project, name),
-    queryFn: () => request<Deployment>('GET', `${base(project)}${name}/`),
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/', { params: one(project, name) }))) as Deployment,
     refetchInterval: POLL_MS,
   });
 }
@@ -109,7 +86,7 @@ export function useDeployment(project: string, name: string) {
 export function useDeploymentEvents(project: string, name: string) {
   return useQuery({
     queryKey: [...deploymentKeys.detail(project, name), 'events'],
-    queryFn: () => request<Page<DeploymentEvent>>('GET', `${base(project)}${name}/events/`),
+    queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/events/', { params: one(project, name) })),
     refetchInterval: POLL_MS,
   });
 }
@@ -117,18 +94,45 @@ export function useDeploymentEvents(project: string, name: string) {
 export function useDeploymentMetrics(project: string, name: string, minutes = 60) {
   return useQuery({
     queryKey: [...deploymentKeys.detail(project, name), 'metrics', minutes],
-    queryFn: () => request<{ series: MetricPoint[] }>('GET', `${base(project)}${name}/metrics/?minutes=${minutes}`),
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/v1/projects/{project}/deployments/{name}/metrics/', {
+          params: { ...one(project, name), query: { minutes } },
+        }),
+      )) as { series: MetricPoint[] },
     refetchInterval: POLL_MS,
   });
 }
 
-export type ActionKind = 'deploy' | 'canary' | 'promote' | 'rollback';
+/** POST one of the four actions on a deployment; resolves with the updated deployment. */
+export async function postAction(project: string, name: string, action: ActionKind, body: ActionBody): Promise<Deployment> {
+  const params = one(project, name);
+  const { reason, version = 0, weight = 0, override_gate = false } = body;
+  let call;
+  switch (action) {
+    case 'deploy':
+      call = api.POST('/api/v1/projects/{project}/deployments/{name}/deploy/', { params, body: { reason, version, override_gate } });
+      break;
+    case 'canary':
+      call = api.POST('/api/v1/projects/{project}/deployments/{name}/canary/', {
+        params,
+        body: { reason, weight, override_gate, ...(body.version === undefined ? {} : { version }) },
+      });
+      break;
+    case 'promote':
+      call = api.POST('/api/v1/projects/{project}/deployments/{name}/promote/', { params, body: { reason, override_gate } });
+      break;
+    case 'rollback':
+      call = api.POST('/api/v1/projects/{project}/deployments/{name}/rollback/', { params, body: { reason } });
+      break;
+  }
+  return (await unwrap(call)) as Deployment;
+}
 
 export function useDeploymentAction(project: string, name: string) {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: ({ action, body }: { action: ActionKind; body: Record<string, unknown> }) =>
-      request<Deployment>('POST', `${base(project)}${name}/${action}/`, body),
+    mutationFn: ({ action, body }: { action: ActionKind; body: ActionBody }) => postAction(project, name, action, body),
     onSuccess: (deployment) => {
       queryClient.setQueryData(deploymentKeys.detail(project, name), deployment);
       return queryClient.invalidateQueries({ queryKey: deploymentKeys.all });
@@ -139,7 +143,10 @@ export function useDeploymentAction(project: string, name: string) {
 export function useCreateDeployment(project: string) {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (body: Record<string, unknown>) => request<Deployment>('POST', base(project), body),
+    mutationFn: async ({ override_gate = false, ...rest }: DeploymentCreate) =>
+      (await unwrap(
+        api.POST('/api/v1/projects/{project}/deployments/', { params: { path: { project } }, body: { ...rest, override_gate } }),
+      )) as Deployment,
     onSuccess: () => queryClient.invalidateQueries({ queryKey: deploymentKeys.all }),
   });
 }

@@ -1,7 +1,7 @@
 import { Alert, Button, Checkbox, Group, Modal, NumberInput, Slider, Stack, Text, Textarea } from '@mantine/core';
 import { useState } from 'react';
 import { errorMessage } from '@/api/errors';
-import type { ActionKind, Deployment } from '../api/deployments';
+import type { ActionBody, ActionKind, Deployment } from '../api/deployments';
 import { useDeploymentAction } from '../api/deployments';
 
 const TITLES: Record<ActionKind, string> = {
@@ -42,10 +42,10 @@ export function ActionModal({ action, deployment, onClose }: ActionModalProps) {
   if (action === null) return null;
 
   const submit = () => {
-    const body: Record<string, unknown> = { reason };
+    const body: ActionBody = { reason };
     if (action === 'deploy' || action === 'canary') body.version = Number(version);
     if (action === 'canary') body.weight = weight;
-    if ((action === 'deploy' || action === 'promote') && override) body.override_gate = true;
+    if (action !== 'rollback' && override) body.override_gate = true;
     mutation.mutate(
       { action, body },
       {
@@ -82,7 +82,7 @@ export function ActionModal({ action, deployment, onClose }: ActionModalProps) {
         ) : null}
         <Text size="sm">{describe(action, deployment, version, weight)}</Text>
         <Textarea label="Reason" name="reason" placeholder="Why this change? (kept in the history)" value={reason} onChange={(e) => setReason(e.currentTarget.value)} autosize minRows={2} />
-        {action === 'deploy' || action === 'promote' ? (
+        {action !== 'rollback' ? (
           <Checkbox label="Override the quality gate (admins; needs a written reason)" checked={override} onChange={(e) => setOverride(e.currentTarget.checked)} />
         ) : null}
         {mutation.isError ? (

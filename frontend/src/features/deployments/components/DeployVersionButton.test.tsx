@@ -1,7 +1,7 @@
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { jsonResponse, renderWithProviders } from '@/test/render';
+import { jsonResponse, renderWithProviders, requestJson, requestMethod, requestPath } from '@/test/render';
 import { DeployVersionButton } from './DeployVersionButton';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -22,9 +22,9 @@ const deployment = (name: string, model: string) => ({
 describe('DeployVersionButton', () => {
   it('canaries against the first deployment of the model without picking one first', async () => {
     document.cookie = 'csrftoken=tok123; path=/';
-    const fetchMock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
-      const url = String(input);
-      if (init?.method === 'POST') return jsonResponse(deployment('digits', 'digits-mlp'));
+    const fetchMock = vi.fn(async (input: RequestInfo | URL) => {
+      const url = requestPath(input);
+      if (requestMethod(input) === 'POST') return jsonResponse(deployment('digits', 'digits-mlp'));
       if (url.includes('/deployments/')) return jsonResponse({ results: [deployment('other', 'iris'), deployment('digits', 'digits-mlp')] });
       return jsonResponse({}, 404);
     });
@@ -39,10 +39,10 @@ describe('DeployVersionButton', () => {
     expect(await screen.findByDisplayValue('digits (live v2)')).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Start canary at 10 %' }));
 
-    await waitFor(() => expect(fetchMock.mock.calls.some(([, init]) => init?.method === 'POST')).toBe(true));
-    const post = fetchMock.mock.calls.find(([, init]) => init?.method === 'POST')!;
-    expect(String(post[0])).toBe('/api/v1/projects/fraud-model/deployments/digits/canary/');
-    expect(JSON.parse(String(post[1]?.body))).toMatchObject({ version: 3, weight: 10 });
+    await waitFor(() => expect(fetchMock.mock.calls.some(([input]) => requestMethod(input) === 'POST')).toBe(true));
+    const [post] = fetchMock.mock.calls.find(([input]) => requestMethod(input) === 'POST')!;
+    expect(requestPath(post)).toBe('/api/v1/projects/fraud-model/deployments/digits/canary/');
+    expect(await requestJson(post)).toMatchObject({ version: 3, weight: 10 });
   });
 
   it('cannot create a deployment without a name', async () => {

@@ -3,7 +3,7 @@ import { useDisclosure } from '@mantine/hooks';
 import { IconRocket } from '@tabler/icons-react';
 import { useState } from 'react';
 import { errorMessage } from '@/api/errors';
-import { request, useCreateDeployment, useDeployments } from '../api/deployments';
+import { postAction, useCreateDeployment, useDeployments } from '../api/deployments';
 import { useQueryClient } from '@tanstack/react-query';
 
 interface DeployVersionButtonProps {
@@ -38,11 +38,7 @@ export function DeployVersionButton({ project, model, version }: DeployVersionBu
         await create.mutateAsync({ name, model, version, reason });
       } else {
         if (canaryTarget === null) return;
-        await request('POST', `/api/v1/projects/${encodeURIComponent(project)}/deployments/${encodeURIComponent(canaryTarget)}/canary/`, {
-          version,
-          weight,
-          reason,
-        });
+        await postAction(project, canaryTarget, 'canary', { version, weight, reason });
         await queryClient.invalidateQueries({ queryKey: ['deployments'] });
       }
       close();

@@ -1,6 +1,6 @@
 import { screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { jsonResponse, renderWithProviders } from '@/test/render';
+import { jsonResponse, renderWithProviders, requestPath } from '@/test/render';
 import { DeploymentsRoute } from './DeploymentsRoute';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -20,7 +20,7 @@ const digits = {
 
 function stubApi() {
   const fetchMock = vi.fn(async (input: RequestInfo | URL) => {
-    const url = String(input);
+    const url = requestPath(input);
     if (url.startsWith('/api/v1/projects/?')) {
       return jsonResponse({ results: [{ slug: 'cancer', name: 'Cancer screening' }, { slug: 'digits-classifier', name: 'Digits classifier' }] });
     }
@@ -38,7 +38,7 @@ describe('DeploymentsRoute', () => {
     renderWithProviders(<DeploymentsRoute />, { route: '/deployments' });
     expect(await screen.findByRole('link', { name: 'digits' })).toHaveAttribute('href', '/deployments/digits-classifier/digits');
     expect(await screen.findByRole('link', { name: 'Digits classifier' })).toBeInTheDocument();
-    expect(fetchMock.mock.calls.some(([url]) => String(url) === '/api/v1/deployments/?team=acme')).toBe(true);
+    expect(fetchMock.mock.calls.some(([input]) => requestPath(input) === '/api/v1/deployments/?team=acme')).toBe(true);
   });
 
   it('names the chosen project in its empty state', async () => {

@@ -7,7 +7,8 @@ import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
 import { useCurrentTeam } from '@/lib/current-team';
-import { useDeployments, useTeamDeployments, useTeamProjects } from '../api/deployments';
+import { useTeamProjects } from '@/api/projects';
+import { useDeployments, useTeamDeployments } from '../api/deployments';
 import { NewDeploymentModal } from '../components/NewDeploymentModal';
 import { TrafficSplit } from '../components/TrafficSplit';
 

@@ -1,14 +1,8 @@
 import { Anchor, Card, Group, Stack, Table, Text, Title } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
-import { KIND_LABELS, jobsFetch, useJobs } from '../api/jobs';
+import { KIND_LABELS, useJobs, useVersionRef } from '../api/jobs';
 import { JobProgress, JobStatusBadge } from './JobStatus';
 import { StartJobPanel } from './StartJobPanel';
-
-interface VersionRef {
-  id: number;
-  format: string;
-}
 
 /**
  * Jobs of the model version in the URL (/projects/:slug/models/:model/versions/:number): the buttons
@@ -16,13 +10,7 @@ interface VersionRef {
  */
 export function VersionJobs() {
   const { slug = '', model = '', number = '0' } = useParams();
-  const version = useQuery({
-    queryKey: ['jobs', 'version', slug, model, number],
-    queryFn: () =>
-      jobsFetch<VersionRef>(
-        `/api/v1/projects/${encodeURIComponent(slug)}/models/${encodeURIComponent(model)}/versions/${encodeURIComponent(number)}/`,
-      ),
-  });
+  const version = useVersionRef(slug, model, number);
   const jobs = useJobs({ model_version: version.data?.id }, version.data !== undefined);
   if (!version.data) return null;
   const list = jobs.data?.results ?? [];

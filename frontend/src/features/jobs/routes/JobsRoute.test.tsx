@@ -1,7 +1,7 @@
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { jsonResponse, renderWithProviders } from '@/test/render';
+import { jsonResponse, renderWithProviders, requestPath } from '@/test/render';
 import { JobsRoute } from './JobsRoute';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -14,11 +14,11 @@ describe('JobsRoute', () => {
     renderWithProviders(<JobsRoute />, { route: '/jobs?project=fraud-model' });
 
     expect(await screen.findByText('No matching jobs')).toBeInTheDocument();
-    expect(String(fetchMock.mock.calls[0]?.[0])).toBe('/api/v1/jobs/?project=fraud-model&team=acme');
+    expect(requestPath(fetchMock.mock.calls[0]![0])).toBe('/api/v1/jobs/?project=fraud-model&team=acme');
     expect(screen.getByText('Project: fraud-model')).toBeInTheDocument();
 
     await user.click(screen.getByRole('button', { name: 'Show jobs of every project' }));
     expect(await screen.findByText('No jobs yet')).toBeInTheDocument();
-    await waitFor(() => expect(fetchMock.mock.calls.map(([url]) => String(url))).toContain('/api/v1/jobs/?team=acme'));
+    await waitFor(() => expect(fetchMock.mock.calls.map(([input]) => requestPath(input))).toContain('/api/v1/jobs/?team=acme'));
   });
 });

@@ -1,67 +1,39 @@
 import { useQuery } from '@tanstack/react-query';
-import { api, apiFetch, unwrap } from '@/api/client';
+import { api, unwrap, uploadWithProgress } from '@/api/client';
+import type { Page } from '@/api/pagination';
+import type { components } from '@/api/schema';
+import type { Narrow, Sent } from '@/api/types';
 
-export interface Page<T> {
-  count: number;
-  next: string | null;
-  previous: string | null;
-  results: T[];
-}
+type Schemas = components['schemas'];
 
-export interface AliasInfo {
-  name: string;
-  version: number;
-  updated_by: string | null;
-  updated_at: string;
-}
+export type AliasInfo = Schemas['Alias'];
+export type AliasMove = Sent<Schemas['AliasMove']>;
+export type AliasMoveRequest = Schemas['AliasMoveRequestRequest'];
+/** `tags` is a JSON object of strings. */
+export type RegisteredModel = Narrow<Sent<Schemas['RegisteredModel']>, { tags: Record<string, string> }>;
 
-export interface RegisteredModel {
-  id: number;
-  project: string;
-  name: string;
-  description: string;
-  tags: Record<string, string>;
-  latest_version: number | null;
-  version_count: number;
-  aliases: AliasInfo[];
-  created_by: string | null;
-  created_at: string;
-}
-
+/** One tensor of a version's `signature` JSON field. */
 export interface TensorSpec {
   name: string;
   dtype: string;
   shape: (number | null)[];
 }
 
-export interface ModelVersion {
-  id: number;
-  model: string;
-  number: number;
-  format: 'onnx' | 'state_dict' | 'safetensors' | 'torchscript' | 'torch_export';
-  framework: string;
-  artifact_sha256: string;
-  artifact_size: number;
-  artifact_filename: string;
-  code: boolean;
-  recipe: string;
+/** The JSON fields and loose dicts of a model version, narrowed once for every component. */
+interface VersionFields {
   recipe_config: Record<string, unknown>;
   signature: { inputs?: TensorSpec[]; outputs?: TensorSpec[]; features?: string[] };
   metrics: Record<string, number>;
   slice_metrics: Record<string, Record<string, number>>;
   params: Record<string, unknown>;
   tags: Record<string, string>;
-  git_commit: string;
   training_dataset: { dataset: string; number: number } | null;
   environment: { python?: string; packages?: Record<string, string> };
-  author: string | null;
-  description: string;
   parent: { model: string; number: number } | null;
-  produced_by_job_id: number | null;
-  aliases: string[];
-  created_at: string;
 }
+export type ModelVersion = Narrow<Sent<Schemas['ModelVersion']>, VersionFields>;
 
+/** A node of the `lineage` dict of a version detail. */
 export interface LineageNode {
   id: string;
   kind: 'model_version' | 'dataset_version';
@@ -73,6 +45,7 @@ export interface LineageNode {
   produced_by_job_id?: number | null;
 }
 
+/** An edge of the `lineage` dict of a version detail. */
 export interface LineageEdge {
   from: string;
   to: string;
@@ -80,37 +53,18 @@ export interface LineageEdge {
   job?: number | null;
 }
 
-export interface EvidenceItem {
-  id: number;
-  test_id: string;
-  source: string;
-  passed: boolean;
-  title: string;
-  link: string;
-  observed_at: string;
-}
+export type EvidenceItem = Omit<Schemas['Evidence'], 'key' | 'detail'>;
 
-export interface ModelVersionDetail extends ModelVersion {
-  lineage: { nodes: LineageNode[]; edges: LineageEdge[] };
-  deployments: { id: number; kind: string; name: string }[];
-  evidence: EvidenceItem[];
-}
+export type ModelVersionDetail = Narrow<
+  Sent<Schemas['ModelVersionDetail']>,
+  VersionFields & {
+    lineage: { nodes: LineageNode[]; edges: LineageEdge[] };
+    deployments: { id: number; kind: string; name: string }[];
+    evidence: EvidenceItem[];
+  }
+>;
 
-export interface AliasMove {
-  id: number;
-  alias_name: string;
-  from_version: number | null;
-  to_version: number | null;
-  moved_by: string | null;
-  moved_at: string;
-  reason: string;
-}
-
-export const projectBase = (slug: string) => `/api/v1/projects/${encodeURIComponent(slug)}`;
-const modelBase = (slug: string, model: string) => `${projectBase(slug)}/models/${encodeURIComponent(model)}`;
-
-export const registryFetch = apiFetch;
-
+const model = (project: string, name: string) => ({ path: { project, model: name } });
 
 export const registryKeys = {
   models: (slug: string) => ['registry', slug, 'models'] as const,
@@ -120,75 +74,79 @@ export const registryKeys = {
   aliases: (slug: string, model: string) => ['registry', slug, 'model', model, 'aliases'] as const,
 };
 
-export function useTeamProjects(team: string | null) {
-  return useQuery({
-    queryKey: ['registry', 'projects', team ?? ''],
-    queryFn: () => unwrap(api.GET('/api/v1/projects/', { params: { query: { team: team ?? undefined } } })),
-    enabled: team !== null,
-  });
-}
-
 export function useModels(slug: string) {
   return useQuery({
     queryKey: registryKeys.models(slug),
-    queryFn: () => registryFetch<Page<RegisteredModel>>(`${projectBase(slug)}/models/`),
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/projects/{project}/models/', { params: { path: { project: slug } } }))) as Page<RegisteredModel>,
   });
 }
 
-export function useModel(slug: string, model: string) {
+export function useModel(slug: string, name: string) {
   return useQuery({
-    queryKey: registryKeys.model(slug, model),
-    queryFn: () => registryFetch<RegisteredModel>(`${modelBase(slug, model)}/`),
+    queryKey: registryKeys.model(slug, name),
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/projects/{project}/models/{model}/', { params: model(slug, name) }))) as RegisteredModel,
   });
 }
 
-export function useModelVersions(slug: string, model: string) {
+export function useModelVersions(slug: string, name: string) {
   return useQuery({
-    queryKey: registryKeys.versions(slug, model),
-    queryFn: () => registryFetch<Page<ModelVersion>>(`${modelBase(slug, model)}/versions/?page_size=200`),
+    queryKey: registryKeys.versions(slug, name),
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/v1/projects/{project}/models/{model}/versions/', {
+          params: { ...model(slug, name), query: { page_size: 200 } },
+        }),
+      )) as Page<ModelVersion>,
   });
 }
 
-export function useModelVersion(slug: string, model: string, n: number) {
+export function useModelVersion(slug: string, name: string, n: number) {
   return useQuery({
-    queryKey: registryKeys.version(slug, model, n),
-    queryFn: () => registryFetch<ModelVersionDetail>(`${modelBase(slug, model)}/versions/${n}/`),
+    queryKey: registryKeys.version(slug, name, n),
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/v1/projects/{project}/models/{model}/versions/{number}/', {
+          params: { path: { project: slug, model: name, number: n } },
+        }),
+      )) as ModelVersionDetail,
   });
 }
 
-export function useAliases(slug: string, model: string) {
+export function useAliases(slug: string, name: string) {
   return useQuery({
-    queryKey: registryKeys.aliases(slug, model),
-    queryFn: () => registryFetch<{ aliases: AliasInfo[]; moves: AliasMove[] }>(`${modelBase(slug, model)}/aliases/`),
+    queryKey: registryKeys.aliases(slug, name),
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/projects/{project}/models/{model}/aliases/', { params: model(slug, name) }))) as {
+        aliases: AliasInfo[];
+        moves: AliasMove[];
+      },
   });
 }
 
-/** The project's team slug, to find the caller's role in it (moving aliases needs maintainer). */
-export function useProjectTeam(slug: string) {
-  return useQuery({
-    queryKey: ['registry', slug, 'project'] as const,
-    queryFn: () => registryFetch<{ slug: string; team: string }>(`${projectBase(slug)}/`),
-  });
+/** Moves an alias; `expected_version` is the version the caller saw: the server answers 409 when it moved since. */
+export function moveAlias(slug: string, name: string, body: AliasMoveRequest): Promise<AliasInfo> {
+  return unwrap(api.POST('/api/v1/projects/{project}/models/{model}/aliases/', { params: model(slug, name), body }));
 }
 
-export interface AliasMoveRequest {
-  alias: string;
-  version: number;
-  /** the version the caller saw the alias at: the server answers 409 when it moved since */
-  expected_version?: number | null;
-  reason?: string;
-}
-
-export function moveAlias(slug: string, model: string, body: AliasMoveRequest): Promise<AliasInfo> {
-  return registryFetch<AliasInfo>(`${modelBase(slug, model)}/aliases/`, { method: 'POST', body });
-}
-
-export function versionsUploadUrl(slug: string, model: string): string {
-  return `${modelBase(slug, model)}/versions/`;
+/** Multipart upload of a new version, with progress. */
+export async function uploadVersion(
+  slug: string,
+  name: string,
+  form: FormData,
+  onProgress: (fraction: number) => void,
+): Promise<ModelVersion> {
+  return (await uploadWithProgress(
+    '/api/v1/projects/{project}/models/{model}/versions/',
+    { project: slug, model: name },
+    form,
+    onProgress,
+  )) as ModelVersion;
 }
 
 export function artifactUrl(slug: string, model: string, n: number): string {
-  return `${modelBase(slug, model)}/versions/${n}/artifact`;
+  return `/api/v1/projects/${encodeURIComponent(slug)}/models/${encodeURIComponent(model)}/versions/${n}/artifact`;
 }
 
 export function formatBytes(n: number): string {

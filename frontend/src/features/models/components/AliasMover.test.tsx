@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { jsonResponse, renderWithProviders } from '@/test/render';
+import { jsonResponse, renderWithProviders, requestJson, requestPath } from '@/test/render';
 import { AliasMover } from './AliasMover';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -42,11 +42,11 @@ describe('AliasMover', () => {
 
     await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
     expect(fetchMock).toHaveBeenCalledTimes(1);
-    const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
-    expect(url).toBe('/api/v1/projects/fraud-model/models/scorer/aliases/');
-    expect(init.method).toBe('POST');
-    expect((init.headers as Record<string, string>)['X-CSRFToken']).toBe('tok123');
-    expect(JSON.parse(init.body as string)).toEqual({
+    const [request] = fetchMock.mock.calls[0] as unknown as [Request];
+    expect(requestPath(request)).toBe('/api/v1/projects/fraud-model/models/scorer/aliases/');
+    expect(request.method).toBe('POST');
+    expect(request.headers.get('X-CSRFToken')).toBe('tok123');
+    expect(await requestJson(request)).toEqual({
       alias: 'champion',
       version: 2,
       expected_version: 1,

@@ -2,8 +2,7 @@ import { Alert, Button, FileInput, Progress, Select, Stack, Text, TextInput, Tex
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ApiError } from '@/api/errors';
-import { uploadWithProgress } from '@/api/client';
-import { type ModelVersion, versionsUploadUrl } from '../api/registry';
+import { type ModelVersion, uploadVersion } from '../api/registry';
 
 const FORMATS = [
   { value: 'onnx', label: 'ONNX (.onnx)' },
@@ -53,7 +52,7 @@ export function UploadModelForm({ slug, model, onUploaded }: Props) {
     setError(null);
     setProgress(0);
     try {
-      const version = await uploadWithProgress<ModelVersion>(versionsUploadUrl(slug, name), form, setProgress);
+      const version = await uploadVersion(slug, name, form, setProgress);
       await client.invalidateQueries({ queryKey: ['registry', slug] });
       onUploaded(version);
     } catch (err) {

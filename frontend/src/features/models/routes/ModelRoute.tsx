@@ -7,7 +7,8 @@ import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
 import { useCurrentTeam } from '@/lib/current-team';
 import { formatDateTime } from '@/lib/format';
-import { formatBytes, useAliases, useModel, useModelVersions, useProjectTeam } from '../api/registry';
+import { useProject } from '@/api/projects';
+import { formatBytes, useAliases, useModel, useModelVersions } from '../api/registry';
 import { AliasMover } from '../components/AliasMover';
 import { MetricsAcrossVersions } from '../components/MetricsAcrossVersions';
 import { UploadModelForm } from '../components/UploadModelForm';
@@ -18,7 +19,7 @@ export function ModelRoute() {
   const info = useModel(slug, model);
   const versions = useModelVersions(slug, model);
   const aliases = useAliases(slug, model);
-  const project = useProjectTeam(slug);
+  const project = useProject(slug);
   const { teams } = useCurrentTeam();
   const role = teams.find((t) => t.slug === project.data?.team)?.role;
   const canMove = role === 'maintainer' || role === 'admin';

@@ -6,7 +6,7 @@ import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
 import { useCurrentTeam } from '@/lib/current-team';
-import { useTeamProjects } from '../api/registry';
+import { useTeamProjects } from '@/api/projects';
 
 /** /models: the registry of each of the team's projects. */
 export function ModelsRoute() {

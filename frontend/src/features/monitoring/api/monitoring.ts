@@ -1,5 +1,11 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { apiFetch } from '@/api/client';
+import { api, unwrap } from '@/api/client';
+import type { components } from '@/api/schema';
+
+// The monitoring endpoints publish no response schemas (the schema says `{[key: string]: unknown}`),
+// so the bodies they send are described here, once; the request bodies come from the schema.
+
+type Schemas = components['schemas'];
 
 export type Status = 'ok' | 'warn' | 'fail' | 'no_data' | 'error';
 
@@ -41,21 +47,11 @@ export interface MonitorInfo {
   series: { t: string; value: number | null; status: Status }[];
 }
 
-export interface MonitorConfig {
-  window_kind: 'hour' | 'day' | 'last_n';
-  window_n: number;
-  staleness_limit_days: number;
-  confidence_threshold: number;
-  skew_sample_size: number;
-  skew_max_mismatch: number;
-  invariant_max_rate: number;
-  latency_max_ratio: number;
-  quality_max_drop: number;
-  webhook_url: string;
-  email_to: string;
+/** The editable settings (from the schema's update request) and the last run. */
+export type MonitorConfig = Required<Schemas['PatchedConfigUpdateRequest']> & {
   last_run_at: string | null;
   last_error: string;
-}
+};
 
 export interface DeploymentMonitoring {
   project: string;
@@ -142,26 +138,26 @@ export interface OverviewRow {
   monitors: Record<string, { status: Status; summary: string; value: number | null } | null>;
 }
 
-export const request = <T,>(method: string, path: string, body?: unknown): Promise<T> =>
-  apiFetch<T>(path, { method, body });
-
-const base = (project: string, deployment: string) =>
-  `/api/v1/projects/${encodeURIComponent(project)}/deployments/${encodeURIComponent(deployment)}`;
+const one = (project: string, deployment: string) => ({ path: { project, deployment } });
 
 export function useOverview(team?: string) {
   return useQuery({
     queryKey: ['monitoring', 'overview', team ?? ''],
-    queryFn: () =>
-      request<{ results: OverviewRow[] }>('GET', `/api/v1/monitoring/overview/${team ? `?team=${encodeURIComponent(team)}` : ''}`),
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/monitoring/overview/', { params: { query: { team: team || undefined } } }))) as unknown as {
+        results: OverviewRow[];
+      },
     refetchInterval: 30_000,
   });
 }
 
 export function useAlerts(params: { status?: string; project?: string; deployment?: string; team?: string } = {}) {
-  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v) as [string, string][]).toString();
+  // an empty filter means "any": leave it out of the query
+  const query = Object.fromEntries(Object.entries(params).filter(([, v]) => v)) as typeof params;
   return useQuery({
     queryKey: ['monitoring', 'alerts', params],
-    queryFn: () => request<{ results: AlertItem[] }>('GET', `/api/v1/alerts/${query ? `?${query}` : ''}`),
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/alerts/', { params: { query } }))) as unknown as { results: AlertItem[] },
     refetchInterval: 30_000,
   });
 }
@@ -169,7 +165,8 @@ export function useAlerts(params: { status?: string; project?: string; deploymen
 export function useResolveAlert() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (id: number) => request<AlertItem>('POST', `/api/v1/alerts/${id}/resolve/`),
+    mutationFn: async (id: number) =>
+      (await unwrap(api.POST('/api/v1/alerts/{alert_id}/resolve/', { params: { path: { alert_id: id } } }))) as unknown as AlertItem,
     onSuccess: () => client.invalidateQueries({ queryKey: ['monitoring'] }),
   });
 }
@@ -177,23 +174,27 @@ export function useResolveAlert() {
 export function useDrift(project: string, deployment: string) {
   return useQuery({
     queryKey: ['monitoring', 'drift', project, deployment],
-    queryFn: () => request<DriftTable>('GET', `${base(project, deployment)}/drift/`),
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/v1/projects/{project}/deployments/{deployment}/drift/', { params: one(project, deployment) }),
+      )) as unknown as DriftTable,
     refetchInterval: 60_000,
   });
 }
 
-export interface RuleInput {
-  metric: string;
-  operator: string;
-  threshold: number;
-  enabled?: boolean;
-}
+/** A drift rule; the server enables a rule unless told otherwise. */
+export type RuleInput = Omit<Schemas['RuleRequest'], 'enabled'> & { enabled?: boolean };
 
 export function useUpdateRule(project: string, deployment: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: ({ feature, rule }: { feature: string; rule: RuleInput }) =>
-      request('PUT', `${base(project, deployment)}/drift/rules/${encodeURIComponent(feature)}/`, rule),
+      unwrap(
+        api.PUT('/api/v1/projects/{project}/deployments/{deployment}/drift/rules/{feature}/', {
+          params: { path: { project, deployment, feature } },
+          body: { ...rule, enabled: rule.enabled ?? true },
+        }),
+      ),
     onSuccess: () => client.invalidateQueries({ queryKey: ['monitoring', 'drift', project, deployment] }),
   });
 }
@@ -201,7 +202,10 @@ export function useUpdateRule(project: string, deployment: string) {
 export function useDeploymentMonitoring(project: string, deployment: string) {
   return useQuery({
     queryKey: ['monitoring', 'deployment', project, deployment],
-    queryFn: () => request<DeploymentMonitoring>('GET', `${base(project, deployment)}/monitoring/`),
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/v1/projects/{project}/deployments/{deployment}/monitoring/', { params: one(project, deployment) }),
+      )) as unknown as DeploymentMonitoring,
     refetchInterval: 60_000,
   });
 }
@@ -209,8 +213,13 @@ export function useDeploymentMonitoring(project: string, deployment: string) {
 export function useUpdateConfig(project: string, deployment: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (values: Partial<MonitorConfig>) =>
-      request<MonitorConfig>('PATCH', `${base(project, deployment)}/monitoring/`, values),
+    mutationFn: (values: Schemas['PatchedConfigUpdateRequest']) =>
+      unwrap(
+        api.PATCH('/api/v1/projects/{project}/deployments/{deployment}/monitoring/', {
+          params: one(project, deployment),
+          body: values,
+        }),
+      ),
     onSuccess: () => client.invalidateQueries({ queryKey: ['monitoring'] }),
   });
 }
@@ -218,7 +227,8 @@ export function useUpdateConfig(project: string, deployment: string) {
 export function useRunMonitors(project: string, deployment: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: () => request('POST', `${base(project, deployment)}/monitoring/run/`),
+    mutationFn: () =>
+      unwrap(api.POST('/api/v1/projects/{project}/deployments/{deployment}/monitoring/run/', { params: one(project, deployment) })),
     onSuccess: () => setTimeout(() => void client.invalidateQueries({ queryKey: ['monitoring'] }), 3000),
   });
 }
@@ -226,11 +236,12 @@ export function useRunMonitors(project: string, deployment: string) {
 export function useFlywheel(project: string, deployment: string, slice: string) {
   return useQuery({
     queryKey: ['monitoring', 'flywheel', project, deployment, slice],
-    queryFn: () =>
-      request<Flywheel>(
-        'GET',
-        `${base(project, deployment)}/flywheel/${slice ? `?slice=${encodeURIComponent(slice)}` : ''}`,
-      ),
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/v1/projects/{project}/deployments/{deployment}/flywheel/', {
+          params: { ...one(project, deployment), query: { slice: slice || undefined } },
+        }),
+      )) as unknown as Flywheel,
     placeholderData: keepPreviousData,
   });
 }
@@ -238,12 +249,13 @@ export function useFlywheel(project: string, deployment: string, slice: string) 
 export function useExportToDataset(project: string, deployment: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (slice: string) =>
-      request<{ dataset: string; version: number; examples: number }>(
-        'POST',
-        `${base(project, deployment)}/flywheel/export/`,
-        slice ? { slice } : {},
-      ),
+    mutationFn: async (slice: string) =>
+      (await unwrap(
+        api.POST('/api/v1/projects/{project}/deployments/{deployment}/flywheel/export/', {
+          params: one(project, deployment),
+          body: { slice },
+        }),
+      )) as unknown as { dataset: string; version: number; examples: number },
     onSuccess: () => client.invalidateQueries({ queryKey: ['monitoring', 'flywheel', project, deployment] }),
   });
 }

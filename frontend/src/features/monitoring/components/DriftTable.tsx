@@ -4,7 +4,7 @@ import { IconPencil } from '@tabler/icons-react';
 import { useState } from 'react';
 import { Bar, BarChart, Line, LineChart, ResponsiveContainer, Tooltip as ChartTooltip, XAxis, YAxis } from 'recharts';
 import { errorMessage } from '@/api/errors';
-import type { DriftFeature } from '../api/monitoring';
+import type { DriftFeature, RuleInput } from '../api/monitoring';
 import { useUpdateRule } from '../api/monitoring';
 import { formatValue, METRIC_LABEL, OPERATOR_LABEL } from './format';
 import { StatusDot } from './StatusDot';
@@ -86,7 +86,11 @@ function RuleEditor({
             loading={update.isPending}
             onClick={() =>
               update.mutate(
-                { feature: feature.feature, rule: { metric, operator, threshold: Number(threshold) } },
+                {
+                  feature: feature.feature,
+                  // the options are the keys of METRIC_LABEL and OPERATOR_LABEL: the schema's MetricEnum and OperatorEnum
+                  rule: { metric: metric as RuleInput['metric'], operator: operator as RuleInput['operator'], threshold: Number(threshold) },
+                },
                 {
                   onSuccess: () => {
                     notifications.show({ message: `Rule saved; it applies from the next drift check.` });

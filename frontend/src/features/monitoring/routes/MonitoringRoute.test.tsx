@@ -1,6 +1,6 @@
 import { screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { jsonResponse, renderWithProviders } from '@/test/render';
+import { jsonResponse, renderWithProviders, requestPath } from '@/test/render';
 import { MonitoringRoute } from './MonitoringRoute';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -19,7 +19,7 @@ const row = (project: string, deployment: string) => ({
 describe('MonitoringRoute', () => {
   it("shows the current team's deployments, narrowed to ?project=", async () => {
     const fetchMock = vi.fn(async (input: RequestInfo | URL) =>
-      String(input).startsWith('/api/v1/monitoring/overview/')
+      requestPath(input).startsWith('/api/v1/monitoring/overview/')
         ? jsonResponse({ results: [row('fraud-model', 'scorer'), row('churn', 'churner')] })
         : jsonResponse({ results: [] }),
     );
@@ -28,7 +28,7 @@ describe('MonitoringRoute', () => {
 
     expect(await screen.findByRole('link', { name: 'fraud-model / scorer' })).toBeInTheDocument();
     expect(screen.queryByRole('link', { name: 'churn / churner' })).not.toBeInTheDocument();
-    const urls = fetchMock.mock.calls.map(([url]) => String(url));
+    const urls = fetchMock.mock.calls.map(([input]) => requestPath(input));
     expect(urls).toContain('/api/v1/monitoring/overview/?team=acme');
     expect(urls).toContain('/api/v1/alerts/?status=open&team=acme&project=fraud-model');
   });

@@ -1,36 +1,16 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '@/api/client';
+import { fetchProjects, projectKeys } from '@/api/projects';
 import type { components } from '@/api/schema';
 
-export type Project = components['schemas']['Project'];
 export type ProjectRequest = components['schemas']['ProjectCreateRequest'];
-export type PaginatedProjectList = components['schemas']['PaginatedProjectList'];
-
-export const projectKeys = {
-  all: ['projects'] as const,
-  lists: () => [...projectKeys.all, 'list'] as const,
-  list: (team: string, search: string) => [...projectKeys.lists(), { team, search }] as const,
-  detail: (slug: string) => [...projectKeys.all, 'detail', slug] as const,
-};
 
 export function useProjects({ team, search }: { team: string | null; search: string }) {
   return useQuery({
     queryKey: projectKeys.list(team ?? '', search),
-    queryFn: () =>
-      unwrap(
-        api.GET('/api/v1/projects/', {
-          params: { query: { team: team ?? undefined, search: search || undefined } },
-        }),
-      ),
+    queryFn: () => fetchProjects(team, search),
     enabled: team !== null,
     placeholderData: keepPreviousData,
-  });
-}
-
-export function useProject(slug: string) {
-  return useQuery({
-    queryKey: projectKeys.detail(slug),
-    queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/', { params: { path: { project: slug } } })),
   });
 }
 

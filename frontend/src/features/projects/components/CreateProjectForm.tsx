@@ -4,7 +4,8 @@ import { IconAlertTriangle } from '@tabler/icons-react';
 import { useState } from 'react';
 import { ApiError, errorMessage } from '@/api/errors';
 import { SLUG_MAX_LENGTH, isValidSlug, slugify } from '@/lib/slug';
-import { useCreateProject, type Project } from '../api/projects';
+import type { Project } from '@/api/projects';
+import { useCreateProject } from '../api/projects';
 
 interface CreateProjectFormProps {
   team: string;

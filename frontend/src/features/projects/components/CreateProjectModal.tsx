@@ -1,7 +1,7 @@
 import { Modal } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { CreateProjectForm } from './CreateProjectForm';
-import type { Project } from '../api/projects';
+import type { Project } from '@/api/projects';
 
 interface CreateProjectModalProps {
   opened: boolean;

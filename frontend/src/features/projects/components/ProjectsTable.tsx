@@ -1,7 +1,7 @@
 import { Anchor, Table, Text } from '@mantine/core';
 import { Link } from 'react-router';
 import { formatDate } from '@/lib/format';
-import type { Project } from '../api/projects';
+import type { Project } from '@/api/projects';
 
 export function ProjectsTable({ projects }: { projects: Project[] }) {
   return (

@@ -16,7 +16,7 @@ import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
 import { useCurrentTeam } from '@/lib/current-team';
 import { formatDateTime } from '@/lib/format';
-import { useProject } from '../api/projects';
+import { useProject } from '@/api/projects';
 
 interface AreaCard {
   to: (slug: string) => string;

@@ -1,136 +1,41 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { apiFetch } from '@/api/client';
+import { api, unwrap } from '@/api/client';
+import type { components } from '@/api/schema';
+import type { Narrow } from '@/api/types';
 
-export type Status = 'none' | 'manual' | 'automated';
-export type SectionId = 'data' | 'model' | 'infra' | 'monitor';
-export type SectionScores = Record<SectionId, number>;
-export type Holds = 'evidence' | 'claim' | 'unverified' | 'failing';
+type Schemas = components['schemas'];
 
-export interface Band {
-  id: string;
-  label: string;
-  text: string;
-  lower: number | null;
-  upper: number | null;
-}
-
-export interface RubricTest {
-  id: string;
-  title: string;
-  guidance: string;
-}
-
-export interface RubricSection {
-  id: SectionId;
-  title: string;
-  tests: RubricTest[];
-}
-
-export interface RubricDocument {
-  version: number;
-  title: string;
-  citation: string;
-  statuses: { id: Status; label: string; points: number }[];
-  bands: Band[];
-  sections: RubricSection[];
-}
-
-export interface Answer {
-  status: Status;
-  note: string;
-  links: string[];
-}
-
+export type Status = Schemas['AnswerStatusEnum'];
+export type SectionScores = Schemas['SectionScores'];
+/** The schema sends section ids as plain strings; they are the keys of SectionScores. */
+export type SectionId = keyof SectionScores;
+export type Holds = Schemas['HoldsEnum'];
+export type Band = Schemas['Band'];
+export type RubricTest = Schemas['RubricTest'];
+export type RubricSection = Narrow<Schemas['RubricSection'], { id: SectionId }>;
+export type RubricDocument = Narrow<
+  Schemas['RubricDocument'],
+  { statuses: Narrow<Schemas['StatusOption'], { id: Status }>[]; sections: RubricSection[] }
+>;
+export type Answer = Schemas['StoredAnswer'];
 export type Answers = Record<string, Answer>;
+export type Assessment = Schemas['Assessment'];
+export type AssessmentRef = Schemas['AssessmentRef'];
+export type Evidence = Schemas['Evidence'];
+export type TestVerdict = Narrow<Schemas['TestVerdict'], { section: SectionId }>;
+export type ProjectScore = Narrow<
+  Schemas['Score'],
+  {
+    weakest: SectionId[];
+    verified: Narrow<Schemas['VerifiedScore'], { weakest: SectionId[] }>;
+    tests: Record<string, TestVerdict>;
+  }
+>;
+export type TeamProject = Schemas['TeamProject'];
+export type TeamOverview = Narrow<Schemas['TeamOverview'], { sections: SectionId[] }>;
+export type AssessmentCreate = Schemas['AssessmentCreateDocRequest'];
 
-export interface Assessment {
-  id: number;
-  project: string;
-  rubric_version: number;
-  base: number | null;
-  created_at: string;
-  created_by: string | null;
-  sections: SectionScores;
-  final: number;
-  band: Band;
-  answers?: Answers;
-}
-
-export interface Evidence {
-  id: number;
-  test_id: string;
-  source: string;
-  key: string;
-  passed: boolean;
-  title: string;
-  link: string;
-  detail: Record<string, unknown>;
-  observed_at: string;
-}
-
-export interface TestVerdict {
-  section: SectionId;
-  claimed: Status;
-  verified: Status;
-  points: { claimed: number; verified: number };
-  holds: Holds;
-  why: string;
-  evidence_state: 'verified' | 'failing' | 'stale' | 'none';
-  evidence: Evidence[];
-}
-
-export interface AssessmentRef {
-  id: number;
-  created_at: string;
-  created_by: string | null;
-  base: number | null;
-}
-
-export interface ProjectScore {
-  project: string;
-  window_days: number;
-  computed_at: string;
-  assessment: AssessmentRef | null;
-  sections: SectionScores;
-  final: number;
-  band: Band;
-  weakest: SectionId[];
-  verified: { sections: SectionScores; final: number; band: Band; weakest: SectionId[] };
-  tests: Record<string, TestVerdict>;
-  unverified_claims: number;
-}
-
-export interface TeamProject {
-  slug: string;
-  name: string;
-  assessment: AssessmentRef | null;
-  sections: SectionScores;
-  final: number;
-  band: Band;
-  verified: { sections: SectionScores; final: number; band: Band };
-  unverified_claims: number;
-  history: { day: string; final: number }[];
-}
-
-export interface TeamOverview {
-  team: string;
-  project_count: number;
-  sections: SectionId[];
-  projects: TeamProject[];
-  heatmap: Record<string, { none: number; manual: number; automated: number; verified: number }>;
-}
-
-interface Page<T> {
-  count: number;
-  next: string | null;
-  previous: string | null;
-  results: T[];
-}
-
-
-export const rubricFetch = apiFetch;
-
-const enc = encodeURIComponent;
+const project = (slug: string) => ({ path: { project: slug } });
 
 export const rubricKeys = {
   all: ['rubric'] as const,
@@ -146,7 +51,7 @@ export const rubricKeys = {
 export function useRubric() {
   return useQuery({
     queryKey: rubricKeys.document(),
-    queryFn: () => rubricFetch<RubricDocument>('/api/v1/rubric/'),
+    queryFn: async () => (await unwrap(api.GET('/api/v1/rubric/'))) as RubricDocument,
     staleTime: Infinity,
   });
 }
@@ -154,7 +59,7 @@ export function useRubric() {
 export function useScore(slug: string) {
   return useQuery({
     queryKey: rubricKeys.score(slug),
-    queryFn: () => rubricFetch<ProjectScore>(`/api/v1/projects/${enc(slug)}/score/`),
+    queryFn: async () => (await unwrap(api.GET('/api/v1/projects/{project}/score/', { params: project(slug) }))) as ProjectScore,
     placeholderData: keepPreviousData,
   });
 }
@@ -164,8 +69,10 @@ export function useLatestAssessment(slug: string) {
   return useQuery({
     queryKey: rubricKeys.latest(slug),
     queryFn: async () => {
-      const page = await rubricFetch<Page<Assessment>>(
-        `/api/v1/projects/${enc(slug)}/assessments/?answers=true&page_size=1`,
+      const page = await unwrap(
+        api.GET('/api/v1/projects/{project}/assessments/', {
+          params: { ...project(slug), query: { answers: true, page_size: 1 } },
+        }),
       );
       return page.results[0] ?? null;
     },
@@ -178,14 +85,16 @@ export function useAssessmentHistory(slug: string) {
   return useQuery({
     queryKey: rubricKeys.history(slug),
     queryFn: async () =>
-      (await rubricFetch<Page<Assessment>>(`/api/v1/projects/${enc(slug)}/assessments/?page_size=500`)).results,
+      (await unwrap(api.GET('/api/v1/projects/{project}/assessments/', { params: { ...project(slug), query: { page_size: 500 } } })))
+        .results,
   });
 }
 
 export function useSnapshot(slug: string, id: number | null) {
   return useQuery({
     queryKey: rubricKeys.snapshot(slug, id ?? 0),
-    queryFn: () => rubricFetch<Assessment>(`/api/v1/projects/${enc(slug)}/assessments/${id}/`),
+    queryFn: () =>
+      unwrap(api.GET('/api/v1/projects/{project}/assessments/{assessment}/', { params: { path: { project: slug, assessment: String(id) } } })),
     enabled: id !== null,
     staleTime: Infinity,
   });
@@ -194,8 +103,7 @@ export function useSnapshot(slug: string, id: number | null) {
 export function useSaveAssessment(slug: string) {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (body: { answers: Answers; base: number | null }) =>
-      rubricFetch<Assessment>(`/api/v1/projects/${enc(slug)}/assessments/`, { method: 'POST', body }),
+    mutationFn: (body: AssessmentCreate) => unwrap(api.POST('/api/v1/projects/{project}/assessments/', { params: project(slug), body })),
     onSuccess: (saved) => {
       queryClient.setQueryData(rubricKeys.snapshot(slug, saved.id), saved);
       void queryClient.invalidateQueries({ queryKey: rubricKeys.score(slug) });
@@ -208,15 +116,15 @@ export function useSaveAssessment(slug: string) {
 export function useTeamRubric(team: string | null) {
   return useQuery({
     queryKey: rubricKeys.team(team ?? ''),
-    queryFn: () => rubricFetch<TeamOverview>(`/api/v1/rubric/teams/${enc(team ?? '')}/`),
+    queryFn: async () => (await unwrap(api.GET('/api/v1/rubric/teams/{team}/', { params: { path: { team: team ?? '' } } }))) as TeamOverview,
     enabled: team !== null,
   });
 }
 
 export function reportUrl(slug: string, id: number): string {
-  return `/api/v1/projects/${enc(slug)}/assessments/${id}/report.md`;
+  return `/api/v1/projects/${encodeURIComponent(slug)}/assessments/${id}/report.md`;
 }
 
 export function badgeUrl(slug: string): string {
-  return `/badge/${enc(slug)}.svg`;
+  return `/badge/${encodeURIComponent(slug)}.svg`;
 }

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Route, Routes } from 'react-router';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { jsonResponse, renderWithProviders } from '@/test/render';
+import { jsonResponse, renderWithProviders, requestJson, requestMethod, requestPath } from '@/test/render';
 import type { Answers, Band, SectionScores, Status } from '../api/rubric';
 import shared from '../scoring-cases.json';
 import { bandFor, finalScore, SECTION_IDS, sectionScores, TEST_IDS, weakestSections } from '../scoring';
@@ -60,8 +60,9 @@ function scoreOf(snap: ReturnType<typeof snapshot>) {
 function fakeBackend(initial: ReturnType<typeof snapshot>) {
   // `hold`: while set, saves wait for it, so a test can look at the page before the save lands.
   const state = { latest: initial, posts: [] as unknown[], hold: null as Promise<void> | null };
-  const fetchMock = vi.fn(async (url: string, init?: RequestInit) => {
-    const method = init?.method ?? 'GET';
+  const fetchMock = vi.fn(async (input: RequestInfo | URL) => {
+    const url = requestPath(input);
+    const method = requestMethod(input);
     if (url === '/api/v1/rubric/') return jsonResponse(RUBRIC);
     if (url === `${BASE}/score/`) return jsonResponse(scoreOf(state.latest));
     if (url.startsWith(`${BASE}/assessments/`) && method === 'GET') {
@@ -70,7 +71,7 @@ function fakeBackend(initial: ReturnType<typeof snapshot>) {
       return jsonResponse({ count: 1, next: null, previous: null, results: [row] });
     }
     if (url === `${BASE}/assessments/` && method === 'POST') {
-      const body = JSON.parse(init?.body as string) as { answers: Answers; base: number | null };
+      const body = (await requestJson(input)) as { answers: Answers; base: number | null };
       if (state.hold) await state.hold;
       state.posts.push(body);
       // like the API: a save on a stale base is a 409 and writes nothing
