@@ -52,6 +52,13 @@ def test_create_job_fills_defaults_and_queues_it(world: Any, api_version: Any) -
         ({"kind": "prune", "params": {"target_sparsity": 1.5}}, "params.target_sparsity"),
         ({"kind": "distill", "params": {"alpha": 2}}, "params.alpha"),
         ({"kind": "distill", "params": {"student_recipe": "resnet"}}, "params.student_recipe"),
+        ({"kind": "export_onnx", "params": {"opset": True}}, "params.opset"),
+        ({"kind": "export_onnx", "params": {"opset": 17.0}}, "params.opset"),
+        ({"kind": "export_onnx", "params": {"tolerance": "0.1"}}, "params.tolerance"),
+        ({"kind": "quantize", "params": {"per_channel": 1}}, "params.per_channel"),
+        ({"kind": "evaluate", "params": {"min_slice_accuracy": False}}, "params.min_slice_accuracy"),
+        ({"kind": "export_onnx", "params": {"output_model": "m" * 201}}, "params.output_model"),
+        ({"kind": "distill", "params": {"student_config": [32]}}, "params.student_config"),
         ({"kind": "export_onnx", "queue": "tpu"}, "queue"),
         ({"kind": "export_onnx", "device": "tpu"}, "device"),
         ({"kind": "export_onnx", "device": "cuda", "queue": "cpu"}, "queue"),
@@ -73,7 +80,7 @@ def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(
 
 def test_version_format_rules(world: Any, mlp_version: Any, tmp_path: Any) -> None:
     from shipyard.registry.selectors import artifact_path
-    from shipyard.registry.services import model_version_create
+    from shipyard.registry.versions import model_version_create
     from shipyard_ml.export import export_onnx
     from shipyard_ml.loading import ModelSource, load_torch_module
     from tests.jobs.conftest import digits_eval_rows
@@ -127,7 +134,7 @@ def test_outsider_sees_nothing(world: Any, api_version: Any) -> None:
 def test_unauthenticated_is_rejected(world: Any) -> None:
     from rest_framework.test import APIClient
 
-    assert APIClient().get("/api/v1/jobs/").status_code in (401, 403)
+    assert APIClient().get("/api/v1/jobs/").status_code == 401
 
 
 def test_viewer_cannot_create_or_cancel(world: Any, api_version: Any) -> None:

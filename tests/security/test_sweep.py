@@ -283,16 +283,22 @@ def test_sweep_anonymous_outsiders_roles_csrf(sweep_world: World) -> None:
                 r.status_code == 404 and _envelope(r), f"{who} {op.method.upper()} {url}: {r.status_code} (want 404)"
             )
         # collection writes that name acme's objects in the body
-        for url, body in (
-            ("/api/v1/projects/", {"slug": "planted", "name": "planted", "team": "acme"}),
-            ("/api/v1/jobs/", {"project": SECRET_PROJECT, "kind": "evaluate", "model_version": w.params["number"]}),
+        # (a team is named in the body: the same 400 for another team's slug as for an unknown one)
+        for url, body, want in (
+            ("/api/v1/projects/", {"slug": "planted", "name": "planted", "team": "acme"}, 400),
+            (
+                "/api/v1/jobs/",
+                {"project": SECRET_PROJECT, "kind": "evaluate", "model_version": w.params["number"]},
+                404,
+            ),
             (
                 "/api/v1/jobs/",
                 {"project": SECRET_PROJECT, "kind": "evaluate", "model_version": w.deployment.live_version_id},
+                404,
             ),
         ):
             r = _call(client, "post", url, body, **headers)
-            s.expect(r.status_code in (400, 404), f"{who} POST {url} naming acme: {r.status_code}")
+            s.expect(r.status_code == want, f"{who} POST {url} naming acme: {r.status_code} (want {want})")
             s.expect(not any(m in r.content.decode() for m in MARKERS[2:]), f"{who} POST {url} echoes acme's data")
     s.expect(not (changed := _diff(before, _snapshot())), f"outsiders changed rows in {changed}")
 

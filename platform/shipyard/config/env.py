@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import urlsplit
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -132,28 +132,28 @@ class DatabaseConfig:
 
 
 def parse_database_url(url: str, *, var: str = "DATABASE_URL") -> DatabaseConfig:
-    """Parse ``postgres://user:pass@host:port/name?host=/socket/dir``. Only PostgreSQL is accepted."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql", "postgresql+psycopg"}:
-        raise EnvError(
-            f"{var} must be a postgres:// URL (Shipyard runs on PostgreSQL only), got scheme {parts.scheme!r}"
-        )
-    name = unquote(parts.path.lstrip("/"))
-    if not name:
-        raise EnvError(f"{var} must name a database (postgres://user@host:5432/<name>)")
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    host = query.pop("host", None) or (parts.hostname or "")
+    """Parse ``postgres://user:pass@host:port/name?host=/socket/dir`` (dj-database-url). Only
+    PostgreSQL is accepted; a query parameter other than ``host`` becomes a libpq option."""
+    import dj_database_url
+
+    scheme = urlsplit(url).scheme
+    if scheme not in {"postgres", "postgresql", "postgresql+psycopg"}:
+        raise EnvError(f"{var} must be a postgres:// URL (Shipyard runs on PostgreSQL only), got scheme {scheme!r}")
     try:
-        port = str(parts.port or "")
+        parsed = dj_database_url.parse(url.replace("postgresql+psycopg://", "postgresql://", 1))
     except ValueError:
-        raise EnvError(f"{var} has an invalid port") from None
+        raise EnvError(f"{var} is not a valid URL (check the port)") from None
+    if not parsed.get("NAME"):
+        raise EnvError(f"{var} must name a database (postgres://user@host:5432/<name>)")
+    options = {str(k): str(v) for k, v in dict(parsed.get("OPTIONS") or {}).items()}
+    host = options.pop("host", "") or str(parsed.get("HOST") or "")
     return DatabaseConfig(
-        name=name,
-        user=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        host=unquote(host),
-        port=port,
-        options=query,
+        name=str(parsed["NAME"]),
+        user=str(parsed.get("USER") or ""),
+        password=str(parsed.get("PASSWORD") or ""),
+        host=host,
+        port=str(parsed.get("PORT") or ""),
+        options=options,
     )
 
 
