@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shipyard.ci import services
+from shipyard.ci import deliveries
 from shipyard.ci.models import CIConfig, MetricPolicy, TagRule
 from tests.ci.conftest import fixture_bytes
 
@@ -15,7 +15,7 @@ BASE = "/api/v1/projects/fraud-model/ci"
 
 
 def record_run(world: Any) -> Any:
-    delivery, _ = services.delivery_receive(
+    delivery, _ = deliveries.delivery_receive(
         project=world.project,
         provider="shipyard",
         delivery_id="d1",
@@ -30,7 +30,7 @@ def record_run(world: Any) -> Any:
             }
         ).encode(),
     )
-    services.delivery_process(delivery_id=delivery.pk)
+    deliveries.delivery_process(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     return delivery.run
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from shipyard.ci import analysis, services
+from shipyard.ci import analysis, deliveries, services
 from shipyard.ci.models import CIRun, Delivery, DependencyChange, MetricValue, Notification, TagRule
 from shipyard.ci.notify import UnsafeURL, check_url
 from shipyard.core.errors import DomainError
@@ -27,7 +27,7 @@ def deliver(
     query: dict[str, str] | None = None,
 ) -> Delivery:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    delivery, created = services.delivery_receive(
+    delivery, created = deliveries.delivery_receive(
         project=project,
         provider=provider,
         delivery_id=f"d-{Delivery.objects.count()}",
@@ -37,7 +37,7 @@ def deliver(
         query=query or {},
     )
     assert created
-    services.delivery_process(delivery_id=delivery.pk)
+    deliveries.delivery_process(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     return delivery
 
@@ -67,7 +67,7 @@ def test_processing_twice_changes_nothing(world: Any) -> None:
     delivery = deliver(
         world.project, {"run": {"id": "r1", "branch": "main"}, "junit": fixture_bytes("pytest-junit.xml").decode()}
     )
-    services.delivery_process(delivery_id=delivery.pk)
+    deliveries.delivery_process(delivery_id=delivery.pk)
     assert Evidence.objects.count() == 2
     assert CIRun.objects.count() == 1
 

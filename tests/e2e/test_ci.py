@@ -16,8 +16,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 def test_posted_run_shows_with_failures(page: Any, live_server: Any, world: Any, password: str) -> None:
     from playwright.sync_api import expect
 
+    from shipyard.ci.deliveries import delivery_process
     from shipyard.ci.models import Delivery
-    from shipyard.ci.services import delivery_process, secret_rotate
+    from shipyard.ci.services import secret_rotate
     from tests.ci.conftest import fixture_bytes, post_webhook, signed_headers
 
     _, secret = secret_rotate(project=world.project)

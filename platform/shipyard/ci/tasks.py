@@ -7,7 +7,7 @@ from celery import shared_task
 
 @shared_task(name="ci.process_delivery", acks_late=True, reject_on_worker_lost=True)
 def process_delivery(delivery_id: int) -> None:
-    from shipyard.ci.services import delivery_process
+    from shipyard.ci.deliveries import delivery_process
 
     delivery_process(delivery_id=delivery_id)
 

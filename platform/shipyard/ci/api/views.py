@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shipyard.accounts.roles import Role
-from shipyard.ci import selectors, services
+from shipyard.ci import deliveries, selectors, services
 from shipyard.ci.api.serializers import (
     CIConfigSerializer,
     CIRunDetailSerializer,
@@ -141,7 +141,7 @@ class WebhookView(APIView):
             except JunitError as exc:
                 return Response(error_body("invalid", str(exc), {"body": [str(exc)]}), status=400)
         query = {k: request.query_params[k][:1000] for k in QUERY_FIELDS if k in request.query_params}
-        delivery, created = services.delivery_receive(
+        delivery, created = deliveries.delivery_receive(
             project=target,
             provider=verified.provider,
             delivery_id=verified.delivery_id,
