@@ -29,10 +29,12 @@ def main(argv: list[str]) -> int:
     import torch
 
     from shipyard_ml.compression import quantize_onnx
+    from shipyard_ml.data import load_sklearn_dataset
     from shipyard_ml.distill import distill
     from shipyard_ml.export import export_onnx
     from shipyard_ml.loading import latency_ms, onnx_predictor, torch_predictor
-    from shipyard_ml.recipes import count_parameters, digits_cnn, digits_mlp, load_sklearn_dataset
+    from shipyard_ml.nets import count_parameters
+    from shipyard_ml.train import digits_cnn, digits_mlp
 
     repeats = 20 if args.quick else args.repeats
     epochs = 5 if args.quick else 30

@@ -10,7 +10,7 @@ def explode(config: dict[str, Any], seed: int, data: Any) -> Any:
 
 
 def slow(config: dict[str, Any], seed: int, data: Any, *, progress: Any = None, should_stop: Any = None) -> Any:
-    from shipyard_ml.recipes import tabular_mlp
+    from shipyard_ml.train import tabular_mlp
 
     return tabular_mlp(
         {**config, "epochs": 100000, "hidden": [8]}, seed, data, progress=progress, should_stop=should_stop

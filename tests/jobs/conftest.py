@@ -14,8 +14,9 @@ MLP_CONFIG = {"hidden": [64], "epochs": 10}
 
 @pytest.fixture(scope="session")
 def mlp_weights(tmp_path_factory: Any) -> Path:
+    from shipyard_ml.data import load_sklearn_dataset
     from shipyard_ml.loading import save_state_dict
-    from shipyard_ml.recipes import digits_mlp, load_sklearn_dataset
+    from shipyard_ml.train import digits_mlp
 
     model, _ = digits_mlp(MLP_CONFIG, 0, load_sklearn_dataset("digits"))
     return save_state_dict(model, tmp_path_factory.mktemp("weights") / "digits-mlp.pt")
@@ -37,18 +38,30 @@ def digits_csv(tmp_path_factory: Any) -> Path:
 def register_mlp(
     project: Any, weights: Path, *, name: str = "digits-mlp", config: dict[str, Any] | None = None, by: Any = None
 ) -> Any:
-    from shipyard.registry.services import model_version_create
+    """Register ``weights`` (trained with MLP_CONFIG) as a digits_mlp state_dict version.
 
-    return model_version_create(
+    The registry refuses weights that do not fit their recipe, so a ``config`` other than the one
+    the weights were trained with is written onto the stored row afterwards: the version a job then
+    sees is one whose recorded config no longer fits its weights (as a row stored before the
+    registry checked the fit would be).
+    """
+    from shipyard.registry.models import ModelVersion
+    from shipyard.registry.versions import model_version_create
+
+    version = model_version_create(
         project=project,
         model_name=name,
         artifact_file_or_path=weights,
         format="state_dict",
         recipe="digits_mlp",
-        recipe_config=config or MLP_CONFIG,
+        recipe_config=MLP_CONFIG,
         metrics={"accuracy": 0.95},
         by=by,
     )
+    if config is not None and config != MLP_CONFIG:
+        ModelVersion.objects.filter(pk=version.pk).update(recipe_config=config)
+        version.refresh_from_db()
+    return version
 
 
 @pytest.fixture
@@ -58,7 +71,7 @@ def mlp_version(world: Any, mlp_weights: Path) -> Any:
 
 @pytest.fixture
 def digits_dataset(world: Any, digits_csv: Path) -> Any:
-    from shipyard.registry.services import dataset_version_create
+    from shipyard.registry.datasets import dataset_version_create
 
     return dataset_version_create(
         project=world.project,
@@ -93,7 +106,7 @@ def wait_for(
 
 
 def digits_eval_rows() -> np.ndarray:
-    from shipyard_ml.recipes import load_sklearn_dataset
+    from shipyard_ml.data import load_sklearn_dataset
 
     return load_sklearn_dataset("digits").X_eval
 

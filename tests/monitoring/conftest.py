@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.factories import onnx_bytes
+
 FEATURES = ["f0", "f1", "f2", "f3"]
 
 
@@ -22,24 +24,6 @@ def artifact_root(settings: Any, tmp_path: Path) -> Path:
     settings.ARTIFACT_ROOT = root
     settings.STORAGE_BACKEND = "local"
     return root
-
-
-def onnx_linear(n_in: int = 4, n_out: int = 3, seed: int = 0) -> bytes:
-    from onnx import TensorProto, helper, numpy_helper
-
-    rng = np.random.default_rng(seed)
-    w = numpy_helper.from_array(rng.normal(size=(n_in, n_out)).astype(np.float32), "W")
-    b = numpy_helper.from_array(np.zeros(n_out, dtype=np.float32), "B")
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "W"], ["h"]), helper.make_node("Add", ["h", "B"], ["y"])],
-        "linear",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", n_in])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", n_out])],
-        initializer=[w, b],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    return model.SerializeToString()
 
 
 def _store(path: Path) -> Any:
@@ -91,7 +75,7 @@ def make_setup(project: Any, tmp_path: Path, *, name: str = "tabular", slices: l
         slices=slices or [],
     )
     onnx_path = tmp_path / f"{name}.onnx"
-    onnx_path.write_bytes(onnx_linear())
+    onnx_path.write_bytes(onnx_bytes())
     ablob = _store(onnx_path)
     model, _ = RegisteredModel.objects.get_or_create(project=project, name=name)
     version = ModelVersion.objects.create(

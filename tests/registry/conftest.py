@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.factories import onnx_bytes
+
 
 @pytest.fixture(autouse=True)
 def artifact_root(settings: Any, tmp_path: Path) -> Path:
@@ -29,25 +31,6 @@ def stored_blobs(root: Path) -> list[Path]:
 
 def temp_leftovers(root: Path) -> list[Path]:
     return sorted((root / "tmp").glob("*")) if (root / "tmp").exists() else []
-
-
-def onnx_bytes(n_in: int = 4, n_out: int = 3, seed: int = 0) -> bytes:
-    """A real ONNX linear model: y = x @ W + b."""
-    from onnx import TensorProto, helper, numpy_helper
-
-    rng = np.random.default_rng(seed)
-    w = numpy_helper.from_array(rng.normal(size=(n_in, n_out)).astype(np.float32), "W")
-    b = numpy_helper.from_array(np.zeros(n_out, dtype=np.float32), "B")
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "W"], ["h"]), helper.make_node("Add", ["h", "B"], ["y"])],
-        "linear",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", n_in])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", n_out])],
-        initializer=[w, b],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    return model.SerializeToString()
 
 
 def onnx_external_bytes(location: str = "../../etc/passwd") -> bytes:

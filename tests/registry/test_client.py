@@ -10,8 +10,8 @@ import pytest
 
 from shipyard.client.http import ShipyardError
 from shipyard.client.registry import Registry
-from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
-from tests.registry.conftest import csv_bytes, onnx_bytes, pickle_payload_bytes
+from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory, onnx_bytes
+from tests.registry.conftest import csv_bytes, pickle_payload_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,8 +38,10 @@ def test_training_script_round_trip(reg: Registry, tmp_path: Path) -> None:
     )
     assert dataset["number"] == 1 and dataset["row_count"] == 40
 
+    from shipyard_ml.nets import build_architecture
+
     torch.manual_seed(0)
-    module = torch.nn.Linear(5, 3)
+    module = build_architecture("tabular_mlp", None, (5,), 3)  # the registry checks the weights fit the recipe
     version = reg.log_model(
         module, name="scorer", dataset=dataset, metrics={"accuracy": 0.8}, recipe="tabular_mlp", git_commit="abc1234"
     )
@@ -51,7 +53,7 @@ def test_training_script_round_trip(reg: Registry, tmp_path: Path) -> None:
     artifact = reg.get_model("scorer", "champion", dest=tmp_path / "dl")
     assert artifact.number == 1 and artifact.format == "state_dict"
     loaded = torch.load(artifact.path, weights_only=True)
-    assert torch.equal(loaded["weight"], module.state_dict()["weight"])
+    assert torch.equal(loaded["body.0.weight"], module.state_dict()["body.0.weight"])
 
     onnx_file = tmp_path / "m.onnx"
     onnx_file.write_bytes(onnx_bytes(n_in=5))

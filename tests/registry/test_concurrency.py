@@ -11,10 +11,10 @@ import pytest
 from django.db import connection
 
 from shipyard.core.errors import DomainConflict
-from shipyard.registry import services
+from shipyard.registry.aliases import alias_set
 from shipyard.registry.models import Alias, AliasMove, ModelVersion
-from tests.factories import ProjectFactory
-from tests.registry.conftest import onnx_bytes
+from shipyard.registry.versions import model_version_create
+from tests.factories import ProjectFactory, onnx_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,7 +45,7 @@ def test_concurrent_uploads_get_distinct_consecutive_numbers() -> None:
     payloads = [onnx_bytes(seed=i) for i in range(6)]
 
     def create(i: int) -> int:
-        version = services.model_version_create(
+        version = model_version_create(
             project=project, model_name="racer", artifact_file_or_path=io.BytesIO(payloads[i]), format="onnx"
         )
         return version.number
@@ -59,13 +59,13 @@ def test_concurrent_uploads_get_distinct_consecutive_numbers() -> None:
 def test_concurrent_alias_moves_form_one_consistent_history() -> None:
     project = ProjectFactory(slug="race-alias")
     versions = [
-        services.model_version_create(
+        model_version_create(
             project=project, model_name="m", artifact_file_or_path=io.BytesIO(onnx_bytes(seed=i)), format="onnx"
         )
         for i in range(5)
     ]
 
-    results = run_threads(5, lambda i: services.alias_set(version=versions[i], name="champion").pk)
+    results = run_threads(5, lambda i: alias_set(version=versions[i], name="champion").pk)
     assert all(isinstance(r, int) for r in results), results
     assert Alias.objects.filter(name="champion").count() == 1
     moves = list(AliasMove.objects.filter(alias_name="champion").order_by("id"))
@@ -79,14 +79,14 @@ def test_concurrent_alias_moves_form_one_consistent_history() -> None:
 def test_racing_conditional_moves_from_the_same_version_one_wins() -> None:
     project = ProjectFactory(slug="race-cas")
     versions = [
-        services.model_version_create(
+        model_version_create(
             project=project, model_name="m", artifact_file_or_path=io.BytesIO(onnx_bytes(seed=i)), format="onnx"
         )
         for i in range(3)
     ]
-    services.alias_set(version=versions[0], name="champion")
+    alias_set(version=versions[0], name="champion")
     results = run_threads(
-        2, lambda i: services.alias_set(version=versions[i + 1], name="champion", expected_version=1).version.number
+        2, lambda i: alias_set(version=versions[i + 1], name="champion", expected_version=1).version.number
     )
     winners = [r for r in results if isinstance(r, int)]
     losers = [r for r in results if isinstance(r, DomainConflict)]

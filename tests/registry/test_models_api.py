@@ -8,9 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from shipyard.registry.models import Alias, AliasMove, ModelVersion, RegisteredModel
+from tests.factories import onnx_bytes
 from tests.registry.conftest import (
     csv_bytes,
-    onnx_bytes,
     onnx_external_bytes,
     pickle_payload_bytes,
     safetensors_bytes,
@@ -154,10 +154,10 @@ def test_names_with_paths_nul_or_schemes_are_rejected(world: Any, value: str, fr
 def test_upload_with_path_like_filename_is_rejected(world: Any, artifact_root: Path) -> None:
     # the multipart filename is reduced to its basename by Django; a path in metadata is refused
     from shipyard.core.errors import DomainError
-    from shipyard.registry import services
+    from shipyard.registry import versions
 
     with pytest.raises(DomainError) as excinfo:
-        services.model_version_create(
+        versions.model_version_create(
             project=world.project,
             model_name="m",
             artifact_file_or_path=__import__("io").BytesIO(onnx_bytes()),

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from shipyard.config.celery import app
-from shipyard.registry import services, storage
+from shipyard.registry import blobs, storage, versions
 from shipyard.registry.tasks import orphan_blobs_delete
-from tests.registry.conftest import onnx_bytes, stored_blobs
+from tests.factories import onnx_bytes
+from tests.registry.conftest import stored_blobs
 
 DAY = 24 * 3600
 
@@ -32,7 +33,7 @@ def age(path: Path, seconds: float) -> None:
 
 
 def test_only_unreferenced_files_past_the_grace_period_are_removed(world: Any, artifact_root: Path) -> None:
-    version = services.model_version_create(
+    version = versions.model_version_create(
         project=world.project,
         model_name="scorer",
         artifact_file_or_path=BytesIO(onnx_bytes()),
@@ -49,14 +50,14 @@ def test_only_unreferenced_files_past_the_grace_period_are_removed(world: Any, a
     for path in (referenced, old_orphan, old_temp):
         age(path, 2 * DAY)
 
-    assert services.orphan_blobs_delete() == {"blobs": 1, "temp_files": 1}
+    assert blobs.orphan_blobs_delete() == {"blobs": 1, "temp_files": 1}
     assert not old_orphan.exists() and not old_temp.exists()
     assert referenced.exists() and fresh_orphan.exists() and fresh_temp.exists()
     assert sorted(stored_blobs(artifact_root)) == sorted([referenced, fresh_orphan])
     # safe to run twice
-    assert services.orphan_blobs_delete() == {"blobs": 0, "temp_files": 0}
+    assert blobs.orphan_blobs_delete() == {"blobs": 0, "temp_files": 0}
     # a shorter grace period catches the younger orphan too, never the referenced blob
-    assert services.orphan_blobs_delete(grace_s=0, now=time.time() + 1) == {"blobs": 1, "temp_files": 1}
+    assert blobs.orphan_blobs_delete(grace_s=0, now=time.time() + 1) == {"blobs": 1, "temp_files": 1}
     assert stored_blobs(artifact_root) == [referenced]
 
 
@@ -67,7 +68,7 @@ def test_committing_existing_content_restarts_the_grace_period(world: Any) -> No
     age(orphan, 2 * DAY)
     # the upload commits (the blob exists: its mtime is refreshed) before its row exists
     commit_blob(content)
-    assert services.orphan_blobs_delete() == {"blobs": 0, "temp_files": 0}
+    assert blobs.orphan_blobs_delete() == {"blobs": 0, "temp_files": 0}
     assert orphan.exists()
 
 

@@ -7,10 +7,11 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from shipyard.registry import services
+from shipyard.registry import versions
 from shipyard.rubric.models import Evidence
 from shipyard.rubric.services import evidence_record
-from tests.registry.conftest import csv_bytes, onnx_bytes
+from tests.factories import onnx_bytes
+from tests.registry.conftest import csv_bytes
 
 BASE = "/api/v1/projects/fraud-model"
 ENVIRONMENT = '{"python": "3.11.2", "packages": {"onnx": "1.17.0"}}'
@@ -98,7 +99,7 @@ def test_version_without_provenance_fails_model_1_and_supersedes_the_pass(world:
 
 
 def test_job_produced_versions_record_no_model_1_evidence(world: Any) -> None:
-    base = services.model_version_create(
+    base = versions.model_version_create(
         project=world.project,
         model_name="scorer",
         artifact_file_or_path=BytesIO(onnx_bytes()),
@@ -107,7 +108,7 @@ def test_job_produced_versions_record_no_model_1_evidence(world: Any) -> None:
         by=world.owner,
     )
     assert Evidence.objects.filter(test_id="model-1").count() == 1
-    services.model_version_create(
+    versions.model_version_create(
         project=world.project,
         model_name="scorer",
         artifact_file_or_path=BytesIO(onnx_bytes(seed=4)),

@@ -7,10 +7,13 @@ import onnx
 import pytest
 
 from shipyard_ml.compression import GateFailed, prune_magnitude, quantize_onnx, sparsity
+from shipyard_ml.data import load_sklearn_dataset
 from shipyard_ml.distill import distill
 from shipyard_ml.export import export_onnx
 from shipyard_ml.loading import ModelSource, load_torch_module, torch_predictor
-from shipyard_ml.recipes import Cancelled, count_parameters, digits_mlp, load_sklearn_dataset
+from shipyard_ml.nets import count_parameters
+from shipyard_ml.recipe_types import Cancelled
+from shipyard_ml.train import digits_mlp
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
+from shipyard_ml.data import load_sklearn_dataset
 from shipyard_ml.evaluate import evaluate
 from shipyard_ml.export import ExportFailed, export_onnx, export_torchscript
 from shipyard_ml.loading import (
@@ -17,7 +18,9 @@ from shipyard_ml.loading import (
     save_state_dict,
     torch_predictor,
 )
-from shipyard_ml.recipes import Cancelled, digits_cnn, digits_mlp, load_sklearn_dataset, predict_logits
+from shipyard_ml.metrics import predict_logits
+from shipyard_ml.recipe_types import Cancelled
+from shipyard_ml.train import digits_cnn, digits_mlp
 
 
 @pytest.fixture(scope="module")

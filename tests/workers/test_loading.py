@@ -42,7 +42,7 @@ def test_torch_export_program_loads_and_matches(tmp_path: Path) -> None:
 def test_serving_and_jobs_load_a_state_dict_the_same_way(tmp_path: Path) -> None:
     """One loader: a wrapped state_dict ({"state_dict": ...}) without n_classes in its config,
     which jobs always accepted, serves with the same outputs as the job's module."""
-    from shipyard_ml.recipes import build_architecture
+    from shipyard_ml.nets import build_architecture
 
     torch.manual_seed(0)
     model = build_architecture("digits_mlp", {"hidden": [16]}, (64,), 10).eval()
@@ -63,7 +63,7 @@ def test_serving_refuses_weights_that_do_not_fit_the_recipe(tmp_path: Path) -> N
     import pytest
 
     from shipyard_ml.inference import InferenceError
-    from shipyard_ml.recipes import build_architecture
+    from shipyard_ml.nets import build_architecture
 
     path = tmp_path / "weights.pt"
     torch.save(build_architecture("digits_mlp", {"hidden": [16]}, (64,), 10).state_dict(), path)

@@ -6,20 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from shipyard_ml.recipes import (
-    BUILTIN_RECIPES,
-    Cancelled,
-    RecipeNotAllowed,
-    build_architecture,
-    call_recipe,
-    count_parameters,
-    digits_mlp,
-    load_entry_point,
-    load_sklearn_dataset,
-    predict_logits,
-    resolve_recipe,
-    tabular_mlp,
-)
+from shipyard_ml.data import load_sklearn_dataset
+from shipyard_ml.metrics import predict_logits
+from shipyard_ml.nets import build_architecture, count_parameters
+from shipyard_ml.recipe_types import Cancelled
+from shipyard_ml.recipes import BUILTIN_RECIPES, RecipeNotAllowed, call_recipe, load_entry_point, resolve_recipe
+from shipyard_ml.train import digits_mlp, tabular_mlp
 
 
 @pytest.fixture(scope="module")
@@ -80,18 +72,18 @@ def test_tabular_mlp_on_every_tabular_dataset():
 
 
 def test_entry_points_resolve_installed_functions_only():
-    assert load_entry_point("shipyard_ml.recipes:digits_mlp") is digits_mlp
+    assert load_entry_point("shipyard_ml.train:digits_mlp") is digits_mlp
     assert resolve_recipe("tabular_mlp") is tabular_mlp
-    allowed = ["shipyard_ml.recipes:tabular_mlp"]
-    assert resolve_recipe("shipyard_ml.recipes:tabular_mlp", allowlist=allowed) is tabular_mlp
+    allowed = ["shipyard_ml.train:tabular_mlp"]
+    assert resolve_recipe("shipyard_ml.train:tabular_mlp", allowlist=allowed) is tabular_mlp
     with pytest.raises(ValueError, match=r"package\.module:function"):
         load_entry_point("os.system; rm -rf /")
     with pytest.raises(ValueError, match="not installed"):
         load_entry_point("no_such_team_package.train:main")
     with pytest.raises(ValueError, match="has no attribute"):
-        load_entry_point("shipyard_ml.recipes:nope")
+        load_entry_point("shipyard_ml.train:nope")
     with pytest.raises(ValueError, match="not callable"):
-        load_entry_point("shipyard_ml.recipes:SKLEARN_DATASETS")
+        load_entry_point("shipyard_ml.data:SKLEARN_DATASETS")
 
 
 def test_resolve_recipe_refuses_entry_points_off_the_allowlist_before_importing(monkeypatch):
@@ -100,11 +92,11 @@ def test_resolve_recipe_refuses_entry_points_off_the_allowlist_before_importing(
     imported = []
     real_import = importlib.import_module
     monkeypatch.setattr(importlib, "import_module", lambda name, *a: imported.append(name) or real_import(name, *a))
-    for name in ("logging.config:fileConfig", "os:system", "shipyard_ml.recipes:tabular_mlp", "mlp", ""):
+    for name in ("logging.config:fileConfig", "os:system", "shipyard_ml.train:tabular_mlp", "mlp", ""):
         with pytest.raises(RecipeNotAllowed, match="not a built-in recipe"):
             resolve_recipe(name)
         with pytest.raises(RecipeNotAllowed):
-            resolve_recipe(name, allowlist=["shipyard_ml.recipes:digits_mlp"])
+            resolve_recipe(name, allowlist=["shipyard_ml.train:digits_mlp"])
     assert imported == []
 
 
@@ -144,9 +136,7 @@ def test_cancellation_is_checked_every_epoch():
 
 
 def test_macro_f1_averages_over_the_classes_present() -> None:
-    import numpy as np
-
-    from shipyard_ml.recipes import classification_metrics
+    from shipyard_ml.metrics import classification_metrics
 
     y = np.array([0, 0, 0, 8, 8, 8])
     logits = np.zeros((6, 10), dtype=np.float32)
@@ -156,3 +146,10 @@ def test_macro_f1_averages_over_the_classes_present() -> None:
     # class 0: tp 2, fn 1 -> F1 0.8; class 8: F1 1.0; class 6 is absent from the slice
     assert metrics["macro_f1"] == pytest.approx(0.9)
     assert metrics["accuracy"] == pytest.approx(5 / 6)
+
+
+def test_the_registry_module_holds_no_copies_of_the_moved_names() -> None:
+    import shipyard_ml.recipes as registry
+
+    for name in ("digits_mlp", "load_sklearn_dataset", "build_architecture", "predict_logits", "train_classifier"):
+        assert not hasattr(registry, name), name

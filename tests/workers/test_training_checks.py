@@ -7,7 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from shipyard_ml.recipes import Cancelled, load_sklearn_dataset, tabular_mlp
+from shipyard_ml.data import load_sklearn_dataset
+from shipyard_ml.recipe_types import Cancelled
+from shipyard_ml.train import tabular_mlp
 from shipyard_ml.training_checks import (
     TrainingTestsParams,
     baselines,

@@ -16,7 +16,13 @@ Nothing here executes code from an artifact:
   signature, every weight the weights config names present) and flagged ``code=True``. AOTInductor
   packages (compiled native libraries) are refused: only self-contained exported programs.
 
-The CLI prints one JSON object: ``{"ok", "message", "code", "framework", "signature"}``.
+A weights-only artifact (``state_dict``, ``safetensors``) registered with a built-in recipe is
+also loaded into that recipe's architecture (``--recipe NAME``, the recipe config as a JSON object
+on stdin) with :func:`shipyard_ml.loading.load_torch_module`, the loader every job and server
+uses, so weights that do not fit the recipe are refused at registration instead of at the first job.
+
+The CLI prints one JSON object: ``{"ok", "message", "input_field", "code", "framework", "signature"}``;
+``input_field`` names the input a refusal is about (``artifact`` or ``recipe``).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ class ArtifactRejected(ValueError):
 class ArtifactReport:
     ok: bool
     message: str = ""
+    input_field: str = "artifact"  # the input a refusal is about: artifact, or recipe
     code: bool = False
     framework: str = ""
     signature: dict[str, Any] = field(default_factory=dict)
@@ -371,23 +378,72 @@ VALIDATORS = {
 }
 
 
-def validate(path: Path, fmt: str) -> ArtifactReport:
+#: formats that hold weights only: a built-in recipe rebuilds their module
+WEIGHTS_FORMATS = ("state_dict", "safetensors")
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
+
+
+def check_recipe_fit(path: Path, fmt: str, recipe: str, recipe_config: dict[str, Any]) -> ArtifactReport:
+    """Load the weights into the built-in recipe's architecture; refuse them (naming ``recipe``) if they do not fit."""
+    import warnings
+
+    import torch
+
+    from shipyard_ml.loading import ModelLoadError, ModelSource, load_torch_module
+
+    source = ModelSource(path=str(path), format=fmt, recipe=recipe, recipe_config=recipe_config)
+    try:
+        # The architecture is built on the meta device: shapes are compared, nothing is allocated,
+        # so a config naming huge layers costs nothing. Copying into meta parameters is a no-op.
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*copying from a non-meta parameter.*")
+            load_torch_module(source)
+    except ModelLoadError as exc:
+        return ArtifactReport(ok=False, message=_first_line(exc), input_field="recipe")
+    except (ValueError, TypeError, RuntimeError) as exc:  # the config names layers torch cannot build
+        message = f"recipe '{recipe}' cannot be built with this recipe_config: {_first_line(exc)}"
+        return ArtifactReport(ok=False, message=message, input_field="recipe")
+    return ArtifactReport(ok=True, message=f"the weights fit recipe '{recipe}'")
+
+
+def validate(path: Path, fmt: str, *, recipe: str = "", recipe_config: dict[str, Any] | None = None) -> ArtifactReport:
+    """Check the artifact; with a ``recipe`` and a weights-only format, also that the weights fit it."""
     if fmt not in VALIDATORS:
         return ArtifactReport(ok=False, message=f"unknown format '{fmt}' (one of: {', '.join(FORMATS)})")
     if not path.is_file() or path.stat().st_size == 0:
         return ArtifactReport(ok=False, message="the artifact is empty")
     try:
-        return VALIDATORS[fmt](path)
+        report = VALIDATORS[fmt](path)
     except ArtifactRejected as exc:
         return ArtifactReport(ok=False, message=str(exc))
+    if recipe and fmt in WEIGHTS_FORMATS:
+        fit = check_recipe_fit(path, fmt, recipe, recipe_config or {})
+        if not fit.ok:
+            return fit
+        report.details["recipe_fit"] = fit.message
+    return report
+
+
+USAGE = "usage: python -m shipyard_ml.artifacts validate PATH FORMAT [--recipe NAME < RECIPE_CONFIG_JSON]"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    recipe, recipe_config = "", None
+    if len(args) == 5 and args[3] == "--recipe":
+        recipe = args[4]
+        recipe_config = json.loads(sys.stdin.read() or "{}")
+        if not isinstance(recipe_config, dict):
+            print("the recipe config on stdin must be a JSON object", file=sys.stderr)
+            return 2
+        args = args[:3]
     if len(args) != 3 or args[0] != "validate":
-        print("usage: python -m shipyard_ml.artifacts validate PATH FORMAT", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
-    report = validate(Path(args[1]), args[2])
+    report = validate(Path(args[1]), args[2], recipe=recipe, recipe_config=recipe_config)
     sys.stdout.write(json.dumps(asdict(report)))
     return 0
 

@@ -13,7 +13,6 @@ import io
 import math
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +22,10 @@ from torch import nn
 
 from shipyard_ml.evaluate import evaluate
 from shipyard_ml.loading import Predictor, atomic_path, latency_ms, onnx_predictor, save_state_dict, torch_predictor
-from shipyard_ml.recipes import (
-    Cancelled,
-    Progress,
-    ShouldStop,
-    TrainingData,
-    _never_stop,
-    _no_progress,
-    count_parameters,
-    train_classifier,
-)
+from shipyard_ml.nets import count_parameters
+from shipyard_ml.recipe_types import Cancelled, Progress, ShouldStop, TrainingData, never_stop, no_progress
+from shipyard_ml.reports import CompressionReport, ModelFigures
+from shipyard_ml.train import train_classifier
 
 LATENCY_BATCHES = (1, 64)
 
@@ -43,35 +36,6 @@ class GateFailed(RuntimeError):
         self.report = report
 
 
-@dataclass
-class ModelFigures:
-    size_bytes: int
-    latency_ms: dict[str, float]
-    metrics: dict[str, float]
-    slice_metrics: dict[str, dict[str, float]]
-    params: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class CompressionReport:
-    kind: str
-    passed: bool
-    summary: str
-    before: ModelFigures
-    after: ModelFigures
-    ratios: dict[str, float]  # size: before/after; latency_<b>: before/after (>1 = faster)
-    metric: str
-    metric_delta: float  # after - before
-    slice_deltas: dict[str, float]
-    max_metric_drop: float
-    path: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 def figures(
     predict: Predictor,
     data: TrainingData,
@@ -79,7 +43,7 @@ def figures(
     *,
     repeats: int,
     params: int | None = None,
-    should_stop: ShouldStop = _never_stop,
+    should_stop: ShouldStop = never_stop,
 ) -> ModelFigures:
     ev = evaluate(predict, data, should_stop=should_stop)
     lat = {}
@@ -99,7 +63,6 @@ def compare(
     *,
     metric: str = "accuracy",
     max_metric_drop: float = 0.01,
-    path: str = "",
     extra: dict[str, Any] | None = None,
 ) -> CompressionReport:
     delta = float(after.metrics[metric]) - float(before.metrics[metric])
@@ -119,7 +82,7 @@ def compare(
         f"{metric} {before.metrics[metric]:.4f} -> {after.metrics[metric]:.4f} ({delta * 100:+.2f} points; gate: drop <= {max_metric_drop * 100:.2f})"
     )
     return CompressionReport(
-        kind, passed, summary, before, after, ratios, metric, delta, slice_deltas, max_metric_drop, path, extra or {}
+        kind, passed, summary, before, after, ratios, metric, delta, slice_deltas, max_metric_drop, extra or {}
     )
 
 
@@ -154,8 +117,8 @@ def quantize_onnx(
     latency_repeats: int = 30,
     threads: int | None = None,
     device: str = "cpu",
-    progress: Progress = _no_progress,
-    should_stop: ShouldStop = _never_stop,
+    progress: Progress = no_progress,
+    should_stop: ShouldStop = never_stop,
 ) -> CompressionReport:
     """int8 quantization of an fp32 ONNX model. ``dynamic``: int8 weights, activations quantized at run time.
     ``static``: int8 weights and activations with ranges calibrated on ``calibration_x`` (or the training rows)."""
@@ -215,7 +178,6 @@ def quantize_onnx(
             before,
             after,
             max_metric_drop=max_metric_drop,
-            path=str(out_path),
             extra={
                 "mode": mode,
                 "per_channel": per_channel,
@@ -262,8 +224,8 @@ def prune_magnitude(
     max_metric_drop: float = 0.01,
     latency_repeats: int = 30,
     device: str = "cpu",
-    progress: Progress = _no_progress,
-    should_stop: ShouldStop = _never_stop,
+    progress: Progress = no_progress,
+    should_stop: ShouldStop = never_stop,
 ) -> tuple[nn.Module, CompressionReport]:
     """Global L1 magnitude pruning of every Linear/Conv weight to ``target_sparsity``; optional fine-tuning
     with the masks held; masks then baked in. Sizes are gzip-compressed state_dict bytes (zeros compress;
@@ -320,7 +282,6 @@ def prune_magnitude(
         before,
         after,
         max_metric_drop=max_metric_drop,
-        path=str(out_path),
         extra={
             "target_sparsity": target_sparsity,
             "achieved_sparsity": after.extra["sparsity"],

@@ -9,47 +9,16 @@ so the report shows what distillation bought. Ratios: student/teacher parameters
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from torch import nn
 
 from shipyard_ml.evaluate import evaluate
 from shipyard_ml.loading import Predictor, latency_ms, torch_predictor
-from shipyard_ml.recipes import (
-    Cancelled,
-    Progress,
-    ShouldStop,
-    Standardize,
-    TrainingData,
-    _never_stop,
-    _no_progress,
-    build_architecture,
-    deterministic,
-    recipe_config,
-    train_classifier,
-)
-
-
-@dataclass
-class DistillReport:
-    passed: bool
-    summary: str
-    temperature: float
-    alpha: float
-    student_recipe: str
-    student_config: dict[str, Any]
-    teacher: dict[str, Any]
-    student: dict[str, Any]
-    hard_label_student: dict[str, Any]
-    ratios: dict[
-        str, float
-    ]  # params: student/teacher; accuracy: student/teacher; vs_hard_labels: student - hard (points)
-    max_metric_drop: float
-    slice_deltas: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+from shipyard_ml.nets import Standardize, build_architecture, recipe_config
+from shipyard_ml.recipe_types import Cancelled, Progress, ShouldStop, TrainingData, never_stop, no_progress
+from shipyard_ml.reports import DistilledModel, DistillReport
+from shipyard_ml.train import deterministic, train_classifier
 
 
 def distill(
@@ -65,8 +34,8 @@ def distill(
     max_metric_drop: float = 1.0,
     latency_repeats: int = 20,
     device: str = "cpu",
-    progress: Progress = _no_progress,
-    should_stop: ShouldStop = _never_stop,
+    progress: Progress = no_progress,
+    should_stop: ShouldStop = never_stop,
 ) -> tuple[nn.Module, DistillReport]:
     """Train a ``student_recipe`` architecture from ``teacher``'s logits. The gate: student accuracy may be at
     most ``max_metric_drop`` (absolute) below the teacher's (default 1.0 = report only)."""
@@ -112,7 +81,7 @@ def distill(
     h_eval = evaluate(hard_pred, data, should_stop=should_stop)
     n_student = sum(p.numel() for p in student.parameters())
 
-    def block(ev: Any, params: int | None, predict: Predictor) -> dict[str, Any]:
+    def block(ev: Any, params: int | None, predict: Predictor) -> DistilledModel:
         return {
             "params": params,
             "metrics": ev.metrics,

@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-from typing import Any
 
 import numpy as np
 
 from shipyard_ml.loading import Predictor
-from shipyard_ml.recipes import (
-    Cancelled,
-    Progress,
-    ShouldStop,
-    TrainingData,
-    _never_stop,
-    _no_progress,
-    classification_metrics,
-)
-
-
-@dataclass
-class EvaluationReport:
-    metrics: dict[str, float]
-    slice_metrics: dict[str, dict[str, float]]
-    passed: bool
-    summary: str
-    min_slice_accuracy: float | None = None
-    failing_slices: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+from shipyard_ml.metrics import classification_metrics
+from shipyard_ml.recipe_types import Cancelled, Progress, ShouldStop, TrainingData, never_stop, no_progress
+from shipyard_ml.reports import EvaluationReport
 
 
 def _clean(metrics: dict[str, float]) -> dict[str, float]:
@@ -42,8 +21,8 @@ def predict_in_batches(
     x: np.ndarray,
     *,
     batch_size: int = 512,
-    progress: Progress = _no_progress,
-    should_stop: ShouldStop = _never_stop,
+    progress: Progress = no_progress,
+    should_stop: ShouldStop = never_stop,
 ) -> np.ndarray:
     out = []
     total = max(len(x), 1)
@@ -68,8 +47,8 @@ def evaluate(
     data: TrainingData,
     *,
     min_slice_accuracy: float | None = None,
-    progress: Progress = _no_progress,
-    should_stop: ShouldStop = _never_stop,
+    progress: Progress = no_progress,
+    should_stop: ShouldStop = never_stop,
 ) -> EvaluationReport:
     """Metrics on ``data``'s eval rows and per slice; with ``min_slice_accuracy`` every non-empty slice must reach it."""
     logits = predict_in_batches(predict, data.X_eval, progress=progress, should_stop=should_stop)

@@ -10,7 +10,6 @@ Artifacts are written to a temporary file next to ``out_path`` and renamed only 
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,8 @@ import torch
 from torch import nn
 
 from shipyard_ml.loading import atomic_path, latency_ms, onnx_predictor, torch_predictor
-from shipyard_ml.recipes import Cancelled, Progress, ShouldStop, _never_stop, _no_progress
+from shipyard_ml.recipe_types import Cancelled, Progress, ShouldStop, never_stop, no_progress
+from shipyard_ml.reports import ExportReport
 
 LATENCY_BATCHES = (1, 64)
 DEFAULT_OPSET = 17
@@ -31,27 +31,6 @@ class ExportFailed(RuntimeError):
     def __init__(self, message: str, report: ExportReport | None = None) -> None:
         super().__init__(message)
         self.report = report
-
-
-@dataclass
-class ExportReport:
-    format: str
-    path: str
-    size_bytes: int
-    passed: bool
-    summary: str
-    max_abs_diff: float
-    tolerance: float
-    parity_rows: int
-    latency_ms: dict[str, dict[str, float]] = field(
-        default_factory=dict
-    )  # {"pytorch": {"1": ms, "64": ms}, "onnx": {...}}
-    speedup: dict[str, float] = field(default_factory=dict)  # pytorch / exported, per batch
-    opset: int | None = None
-    signature: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _signature(n_features: int, n_classes: int, input_name: str = "input") -> dict[str, Any]:
@@ -96,8 +75,8 @@ def export_onnx(
     tolerance: float = 1e-4,
     latency_repeats: int = 30,
     device: str = "cpu",
-    progress: Progress = _no_progress,
-    should_stop: ShouldStop = _never_stop,
+    progress: Progress = no_progress,
+    should_stop: ShouldStop = never_stop,
 ) -> ExportReport:
     import onnx
 
@@ -135,7 +114,6 @@ def export_onnx(
         passed = diff <= tolerance
         report = ExportReport(
             format="onnx",
-            path=str(out_path),
             size_bytes=size,
             passed=passed,
             summary=f"ONNX opset {opset}: max abs diff {diff:.3g} vs PyTorch (tolerance {tolerance:g})",
@@ -161,8 +139,8 @@ def export_torchscript(
     tolerance: float = 1e-5,
     latency_repeats: int = 30,
     device: str = "cpu",
-    progress: Progress = _no_progress,
-    should_stop: ShouldStop = _never_stop,
+    progress: Progress = no_progress,
+    should_stop: ShouldStop = never_stop,
 ) -> ExportReport:
     """TorchScript by tracing (the built-in architectures have no data-dependent control flow)."""
     model = model.to("cpu").eval()
@@ -192,7 +170,6 @@ def export_torchscript(
         passed = diff <= tolerance
         report = ExportReport(
             format="torchscript",
-            path=str(out_path),
             size_bytes=Path(tmp).stat().st_size,
             passed=passed,
             summary=f"TorchScript: max abs diff {diff:.3g} vs eager (tolerance {tolerance:g})",

@@ -19,7 +19,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from shipyard_ml.recipes import BUILTIN_RECIPES, TrainingData, build_architecture, predict_logits
+from shipyard_ml.metrics import predict_logits
+from shipyard_ml.nets import build_architecture
+from shipyard_ml.recipe_types import TrainingData
+from shipyard_ml.recipes import BUILTIN_RECIPES
 
 Predictor = Callable[[np.ndarray], np.ndarray]
 TORCH_FORMATS = ("state_dict", "safetensors", "torchscript", "torch_export")
@@ -83,7 +86,9 @@ def load_torch_module(src: ModelSource) -> nn.Module:
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
-        raise ModelLoadError(f"weights do not fit recipe '{src.recipe}': {str(exc).splitlines()[0]}") from None
+        # torch's message is a header line and one line per mismatch: keep the header and the first mismatch
+        detail = " ".join(line.strip() for line in str(exc).splitlines()[:2])
+        raise ModelLoadError(f"weights do not fit recipe '{src.recipe}': {detail}") from None
     model.eval()
     return model
 

@@ -3,7 +3,7 @@
 ``python -m shipyard_ml.registry_demo OUT_DIR [--skip-models]`` writes, per dataset, a CSV (feature
 columns with identifier-safe names + ``label``) and, per model, a state_dict (and an ONNX export of
 the digits MLP), then prints a JSON manifest the registry's demo seeding reads. Training uses the
-built-in recipes of :mod:`shipyard_ml.recipes`; each takes a few seconds on two cores.
+built-in recipes of :mod:`shipyard_ml.train`; each takes a few seconds on two cores.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def write_dataset(name: str, out: Path) -> dict[str, Any]:
 def _slice_metrics(model: Any, data: Any, features: list[str], slices: list[dict[str, str]]) -> dict[str, Any]:
     import pandas as pd
 
-    from shipyard_ml.recipes import classification_metrics, predict_logits
+    from shipyard_ml.metrics import classification_metrics, predict_logits
     from shipyard_ml.slices import slice_mask
 
     frame = pd.DataFrame(data.X_eval, columns=features)
@@ -103,12 +103,14 @@ def _slice_metrics(model: Any, data: Any, features: list[str], slices: list[dict
 def train_model(spec: dict[str, Any], dataset: dict[str, Any], out: Path) -> dict[str, Any]:
     import torch
 
-    from shipyard_ml import recipes
+    from shipyard_ml.data import load_sklearn_dataset
+    from shipyard_ml.nets import recipe_config
+    from shipyard_ml.recipes import call_recipe, resolve_recipe
 
     torch.set_num_threads(2)
-    data = recipes.load_sklearn_dataset(spec["dataset"])
-    recipe = recipes.resolve_recipe(spec["recipe"])
-    model, metrics = recipes.call_recipe(recipe, spec["config"], 0, data)
+    data = load_sklearn_dataset(spec["dataset"])
+    recipe = resolve_recipe(spec["recipe"])
+    model, metrics = call_recipe(recipe, spec["config"], 0, data)
     model.eval()
     state_path = out / f"{spec['name']}.pt"
     torch.save(model.state_dict(), state_path)
@@ -123,7 +125,7 @@ def train_model(spec: dict[str, Any], dataset: dict[str, Any], out: Path) -> dic
             "outputs": [{"name": "logits", "dtype": "float32", "shape": [None, data.n_classes]}],
             "features": dataset["features"],
         },
-        "params": {"recipe": spec["recipe"], "seed": 0, **recipes.recipe_config(spec["recipe"], spec["config"])},
+        "params": {"recipe": spec["recipe"], "seed": 0, **recipe_config(spec["recipe"], spec["config"])},
         "environment": {
             "python": sys.version.split()[0],
             "packages": {"torch": torch.__version__.split("+")[0]},

@@ -21,61 +21,18 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from shipyard_ml.recipes import (
-    Cancelled,
-    Progress,
-    Recipe,
-    ShouldStop,
-    TrainingData,
-    _never_stop,
-    _no_progress,
-    call_recipe,
-    classification_metrics,
-    deterministic,
-    predict_logits,
-)
-
-
-@dataclass
-class TrainingTestsParams:
-    seed: int = 0
-    other_seed: int = 1
-    weight_tolerance: float = 1e-6
-    metric_tolerance: float = 1e-6
-    overfit_batch_size: int = 32
-    overfit_steps: int = 300
-    overfit_threshold: float = 0.05
-    loss_steps: int = 20
-    lr: float = 1e-2
-    baseline_margin: float = 0.0
-
-
-@dataclass
-class CheckResult:
-    name: str
-    passed: bool
-    summary: str
-    rubric: list[str]
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class TrainingTestsReport:
-    passed: bool
-    checks: list[CheckResult]
-    metrics: dict[str, float]
-    baselines: dict[str, dict[str, float]]
-    params: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+from shipyard_ml.job_params import TrainingChecksParams as TrainingTestsParams
+from shipyard_ml.metrics import classification_metrics, predict_logits
+from shipyard_ml.recipe_types import Cancelled, Progress, Recipe, ShouldStop, TrainingData, never_stop, no_progress
+from shipyard_ml.recipes import call_recipe
+from shipyard_ml.reports import CheckResult, TrainingTestsReport
+from shipyard_ml.train import deterministic
 
 
 def _f(x: float) -> float | None:
@@ -127,7 +84,7 @@ def overfit_one_batch(
     lr: float,
     seed: int = 0,
     device: str = "cpu",
-    should_stop: ShouldStop = _never_stop,
+    should_stop: ShouldStop = never_stop,
 ) -> CheckResult:
     with deterministic(seed):
         model = model.to(device).train()
@@ -178,7 +135,7 @@ def loss_decreases(
     batch_size: int = 32,
     seed: int = 0,
     device: str = "cpu",
-    should_stop: ShouldStop = _never_stop,
+    should_stop: ShouldStop = never_stop,
 ) -> CheckResult:
     def full_loss() -> float:
         return classification_metrics(predict_logits(model, data.X_train, device), data.y_train)["loss"]
@@ -325,8 +282,8 @@ def run_training_tests(
     params: TrainingTestsParams | None = None,
     *,
     device: str = "cpu",
-    progress: Progress = _no_progress,
-    should_stop: ShouldStop = _never_stop,
+    progress: Progress = no_progress,
+    should_stop: ShouldStop = never_stop,
 ) -> TrainingTestsReport:
     p = params or TrainingTestsParams()
     checks: list[CheckResult] = []
@@ -421,5 +378,5 @@ def run_training_tests(
         checks=checks,
         metrics=metrics_a,
         baselines=baseline_results,
-        params=asdict(p),
+        params=p.model_dump(include=set(TrainingTestsParams.model_fields)),
     )

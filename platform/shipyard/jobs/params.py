@@ -1,121 +1,49 @@
-"""Per-kind job parameters: known keys, types, ranges and defaults. Pure Python (the web process validates)."""
+"""Per-kind job parameters, validated through their owner: the pydantic models of ``shipyard_ml.job_params``.
+
+``normalise`` is the API's door (defaults filled in, anything wrong a DomainError naming
+``params.<key>``); ``check_recipe`` decides which code a ``training_tests`` job may import.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
 from shipyard.core.errors import DomainError
 from shipyard.registry import validation
-
-# name -> (type, default, check, help)
-_Spec = dict[str, tuple[type | tuple[type, ...], Any, Any, str]]
+from shipyard_ml.job_params import JOB_PARAMS, JobParams
 
 
-def _between(lo: float, hi: float) -> Any:
-    return lambda v: lo <= v <= hi, f"between {lo} and {hi}"
+def _message(kind: str, model: type[JobParams], error: ErrorDetails) -> str:
+    if error["type"] == "extra_forbidden":
+        return f"unknown parameter for {kind}; known: {', '.join(sorted(model.model_fields))}"
+    if error["type"] in ("model_type", "dict_type") and not error["loc"]:
+        return "must be a JSON object"
+    return error["msg"]
 
 
-def _choice(*values: str) -> Any:
-    return lambda v: v in values, f"one of {', '.join(values)}"
-
-
-_ANY = (lambda v: True, "")
-_COMMON: _Spec = {"latency_repeats": (int, 30, _between(1, 100000), "timed calls per latency figure")}
-_GATE: _Spec = {"max_metric_drop": ((int, float), 0.01, _between(-1, 1), "largest accuracy drop (0.01 = 1 point)")}
-
-SPECS: dict[str, _Spec] = {
-    "training_tests": {
-        "recipe": (
-            str,
-            "",
-            _ANY,
-            "built-in recipe, or an entry point an operator allowlisted; default: the version's recipe",
-        ),
-        "config": (dict, {}, _ANY, "recipe config overrides"),
-        "seed": (int, 0, _between(0, 2**31 - 1), ""),
-        "other_seed": (int, 1, _between(0, 2**31 - 1), ""),
-        "weight_tolerance": ((int, float), 1e-6, _between(0, 1e6), ""),
-        "metric_tolerance": ((int, float), 1e-6, _between(0, 1e6), ""),
-        "overfit_steps": (int, 300, _between(1, 100000), ""),
-        "overfit_threshold": ((int, float), 0.05, _between(0, 100), ""),
-        "overfit_batch_size": (int, 32, _between(1, 100000), ""),
-        "loss_steps": (int, 20, _between(1, 100000), ""),
-        "lr": ((int, float), 1e-2, _between(1e-8, 10), ""),
-        "baseline_margin": ((int, float), 0.0, _between(0, 1), ""),
-    },
-    "evaluate": {"min_slice_accuracy": ((int, float, type(None)), None, _ANY, "every slice must reach it")},
-    "export_onnx": {
-        **_COMMON,
-        "opset": (int, 17, _between(9, 21), "ONNX opset"),
-        "tolerance": ((int, float), 1e-4, _between(0, 1), "max abs diff vs PyTorch"),
-        "output_model": (str, "", _ANY, "register under this model (default: the same model)"),
-    },
-    "export_torchscript": {
-        **_COMMON,
-        "tolerance": ((int, float), 1e-5, _between(0, 1), "max abs diff vs eager"),
-        "output_model": (str, "", _ANY, ""),
-    },
-    "quantize": {
-        **_COMMON,
-        **_GATE,
-        "mode": (str, "dynamic", _choice("dynamic", "static"), ""),
-        "per_channel": (bool, False, _ANY, ""),
-        "calibration_rows": (int, 256, _between(1, 100000), "static mode: rows of the dataset used to calibrate"),
-        "opset": (int, 17, _between(10, 21), "opset of the fp32 export when the source is PyTorch"),
-        "output_model": (str, "", _ANY, ""),
-    },
-    "prune": {
-        **_COMMON,
-        **_GATE,
-        "target_sparsity": ((int, float), 0.5, _between(0.01, 0.99), ""),
-        "fine_tune_epochs": (int, 0, _between(0, 1000), ""),
-        "seed": (int, 0, _between(0, 2**31 - 1), ""),
-        "output_model": (str, "", _ANY, ""),
-    },
-    "distill": {
-        **_COMMON,
-        "student_recipe": (str, "digits_mlp", _choice(*validation.BUILTIN_RECIPES), ""),
-        "student_config": (dict, {"hidden": [32]}, _ANY, "student architecture/training config"),
-        "temperature": ((int, float), 4.0, _between(0.01, 100), "T"),
-        "alpha": ((int, float), 0.7, _between(0, 1), "weight of the soft-label term"),
-        "seed": (int, 0, _between(0, 2**31 - 1), ""),
-        "max_metric_drop": ((int, float), 1.0, _between(-1, 1), "largest accuracy drop vs the teacher"),
-        "output_model": (str, "", _ANY, "default: <teacher model>-student"),
-    },
-}
+def parse(kind: str, params: Any) -> JobParams:
+    """``params`` as the kind's model; a DomainError naming ``params.<first error's path>`` for anything wrong."""
+    model = JOB_PARAMS[kind]
+    try:
+        return model.model_validate({} if params is None else params)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        path = ".".join(str(part) for part in error["loc"])
+        raise DomainError(_message(kind, model, error), field=f"params.{path}" if path else "params") from None
 
 
 def normalise(kind: str, params: Any) -> dict[str, Any]:
-    """Params with defaults filled in; a DomainError naming ``params.<key>`` for anything wrong."""
-    if params is None:
-        params = {}
-    if not isinstance(params, dict):
-        raise DomainError("must be a JSON object", field="params")
-    spec = SPECS[kind]
-    unknown = sorted(set(params) - set(spec))
-    if unknown:
-        raise DomainError(
-            f"unknown parameter for {kind}; known: {', '.join(sorted(spec))}", field=f"params.{unknown[0]}"
-        )
-    out: dict[str, Any] = {}
-    for key, (types, default, (check, rule), _help) in spec.items():
-        if key not in params:
-            out[key] = default
-            continue
-        value = params[key]
-        bad_bool = isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,))
-        if bad_bool or not isinstance(value, types):
-            names = [t.__name__ for t in (types if isinstance(types, tuple) else (types,))]
-            raise DomainError(f"must be of type {' or '.join(names)}", field=f"params.{key}")
-        if value is not None and not isinstance(value, (str, dict, bool)) and not check(value):
-            raise DomainError(f"must be {rule}", field=f"params.{key}")
-        if isinstance(value, str) and rule and not check(value):
-            raise DomainError(f"must be {rule}", field=f"params.{key}")
-        if isinstance(value, str) and len(value) > 200:
-            raise DomainError("must be at most 200 characters", field=f"params.{key}")
-        out[key] = value
-    return out
+    """Params with defaults filled in, as stored on the job; a DomainError naming ``params.<key>`` for anything wrong."""
+    return parse(kind, params).model_dump(mode="json")
+
+
+def schemas() -> list[dict[str, Any]]:
+    """Per job kind, its params' JSON schema (types, ranges, defaults, descriptions)."""
+    return [{"kind": kind, "params": model.model_json_schema()} for kind, model in JOB_PARAMS.items()]
 
 
 def check_recipe(value: str, *, version_recipe: str, allowlist: Iterable[str]) -> str:

@@ -13,7 +13,6 @@ from django.utils import timezone
 from shipyard.core.errors import DomainConflict, DomainError
 from shipyard.jobs import params as job_params
 from shipyard.jobs.models import (
-    ACTIVE,
     LOG_MAX_LINES,
     TERMINAL,
     TIME_LIMITS,
@@ -301,7 +300,3 @@ def evidence_for(job: Job, checks: list[tuple[str, bool, str]]) -> None:
             key=f"job:{job.kind}:{mv.model.name}:{mv.number}:{test_id}",
             detail={"job": job.pk, "kind": job.kind, "model": mv.model.name, "version": mv.number},
         )
-
-
-def active_statuses() -> tuple[str, ...]:
-    return tuple(str(s) for s in ACTIVE)

@@ -37,11 +37,6 @@ def recover(hostname: str) -> list[int]:
     return services.jobs_recover_orphans(live_hosts=runner.live_hosts(), me=f"{hostname}:{os.getpid()}")
 
 
-@shared_task(name="jobs.recover", acks_late=True, reject_on_worker_lost=True)
-def recover_jobs() -> list[int]:
-    return recover(os.uname().nodename)
-
-
 @worker_ready.connect
 def _start_recovery(sender: Any = None, **_: Any) -> None:
     queues = {q.name for q in sender.app.amqp.queues.consume_from.values()}

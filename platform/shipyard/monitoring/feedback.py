@@ -103,8 +103,8 @@ def flywheel_export(
     import pandas as pd
 
     from shipyard.monitoring.selectors import mistakes_queryset, slice_filter
+    from shipyard.registry.datasets import dataset_version_create
     from shipyard.registry.selectors import dataset_path
-    from shipyard.registry.services import dataset_version_create
 
     version = deployment.live_version
     base = version.training_dataset

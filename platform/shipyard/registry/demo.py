@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from shipyard.registry import services, workers
+from shipyard.registry import aliases, datasets, versions, workers
 from shipyard.registry.models import DatasetVersion, ModelVersion
 
 DEMO_KEY = "demo:v1"
@@ -66,7 +66,7 @@ def _register(ctx: Any, manifest: dict[str, Any]) -> None:
     dataset_versions: dict[str, DatasetVersion] = {}
     for name, info in manifest["datasets"].items():
         project = ctx.projects[info["project"]]
-        dataset_versions[name] = services.dataset_version_create(
+        dataset_versions[name] = datasets.dataset_version_create(
             project=project,
             dataset_name=name.replace("_", "-"),
             file_or_path=Path(info["path"]),
@@ -94,7 +94,7 @@ def _register(ctx: Any, manifest: dict[str, Any]) -> None:
             "tags": {"demo": "true"},
             "by": ctx.user,
         }
-        base = services.model_version_create(
+        base = versions.model_version_create(
             artifact_file_or_path=Path(spec["state_dict"]),
             format="state_dict",
             framework="pytorch",
@@ -105,9 +105,9 @@ def _register(ctx: Any, manifest: dict[str, Any]) -> None:
             **common,
         )
         if base.model.aliases.count() == 0:
-            services.alias_set(version=base, name="champion", by=ctx.user, reason="demo seed")
+            aliases.alias_set(version=base, name="champion", by=ctx.user, reason="demo seed")
         if spec.get("onnx_path"):
-            services.model_version_create(
+            versions.model_version_create(
                 artifact_file_or_path=Path(spec["onnx_path"]),
                 format="onnx",
                 framework="onnx",

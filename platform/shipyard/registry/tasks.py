@@ -8,6 +8,6 @@ from celery import shared_task
 @shared_task(name="registry.orphan_blobs_delete", acks_late=True, reject_on_worker_lost=True)
 def orphan_blobs_delete() -> dict[str, int]:
     """Remove unreferenced blobs and abandoned upload temp files past the grace period (beat: daily)."""
-    from shipyard.registry import services
+    from shipyard.registry import blobs
 
-    return services.orphan_blobs_delete()
+    return blobs.orphan_blobs_delete()

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from shipyard.core.errors import DomainError
+from shipyard_ml.job_params import BUILTIN_RECIPE_NAMES
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _ALIAS = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
@@ -145,9 +146,9 @@ def check_signature_matches_schema(signature: dict[str, Any], schema: dict[str, 
         )
 
 
-#: the built-in training recipes of ``shipyard_ml.recipes.BUILTIN_RECIPES`` (the web process does not
-#: import torch to learn them; a test keeps the two lists equal)
-BUILTIN_RECIPES = ("digits_mlp", "digits_cnn", "tabular_mlp")
+#: the built-in training recipes, from their one list in ``shipyard_ml.job_params`` (torch-free, so
+#: the web process can read it; a test keeps ``shipyard_ml.recipes.BUILTIN_RECIPES`` equal to it)
+BUILTIN_RECIPES = BUILTIN_RECIPE_NAMES
 
 
 def recipe_allowed(value: str, allowlist: Iterable[str]) -> bool:

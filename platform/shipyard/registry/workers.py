@@ -31,11 +31,14 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run_module(module: str, args: list[str], *, field: str, timeout: float | None = None) -> dict[str, Any]:
+def run_module(
+    module: str, args: list[str], *, field: str, timeout: float | None = None, stdin: bytes = b""
+) -> dict[str, Any]:
     timeout = timeout or float(settings.REGISTRY_CHECK_TIMEOUT_S)
     try:
         proc = subprocess.run(
             [sys.executable, "-m", module, *args],
+            input=stdin,
             capture_output=True,
             timeout=timeout,
             env=_env(),
@@ -54,10 +57,21 @@ def run_module(module: str, args: list[str], *, field: str, timeout: float | Non
     return result
 
 
-def validate_artifact(path: Path, fmt: str) -> dict[str, Any]:
-    report = run_module("shipyard_ml.artifacts", ["validate", str(path), fmt], field="artifact")
+def validate_artifact(
+    path: Path, fmt: str, *, recipe: str = "", recipe_config: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Check the artifact in a child process; with ``recipe`` (a built-in one), also that the weights fit it.
+
+    A refusal names the field it is about: ``artifact``, or ``recipe`` for weights that do not fit.
+    """
+    args, stdin = ["validate", str(path), fmt], b""
+    if recipe:
+        args += ["--recipe", recipe]
+        stdin = json.dumps(recipe_config or {}).encode()
+    report = run_module("shipyard_ml.artifacts", args, field="artifact", stdin=stdin)
     if not report["ok"]:
-        raise DomainError(report.get("message") or "the artifact was rejected", field="artifact", code="rejected")
+        field = "recipe" if report.get("input_field") == "recipe" else "artifact"
+        raise DomainError(report.get("message") or "the artifact was rejected", field=field, code="rejected")
     return report
 
 

@@ -2,10 +2,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shipyard.core.serializers import StrictSerializer
+from shipyard.jobs.api.schema import PARAMS_SCHEMA, RESULT_SCHEMA
 from shipyard.jobs.models import Job, JobDevice, JobKind, JobQueue
+
+
+@extend_schema_field(PARAMS_SCHEMA)
+class ParamsField(serializers.DictField):
+    """A job's params: the model of its kind (``shipyard_ml.job_params``), validated by ``jobs.params``."""
+
+
+@extend_schema_field(RESULT_SCHEMA)
+class ResultField(serializers.JSONField):
+    """A job's report: the report of its kind (``shipyard_ml.reports``)."""
 
 
 class JobCreateSerializer(StrictSerializer):
@@ -13,7 +25,7 @@ class JobCreateSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=JobKind.choices)
     model_version = serializers.IntegerField(min_value=1)
     dataset_version = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    params = serializers.DictField(required=False, default=dict)
+    params = ParamsField(required=False, default=dict)
     queue = serializers.ChoiceField(choices=JobQueue.choices, required=False, allow_blank=True)
     device = serializers.ChoiceField(choices=JobDevice.choices, required=False, default=JobDevice.AUTO)
 
@@ -23,6 +35,7 @@ class JobSerializer(serializers.ModelSerializer):
     model = serializers.SerializerMethodField()
     dataset = serializers.SerializerMethodField()
     created_by: Any = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    params = ParamsField(read_only=True)
 
     class Meta:
         model = Job
@@ -72,6 +85,7 @@ class JobSerializer(serializers.ModelSerializer):
 
 class JobDetailSerializer(JobSerializer):
     produced = serializers.SerializerMethodField()
+    result = ResultField(read_only=True)
 
     class Meta(JobSerializer.Meta):
         fields = [*JobSerializer.Meta.fields, "log", "result", "error", "produced"]
@@ -85,3 +99,8 @@ class JobDetailSerializer(JobSerializer):
             {"id": v.pk, "model": v.model.name, "number": v.number, "format": v.format, "size_bytes": v.artifact_size}
             for v in versions
         ]
+
+
+class JobKindSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=JobKind.choices)
+    params = serializers.JSONField(help_text="JSON schema of the kind's params: types, ranges, defaults, descriptions.")

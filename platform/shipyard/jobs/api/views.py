@@ -1,5 +1,5 @@
-"""Jobs API: create (member), list/detail (viewer), cancel (member), retry (member). Team-scoped:
-another team's job, project or version is a 404."""
+"""Jobs API: create (member), list/detail (viewer), cancel (member), retry (member), and the job
+kinds with their params' JSON schema. Team-scoped: another team's job, project or version is a 404."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from shipyard.accounts.roles import Role
 from shipyard.accounts.scoping import TeamScopedViewSet
 from shipyard.core.errors import DomainError
 from shipyard.core.pagination import DefaultPagination
+from shipyard.jobs import params as job_params
 from shipyard.jobs import selectors, services
 from shipyard.jobs.api import serializers as s
 from shipyard.jobs.models import Job
@@ -93,6 +94,12 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TeamScopedVie
             by=request.user,
         )
         return Response(s.JobDetailSerializer(job).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: s.JobKindSerializer(many=True)})
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def kinds(self, request: Request) -> Response:
+        """Every job kind with its params' JSON schema (types, ranges, defaults): what a start-job form offers."""
+        return Response(s.JobKindSerializer(job_params.schemas(), many=True).data)
 
     @extend_schema(request=None, responses={200: s.JobDetailSerializer, 404: ErrorResponse, 409: ErrorResponse})
     @action(detail=True, methods=["post"])

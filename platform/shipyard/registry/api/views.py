@@ -21,7 +21,7 @@ from shipyard.core.errors import DomainError
 from shipyard.core.pagination import DefaultPagination, paginated_response
 from shipyard.projects.models import Project
 from shipyard.projects.selectors import project_get
-from shipyard.registry import selectors, services, storage, uploads
+from shipyard.registry import aliases, datasets, selectors, storage, uploads, versions
 from shipyard.registry.api import serializers as s
 from shipyard.registry.api.downloads import ranged_response
 from shipyard.registry.models import Alias, DatasetVersion, ModelVersion
@@ -78,7 +78,7 @@ class ModelListView(ProjectScopedView):
         proj = self.project(Role.MEMBER, "register models")
         body = s.ModelCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        model = services.model_create(project=proj, by=request.user, **body.validated_data)
+        model = versions.model_create(project=proj, by=request.user, **body.validated_data)
         return Response(s.RegisteredModelSerializer(model).data, status=status.HTTP_201_CREATED)
 
 
@@ -93,7 +93,7 @@ class ModelDetailView(ProjectScopedView):
         obj = selectors.model_get(project=proj, name=model)
         body = s.ModelUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return Response(s.RegisteredModelSerializer(services.model_update(model=obj, **body.validated_data)).data)
+        return Response(s.RegisteredModelSerializer(versions.model_update(model=obj, **body.validated_data)).data)
 
 
 def _training_dataset(proj: Project, ref: str) -> DatasetVersion | None:
@@ -140,7 +140,7 @@ class ModelVersionListView(StreamingUploadMixin, ProjectScopedView):
                 parent = selectors.model_version_get(project=proj, model_name=model, number=data["parent"])
             except NotFound:
                 raise DomainError(f"model '{model}' has no version {data['parent']}", field="parent") from None
-        version = services.model_version_create(
+        version = versions.model_version_create(
             project=proj,
             model_name=model,
             artifact_file_or_path=data["artifact"],
@@ -238,7 +238,7 @@ class AliasListView(ProjectScopedView):
         version = ModelVersion.objects.filter(model=obj, number=data["version"]).first()
         if version is None:
             raise DomainError(f"model '{model}' has no version {data['version']}", field="version")
-        alias = services.alias_set(
+        alias = aliases.alias_set(
             version=version,
             name=data["alias"],
             by=request.user,
@@ -253,7 +253,7 @@ class AliasDetailView(ProjectScopedView):
     @extend_schema(responses={204: None, 400: ErrorResponse})
     def delete(self, request: Request, project: str, model: str, alias: str) -> Response:
         proj = self.project(Role.MAINTAINER, "move aliases")
-        services.alias_delete(model=selectors.model_get(project=proj, name=model), name=alias, by=request.user)
+        aliases.alias_delete(model=selectors.model_get(project=proj, name=model), name=alias, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -276,7 +276,7 @@ class DatasetListView(ProjectScopedView):
         proj = self.project(Role.MEMBER, "create datasets")
         body = s.DatasetCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        dataset = services.dataset_create(project=proj, by=request.user, **body.validated_data)
+        dataset = datasets.dataset_create(project=proj, by=request.user, **body.validated_data)
         return Response(s.DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
 
 
@@ -311,7 +311,7 @@ class DatasetVersionListView(StreamingUploadMixin, ProjectScopedView):
             ).first()
             if parent is None:
                 raise DomainError(f"dataset '{name}' has no version {data['parent']}", field="parent")
-        version = services.dataset_version_create(
+        version = datasets.dataset_version_create(
             project=proj,
             dataset_name=name,
             file_or_path=data["file"],

@@ -43,27 +43,52 @@ export interface ProducedVersion {
   size_bytes: number;
 }
 
-/** Narrowed from the schema's loose dicts and JSON fields: the model and dataset refs, params, produced ids, log lines. */
+/** Narrowed from the schema's loose dicts and JSON fields: the model and dataset refs, produced ids, log lines.
+ * Params and result keep their generated types (each kind's params model and report). */
 export type Job = Narrow<
   Schemas['Job'],
   {
     model: { name: string; number: number; format: string };
     dataset: { name: string; number: number } | null;
-    params: Record<string, unknown>;
     produced_versions: number[];
     log_tail: LogLine[];
   }
 >;
 export type JobDetail = Narrow<
   Schemas['JobDetail'],
-  Pick<Job, 'model' | 'dataset' | 'params' | 'produced_versions' | 'log_tail'> & {
+  Pick<Job, 'model' | 'dataset' | 'produced_versions' | 'log_tail'> & {
     log: LogLine[];
-    result: Record<string, unknown>;
     produced: ProducedVersion[];
   }
 >;
-/** The server picks the device when none is given. */
-export type JobCreate = Narrow<Schemas['JobCreateRequest'], { device?: Schemas['DeviceEnum'] }>;
+
+/** The reports a job stores as its result, one per kind (generated from shipyard_ml.reports). */
+export type TrainingTestsReport = Schemas['TrainingTestsJobReport'];
+export type EvaluateReport = Schemas['EvaluateJobReport'];
+export type ExportReport = Schemas['ExportJobReport'];
+export type CompressionReport = Schemas['CompressionJobReport'];
+export type DistillReport = Schemas['DistillJobReport'];
+/** A job's result once its computation produced a report (not a job that failed early, nor one still running). */
+export type AnyReport = TrainingTestsReport | EvaluateReport | ExportReport | CompressionReport | DistillReport;
+export const hasReport = (result: JobDetail['result']): result is AnyReport => 'passed' in result;
+
+/** The JSON schema of one param, as GET /api/v1/jobs/kinds/ publishes it (pydantic's output). */
+export interface ParamSchema {
+  type?: 'integer' | 'number' | 'string' | 'boolean' | 'object';
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  enum?: string[];
+  description?: string;
+  anyOf?: ParamSchema[];
+}
+/** One job kind and the JSON schema of its params (the server's params model: defaults, ranges). */
+export type JobKindInfo = Narrow<Schemas['JobKind'], { params: { properties: Record<string, ParamSchema> } }>;
+/** The server picks the device when none is given, and fills every param not given with its default. */
+export type JobCreate = Narrow<
+  Schemas['JobCreateRequest'],
+  { device?: Schemas['DeviceEnum']; params?: Partial<NonNullable<Schemas['JobCreateRequest']['params']>> }
+>;
 /** Reads generated bodies as the aliases above (the schema's `log_tail` dict does not overlap LogLine). */
 const asDetail = (job: Schemas['JobDetail']) => job as unknown as JobDetail;
 const asPage = (page: Schemas['PaginatedJobList']) => page as unknown as Page<Job>;
@@ -99,7 +124,8 @@ export function useCreateJob() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: async ({ device = 'auto', ...rest }: JobCreate) =>
-      asDetail(await unwrap(api.POST('/api/v1/jobs/', { body: { ...rest, device } }))),
+      // the generated params types mark defaulted params present (as responses send them); a request may omit them
+      asDetail(await unwrap(api.POST('/api/v1/jobs/', { body: { ...rest, device } as Schemas['JobCreateRequest'] }))),
     onSuccess: () => void client.invalidateQueries({ queryKey: ['jobs'] }),
   });
 }
@@ -116,6 +142,15 @@ export function useJobAction(action: 'cancel' | 'retry') {
         ),
       ),
     onSuccess: () => void client.invalidateQueries({ queryKey: ['jobs'] }),
+  });
+}
+
+/** Every job kind with its params' schema; it never changes while the app runs. */
+export function useJobKinds() {
+  return useQuery({
+    queryKey: ['jobs', 'kinds'],
+    queryFn: async () => (await unwrap(api.GET('/api/v1/jobs/kinds/'))) as JobKindInfo[],
+    staleTime: Infinity,
   });
 }
 

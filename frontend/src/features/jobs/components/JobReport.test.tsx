@@ -1,5 +1,8 @@
+import { screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { tick } from './JobReport';
+import { renderWithProviders } from '@/test/render';
+import type { ExportReport, JobDetail } from '../api/jobs';
+import { JobReport, tick } from './JobReport';
 
 describe('tick', () => {
   it('keeps axis labels short enough to stay on one line', () => {
@@ -9,5 +12,40 @@ describe('tick', () => {
     expect(tick(80000)).toBe('80k');
     expect(tick(2_500_000)).toBe('2.5M');
     expect(tick(1)).toBe('1');
+  });
+});
+
+const exportReport: ExportReport = {
+  kind: 'export_onnx',
+  format: 'onnx',
+  size_bytes: 2048,
+  passed: true,
+  summary: 'ONNX opset 17: max abs diff 1e-07 vs PyTorch (tolerance 0.0001)',
+  max_abs_diff: 1e-7,
+  tolerance: 1e-4,
+  parity_rows: 600,
+  latency_ms: { pytorch: { '1': 0.2, '64': 1.5 }, onnx: { '1': 0.05, '64': 0.4 } },
+  speedup: { '1': 4, '64': 3.75 },
+  opset: 17,
+  signature: {},
+  version: { id: 9, model: 'digits-mlp', number: 2, format: 'onnx', size_bytes: 2048 },
+};
+
+const job = (kind: JobDetail['kind'], result: JobDetail['result']) => ({ kind, result }) as JobDetail;
+
+describe('JobReport', () => {
+  it("reads an export job's report", () => {
+    renderWithProviders(<JobReport job={job('export_onnx', exportReport)} />);
+    expect(screen.getByText(exportReport.summary)).toBeInTheDocument();
+    expect(screen.getByRole('cell', { name: 'max abs diff' })).toBeInTheDocument();
+    expect(screen.getByRole('cell', { name: '2.0 KiB' })).toBeInTheDocument();
+    expect(screen.getByRole('cell', { name: '600' })).toBeInTheDocument();
+  });
+
+  it('shows nothing for a job without a report', () => {
+    renderWithProviders(<JobReport job={job('evaluate', { kind: 'evaluate', device: 'cuda' })} />);
+    expect(screen.queryByTestId('job-report')).not.toBeInTheDocument();
+    renderWithProviders(<JobReport job={job('evaluate', {})} />);
+    expect(screen.queryByTestId('job-report')).not.toBeInTheDocument();
   });
 });

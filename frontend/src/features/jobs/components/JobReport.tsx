@@ -1,7 +1,7 @@
 import { Badge, Card, Group, SimpleGrid, Table, Text, Title } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { JobDetail } from '../api/jobs';
+import { type CompressionReport, type DistillReport, type EvaluateReport, type ExportReport, hasReport, type JobDetail, type TrainingTestsReport } from '../api/jobs';
 
 type Dict = Record<string, unknown>;
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -22,7 +22,6 @@ const kib = (v: unknown): number | null => {
   const n = num(v);
   return n === null ? null : Number((n / 1024).toFixed(1));
 };
-const dict = (v: unknown): Dict => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Dict) : {});
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
   return (
@@ -84,7 +83,7 @@ function KeyValues({ rows }: { rows: [string, ReactNode][] }) {
   );
 }
 
-function SliceTable({ slices, deltas }: { slices: Dict; deltas?: Dict }) {
+function SliceTable({ slices, deltas }: { slices: Record<string, Record<string, number>>; deltas?: Record<string, number> }) {
   const names = Object.keys(slices);
   if (names.length === 0) return <Text size="sm" c="dimmed">No slices.</Text>;
   return (
@@ -100,7 +99,7 @@ function SliceTable({ slices, deltas }: { slices: Dict; deltas?: Dict }) {
       </Table.Thead>
       <Table.Tbody>
         {names.map((n) => {
-          const m = dict(slices[n]);
+          const m = slices[n] ?? {};
           const d = deltas ? num(deltas[n]) : null;
           return (
             <Table.Tr key={n}>
@@ -117,9 +116,7 @@ function SliceTable({ slices, deltas }: { slices: Dict; deltas?: Dict }) {
   );
 }
 
-function TrainingTests({ r }: { r: Dict }) {
-  const checks = (r.checks as Dict[] | undefined) ?? [];
-  const baselines = dict(r.baselines);
+function TrainingTests({ r }: { r: TrainingTestsReport }) {
   return (
     <SimpleGrid cols={1} spacing="md">
       <Section title="Checks">
@@ -133,16 +130,16 @@ function TrainingTests({ r }: { r: Dict }) {
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {checks.map((c) => (
-              <Table.Tr key={String(c.name)}>
-                <Table.Td>{String(c.name).replaceAll('_', ' ')}</Table.Td>
+            {r.checks.map((c) => (
+              <Table.Tr key={c.name}>
+                <Table.Td>{c.name.replaceAll('_', ' ')}</Table.Td>
                 <Table.Td>
                   <Badge color={c.passed ? 'green' : 'red'} variant="light">
                     {c.passed ? 'pass' : 'fail'}
                   </Badge>
                 </Table.Td>
-                <Table.Td>{((c.rubric as string[]) ?? []).join(', ')}</Table.Td>
-                <Table.Td>{String(c.summary)}</Table.Td>
+                <Table.Td>{c.rubric.join(', ')}</Table.Td>
+                <Table.Td>{c.summary}</Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
@@ -151,22 +148,22 @@ function TrainingTests({ r }: { r: Dict }) {
       <Compare
         title="Model vs simpler baselines (accuracy)"
         data={[
-          { name: 'model', accuracy: num(dict(r.metrics).accuracy) },
-          ...Object.entries(baselines).map(([k, v]) => ({ name: k.replaceAll('_', ' '), accuracy: num(dict(v).accuracy) })),
+          { name: 'model', accuracy: num(r.metrics.accuracy) },
+          ...Object.entries(r.baselines).map(([k, v]) => ({ name: k.replaceAll('_', ' '), accuracy: num(v.accuracy) })),
         ]}
       />
     </SimpleGrid>
   );
 }
 
-function Evaluate({ r }: { r: Dict }) {
-  const slices = dict(r.slice_metrics);
+function Evaluate({ r }: { r: EvaluateReport }) {
+  const slices = r.slice_metrics;
   return (
     <SimpleGrid cols={1} spacing="md">
       <Section title="Overall">
-        <KeyValues rows={Object.entries(dict(r.metrics)).map(([k, v]) => [k, fmt(v)])} />
+        <KeyValues rows={Object.entries(r.metrics).map(([k, v]) => [k, fmt(v)])} />
       </Section>
-      <Compare title="Accuracy per slice" data={Object.entries(slices).map(([k, v]) => ({ name: k, accuracy: num(dict(v).accuracy) }))} />
+      <Compare title="Accuracy per slice" data={Object.entries(slices).map(([k, v]) => ({ name: k, accuracy: num(v.accuracy) }))} />
       <Section title="Slices">
         <SliceTable slices={slices} />
       </Section>
@@ -174,16 +171,16 @@ function Evaluate({ r }: { r: Dict }) {
   );
 }
 
-function Export({ r }: { r: Dict }) {
-  const lat = dict(r.latency_ms);
+function Export({ r }: { r: ExportReport }) {
+  const lat = r.latency_ms;
   const engines = Object.keys(lat);
-  const data = ['1', '64'].map((b) => ({ name: `batch ${b}`, ...Object.fromEntries(engines.map((e) => [e, num(dict(lat[e])[b])])) }));
+  const data = ['1', '64'].map((b) => ({ name: `batch ${b}`, ...Object.fromEntries(engines.map((e) => [e, num(lat[e]?.[b])])) }));
   return (
     <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
       <Section title="Parity">
         <KeyValues
           rows={[
-            ['format', String(r.format ?? '')],
+            ['format', r.format],
             ['opset', fmt(r.opset, 0)],
             ['max abs diff', fmt(r.max_abs_diff)],
             ['tolerance', fmt(r.tolerance)],
@@ -197,12 +194,8 @@ function Export({ r }: { r: Dict }) {
   );
 }
 
-function Compression({ r }: { r: Dict }) {
-  const before = dict(r.before);
-  const after = dict(r.after);
-  const ratios = dict(r.ratios);
-  const lb = dict(before.latency_ms);
-  const la = dict(after.latency_ms);
+function Compression({ r }: { r: CompressionReport }) {
+  const { before, after, ratios } = r;
   return (
     <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
       <Compare
@@ -213,11 +206,11 @@ function Compression({ r }: { r: Dict }) {
       <Compare
         title="Latency (ms)"
         unit=" ms"
-        data={['1', '64'].map((b) => ({ name: `batch ${b}`, before: num(lb[b]), after: num(la[b]) }))}
+        data={['1', '64'].map((b) => ({ name: `batch ${b}`, before: num(before.latency_ms[b]), after: num(after.latency_ms[b]) }))}
       />
       <Compare
         title="Accuracy"
-        data={[{ name: 'eval set', before: num(dict(before.metrics).accuracy), after: num(dict(after.metrics).accuracy) }]}
+        data={[{ name: 'eval set', before: num(before.metrics.accuracy), after: num(after.metrics.accuracy) }]}
       />
       <Section title="Ratios and gate">
         <KeyValues
@@ -232,23 +225,23 @@ function Compression({ r }: { r: Dict }) {
         />
       </Section>
       <Section title="Slices after (Δ vs before)">
-        <SliceTable slices={dict(after.slice_metrics)} deltas={dict(r.slice_deltas)} />
+        <SliceTable slices={after.slice_metrics} deltas={r.slice_deltas} />
       </Section>
     </SimpleGrid>
   );
 }
 
-function Distill({ r }: { r: Dict }) {
-  const models = { teacher: dict(r.teacher), student: dict(r.student), 'hard-label student': dict(r.hard_label_student) };
-  const ratios = dict(r.ratios);
+function Distill({ r }: { r: DistillReport }) {
+  const models = { teacher: r.teacher, student: r.student, 'hard-label student': r.hard_label_student };
+  const ratios = r.ratios;
   return (
     <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
-      <Compare title="Accuracy" data={Object.entries(models).map(([k, v]) => ({ name: k, accuracy: num(dict(v.metrics).accuracy) }))} />
+      <Compare title="Accuracy" data={Object.entries(models).map(([k, v]) => ({ name: k, accuracy: num(v.metrics.accuracy) }))} />
       <Compare title="Parameters" data={Object.entries(models).map(([k, v]) => ({ name: k, params: num(v.params) }))} />
       <Compare
         title="Latency batch 64 (ms)"
         unit=" ms"
-        data={Object.entries(models).map(([k, v]) => ({ name: k, ms: num(dict(v.latency_ms)['64']) }))}
+        data={Object.entries(models).map(([k, v]) => ({ name: k, ms: num(v.latency_ms['64']) }))}
       />
       <Section title="Ratios">
         <KeyValues
@@ -264,21 +257,22 @@ function Distill({ r }: { r: Dict }) {
   );
 }
 
-/** The before/after report of a finished job, as charts and tables. */
+/** The before/after report of a finished job, as charts and tables (nothing while a job has no report). */
 export function JobReport({ job }: { job: JobDetail }) {
   const r = job.result;
-  if (!r || Object.keys(r).length === 0) return null;
+  if (!hasReport(r)) return null;
   return (
     <div data-testid="job-report">
       <Group mb="xs">
         <Title order={4}>Report</Title>
-        {typeof r.summary === 'string' ? <Text size="sm">{r.summary}</Text> : null}
+        {'summary' in r ? <Text size="sm">{r.summary}</Text> : null}
       </Group>
-      {job.kind === 'training_tests' ? <TrainingTests r={r} /> : null}
-      {job.kind === 'evaluate' ? <Evaluate r={r} /> : null}
-      {job.kind === 'export_onnx' || job.kind === 'export_torchscript' ? <Export r={r} /> : null}
-      {job.kind === 'quantize' || job.kind === 'prune' ? <Compression r={r} /> : null}
-      {job.kind === 'distill' ? <Distill r={r} /> : null}
+      {/* each kind's report has a field no other report has */}
+      {'checks' in r ? <TrainingTests r={r} /> : null}
+      {'failing_slices' in r ? <Evaluate r={r} /> : null}
+      {'max_abs_diff' in r ? <Export r={r} /> : null}
+      {'before' in r ? <Compression r={r} /> : null}
+      {'teacher' in r ? <Distill r={r} /> : null}
     </div>
   );
 }

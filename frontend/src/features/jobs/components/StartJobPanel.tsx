@@ -2,51 +2,59 @@ import { Alert, Button, Group, Modal, NumberInput, Select, Stack, Switch, Text, 
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { ApiError } from '@/api/errors';
-import { type JobKind, KIND_LABELS, useCreateJob } from '../api/jobs';
+import { type JobCreate, type JobKind, KIND_LABELS, type ParamSchema, useCreateJob, useJobKinds } from '../api/jobs';
 
+/**
+ * The params each kind's form offers, with their labels. Types, ranges, choices and defaults come
+ * from the server's params models (GET /api/v1/jobs/kinds/); a param left untouched is not sent, so
+ * the server fills its default.
+ */
 type Field =
-  | { key: string; label: string; type: 'number'; default: number; step?: number; min?: number; max?: number }
-  | { key: string; label: string; type: 'select'; default: string; options: string[] }
-  | { key: string; label: string; type: 'bool'; default: boolean }
-  | { key: string; label: string; type: 'json'; default: string };
+  | { key: string; label: string; type: 'number'; step?: number }
+  | { key: string; label: string; type: 'select' }
+  | { key: string; label: string; type: 'bool' }
+  | { key: string; label: string; type: 'json' };
 
 const FORMS: Record<JobKind, Field[]> = {
   training_tests: [
-    { key: 'seed', label: 'Seed', type: 'number', default: 0 },
-    { key: 'other_seed', label: 'Second seed (spread)', type: 'number', default: 1 },
-    { key: 'weight_tolerance', label: 'Weight tolerance', type: 'number', default: 1e-6, step: 1e-6 },
-    { key: 'overfit_steps', label: 'Overfit steps', type: 'number', default: 300 },
-    { key: 'overfit_threshold', label: 'Overfit loss threshold', type: 'number', default: 0.05, step: 0.01 },
+    { key: 'seed', label: 'Seed', type: 'number' },
+    { key: 'other_seed', label: 'Second seed (spread)', type: 'number' },
+    { key: 'weight_tolerance', label: 'Weight tolerance', type: 'number', step: 1e-6 },
+    { key: 'overfit_steps', label: 'Overfit steps', type: 'number' },
+    { key: 'overfit_threshold', label: 'Overfit loss threshold', type: 'number', step: 0.01 },
   ],
-  evaluate: [{ key: 'min_slice_accuracy', label: 'Minimum accuracy on every slice', type: 'number', default: 0.9, step: 0.01, min: 0, max: 1 }],
+  evaluate: [{ key: 'min_slice_accuracy', label: 'Minimum accuracy on every slice', type: 'number', step: 0.01 }],
   export_onnx: [
-    { key: 'opset', label: 'Opset', type: 'number', default: 17, min: 9, max: 21 },
-    { key: 'tolerance', label: 'Parity tolerance (max abs diff)', type: 'number', default: 1e-4, step: 1e-5 },
+    { key: 'opset', label: 'Opset', type: 'number' },
+    { key: 'tolerance', label: 'Parity tolerance (max abs diff)', type: 'number', step: 1e-5 },
   ],
-  export_torchscript: [{ key: 'tolerance', label: 'Parity tolerance', type: 'number', default: 1e-5, step: 1e-6 }],
+  export_torchscript: [{ key: 'tolerance', label: 'Parity tolerance', type: 'number', step: 1e-6 }],
   quantize: [
-    { key: 'mode', label: 'Mode', type: 'select', default: 'dynamic', options: ['dynamic', 'static'] },
-    { key: 'calibration_rows', label: 'Calibration rows (static)', type: 'number', default: 256 },
-    { key: 'per_channel', label: 'Per-channel weights', type: 'bool', default: false },
-    { key: 'max_metric_drop', label: 'Gate: max accuracy drop', type: 'number', default: 0.01, step: 0.005 },
+    { key: 'mode', label: 'Mode', type: 'select' },
+    { key: 'calibration_rows', label: 'Calibration rows (static)', type: 'number' },
+    { key: 'per_channel', label: 'Per-channel weights', type: 'bool' },
+    { key: 'max_metric_drop', label: 'Gate: max accuracy drop', type: 'number', step: 0.005 },
   ],
   prune: [
-    { key: 'target_sparsity', label: 'Target sparsity', type: 'number', default: 0.5, step: 0.05, min: 0.01, max: 0.99 },
-    { key: 'fine_tune_epochs', label: 'Fine-tune epochs', type: 'number', default: 2 },
-    { key: 'max_metric_drop', label: 'Gate: max accuracy drop', type: 'number', default: 0.01, step: 0.005 },
+    { key: 'target_sparsity', label: 'Target sparsity', type: 'number', step: 0.05 },
+    { key: 'fine_tune_epochs', label: 'Fine-tune epochs', type: 'number' },
+    { key: 'max_metric_drop', label: 'Gate: max accuracy drop', type: 'number', step: 0.005 },
   ],
   distill: [
-    { key: 'student_recipe', label: 'Student architecture', type: 'select', default: 'digits_mlp', options: ['digits_mlp', 'digits_cnn', 'tabular_mlp'] },
-    { key: 'student_config', label: 'Student config (JSON)', type: 'json', default: '{"hidden": [32]}' },
-    { key: 'temperature', label: 'Temperature T', type: 'number', default: 4, step: 0.5 },
-    { key: 'alpha', label: 'Alpha (soft-label weight)', type: 'number', default: 0.7, step: 0.05, min: 0, max: 1 },
+    { key: 'student_recipe', label: 'Student architecture', type: 'select' },
+    { key: 'student_config', label: 'Student config (JSON)', type: 'json' },
+    { key: 'temperature', label: 'Temperature T', type: 'number', step: 0.5 },
+    { key: 'alpha', label: 'Alpha (soft-label weight)', type: 'number', step: 0.05 },
   ],
 };
 
 const BUTTONS: JobKind[] = ['training_tests', 'evaluate', 'export_onnx', 'export_torchscript', 'quantize', 'prune', 'distill'];
 
-function defaults(kind: JobKind): Record<string, unknown> {
-  return Object.fromEntries(FORMS[kind].map((f) => [f.key, f.default]));
+/** What a field shows before the user edits it: the server's default (JSON text for a json field). */
+function initial(field: Field, schema: ParamSchema | undefined): unknown {
+  const value = schema?.default;
+  if (field.type === 'json') return value === undefined ? '' : JSON.stringify(value);
+  return value ?? (field.type === 'bool' ? false : '');
 }
 
 /**
@@ -55,14 +63,25 @@ function defaults(kind: JobKind): Record<string, unknown> {
  */
 export function StartJobPanel({ project, versionId, format }: { project: string; versionId: number; format?: string }) {
   const [kind, setKind] = useState<JobKind | null>(null);
+  // only the params the user edited; the others show (and the server applies) their defaults
   const [values, setValues] = useState<Record<string, unknown>>({});
   const [device, setDevice] = useState<'auto' | 'cpu' | 'cuda'>('auto');
   const [jsonError, setJsonError] = useState<string | null>(null);
   const create = useCreateJob();
+  const kinds = useJobKinds();
   const navigate = useNavigate();
+  const schemaOf = (k: JobKind, key: string): ParamSchema | undefined =>
+    kinds.data?.find((info) => info.kind === k)?.params.properties[key];
+  /** A field's schema; a nullable number (anyOf number | null) reads as its number branch. */
+  const paramOf = (key: string): ParamSchema => {
+    const schema = kind ? schemaOf(kind, key) : undefined;
+    const branch = schema?.anyOf?.find((s) => s.type !== undefined && s.type !== ('null' as string));
+    return { ...branch, ...schema };
+  };
+  const shown = (f: Field): unknown => (f.key in values ? values[f.key] : initial(f, kind ? schemaOf(kind, f.key) : undefined));
   const open = (k: JobKind) => {
     setKind(k);
-    setValues(defaults(k));
+    setValues({});
     setJsonError(null);
     create.reset();
   };
@@ -73,6 +92,7 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
     if (!kind) return;
     const params: Record<string, unknown> = {};
     for (const f of FORMS[kind]) {
+      if (!(f.key in values)) continue;
       const v = values[f.key];
       if (f.type === 'json') {
         try {
@@ -81,11 +101,11 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
           setJsonError(`${f.label}: not valid JSON`);
           return;
         }
-      } else if (v !== '' && v !== undefined) params[f.key] = v;
+      } else if (v !== '' && v !== undefined && v !== null) params[f.key] = v;
     }
     setJsonError(null);
     create.mutate(
-      { project, kind, model_version: versionId, params, device },
+      { project, kind, model_version: versionId, params: params as JobCreate['params'], device },
       { onSuccess: (job) => void navigate(`/jobs/${job.id}`) },
     );
   };
@@ -114,12 +134,13 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
                     key={f.key}
                     label={f.label}
                     name={f.key}
-                    value={values[f.key] as number}
+                    description={paramOf(f.key).description}
+                    value={shown(f) as number | string}
                     step={f.step}
-                    min={f.min}
-                    max={f.max}
+                    min={paramOf(f.key).minimum}
+                    max={paramOf(f.key).maximum}
                     decimalScale={8}
-                    onChange={(v) => setValues((s) => ({ ...s, [f.key]: typeof v === 'number' ? v : Number(v) }))}
+                    onChange={(v) => setValues((s) => ({ ...s, [f.key]: typeof v === 'number' || v === '' ? v : Number(v) }))}
                   />
                 );
               if (f.type === 'select')
@@ -127,9 +148,10 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
                   <Select
                     key={f.key}
                     label={f.label}
-                    data={f.options}
-                    value={values[f.key] as string}
-                    onChange={(v) => setValues((s) => ({ ...s, [f.key]: v ?? f.default }))}
+                    description={paramOf(f.key).description}
+                    data={paramOf(f.key).enum ?? []}
+                    value={(shown(f) as string) || null}
+                    onChange={(v) => setValues((s) => ({ ...s, [f.key]: v ?? shown(f) }))}
                     allowDeselect={false}
                   />
                 );
@@ -138,7 +160,8 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
                   <Switch
                     key={f.key}
                     label={f.label}
-                    checked={Boolean(values[f.key])}
+                    description={paramOf(f.key).description}
+                    checked={Boolean(shown(f))}
                     onChange={(e) => {
                       const checked = e.currentTarget.checked;
                       setValues((s) => ({ ...s, [f.key]: checked }));
@@ -149,7 +172,8 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
                 <TextInput
                   key={f.key}
                   label={f.label}
-                  value={String(values[f.key])}
+                  description={paramOf(f.key).description}
+                  value={String(shown(f))}
                   onChange={(e) => {
                     const text = e.currentTarget.value;
                     setValues((s) => ({ ...s, [f.key]: text }));

@@ -1,0 +1,181 @@
+"""Writes for datasets and their versions: the file as uploaded plus a normalised Parquet copy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from shipyard.core.errors import DomainConflict, DomainError
+from shipyard.projects.models import Project
+from shipyard.registry import blobs, storage, validation, workers
+from shipyard.registry.blobs import ArtifactInput
+from shipyard.registry.models import Dataset, DatasetFormat, DatasetVersion
+
+
+@transaction.atomic
+def dataset_create(*, project: Project, name: str, description: str = "", by: Any = None) -> Dataset:
+    validation.check_name(name, "name")
+    if Dataset.objects.filter(project=project, name=name).exists():
+        raise DomainConflict(f"A dataset named '{name}' already exists in this project.", field="name")
+    try:
+        with transaction.atomic():
+            return Dataset.objects.create(project=project, name=name, description=description, created_by=by)
+    except IntegrityError:
+        raise DomainConflict(f"A dataset named '{name}' already exists in this project.", field="name") from None
+
+
+def _check_slices(slices: Any) -> list[dict[str, str]]:
+    from shipyard_ml.slices import SliceError, parse_slice
+
+    if slices in (None, ""):
+        return []
+    if isinstance(slices, str):
+        import json
+
+        try:
+            slices = json.loads(slices)
+        except json.JSONDecodeError:
+            raise DomainError("must be a JSON list of {name, filter}", field="slices") from None
+    if not isinstance(slices, list) or len(slices) > 100:
+        raise DomainError("must be a list of at most 100 {name, filter} objects", field="slices")
+    out, names = [], set()
+    for item in slices:
+        if not isinstance(item, dict) or set(item) - {"name", "filter"}:
+            raise DomainError("each slice is {name, filter}", field="slices")
+        name = validation.check_name(item.get("name"), "slices")
+        if name in names:
+            raise DomainError(f"slice '{name}' is defined twice", field="slices")
+        names.add(name)
+        try:
+            parse_slice(item.get("filter", ""))
+        except SliceError as exc:
+            raise DomainError(f"slice '{name}': {exc}", field="slices") from None
+        out.append({"name": name, "filter": item["filter"]})
+    return out
+
+
+def dataset_version_create(
+    *,
+    project: Project,
+    dataset_name: str,
+    file_or_path: ArtifactInput,
+    format: str,
+    label_column: str = "",
+    slices: list[dict[str, str]] | None = None,
+    description: str = "",
+    tags: dict[str, Any] | None = None,
+    original_filename: str = "",
+    parent: DatasetVersion | None = None,
+    produced_by_job_id: int | None = None,
+    idempotency_key: str = "",
+    by: Any = None,
+) -> DatasetVersion:
+    """Store a dataset file as-is plus a normalised Parquet copy; infer schema and statistics."""
+    validation.check_name(dataset_name, "dataset")
+    if format not in DatasetFormat.values:
+        raise DomainError(f"must be one of: {', '.join(DatasetFormat.values)}", field="format")
+    if label_column:
+        validation.check_path_like(label_column, "label_column")
+    slices = _check_slices(slices)
+    tags = validation.check_json_object(tags, "tags", strings=True)
+    original_filename = validation.check_filename(original_filename or blobs.name_of(file_or_path), "file")
+    if parent is not None and parent.dataset.project_id != project.pk:
+        raise DomainError("the parent version belongs to another project", field="parent")
+    if idempotency_key:
+        existing = DatasetVersion.objects.filter(
+            dataset__project=project, dataset__name=dataset_name, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return existing
+
+    normalized_temp = storage.new_temp_path(".parquet")
+    created_file = created_norm = False
+    file_blob: storage.Blob | None = None
+    norm_blob: storage.Blob | None = None
+    try:
+        with blobs.staged(file_or_path, "file") as (temp_path, file_blob):
+            summary = workers.summarize_dataset(temp_path, format, normalized_temp, label=label_column, slices=slices)
+            norm_blob = storage.hash_file(normalized_temp)
+            created_file = storage.store().commit(temp_path, file_blob)
+            created_norm = storage.store().commit(normalized_temp, norm_blob)
+        with transaction.atomic():
+            dataset = Dataset.objects.select_for_update().filter(project=project, name=dataset_name).first()
+            if dataset is None:
+                try:
+                    with transaction.atomic():
+                        Dataset.objects.create(project=project, name=dataset_name, created_by=by)
+                except IntegrityError:
+                    pass
+                dataset = Dataset.objects.select_for_update().get(project=project, name=dataset_name)
+            if idempotency_key:
+                existing = DatasetVersion.objects.filter(dataset=dataset, idempotency_key=idempotency_key).first()
+                if existing is not None:
+                    return existing
+            number = (DatasetVersion.objects.filter(dataset=dataset).aggregate(n=Max("number"))["n"] or 0) + 1
+            for item in slices:
+                item_rows = summary.get("slice_rows", {}).get(item["name"])
+                if item_rows is not None:
+                    item["rows"] = item_rows
+            dataset_version = DatasetVersion.objects.create(
+                dataset=dataset,
+                number=number,
+                format=format,
+                file_key=file_blob.key,
+                sha256=file_blob.sha256,
+                size_bytes=file_blob.size,
+                original_filename=original_filename,
+                normalized_key=norm_blob.key,
+                row_count=summary["row_count"],
+                schema=summary["schema"],
+                stats=summary["stats"],
+                label_column=label_column,
+                slices=slices,
+                tags=tags,
+                description=description,
+                parent=parent,
+                produced_by_job_id=produced_by_job_id,
+                idempotency_key=idempotency_key,
+                created_by=by,
+            )
+            _dataset_version_evidence(dataset_version, by=by)
+            return dataset_version
+    except BaseException:
+        if created_file and file_blob is not None:
+            blobs.release_if_orphan(file_blob.key, True)
+        if created_norm and norm_blob is not None:
+            blobs.release_if_orphan(norm_blob.key, True)
+        raise
+    finally:
+        normalized_temp.unlink(missing_ok=True)
+
+
+def _dataset_version_evidence(version: DatasetVersion, *, by: Any) -> None:
+    """data-1: the version's feature expectations were captured in a schema (inferred on upload).
+
+    Keyed per dataset, so the latest version's observation supersedes the earlier ones.
+    """
+    from shipyard.rubric.services import evidence_record
+
+    features = [f for f in (version.schema or {}).get("features", []) if f.get("role") != "label"]
+    if not features:
+        return
+    dataset = version.dataset
+    evidence_record(
+        project=dataset.project,
+        test_id="data-1",
+        source="registry",
+        passed=True,
+        title=f"Schema captured for dataset {dataset.name} v{version.number} ({len(features)} features)",
+        link=f"/projects/{dataset.project.slug}/datasets/{dataset.name}",
+        key=f"dataset:{dataset.name}",
+        detail={
+            "dataset": dataset.name,
+            "dataset_version": version.number,
+            "dataset_version_id": version.pk,
+            "features": len(features),
+            "rows": version.row_count,
+        },
+        by=by,
+    )

@@ -1,0 +1,182 @@
+"""The parameters of each job kind: one pydantic model per kind, the one place for names, types,
+ranges and defaults.
+
+The web process validates a job's params through these models (``shipyard.jobs.params``), the
+worker reads the validated values from them, the API schema publishes them, and the frontend form
+reads its defaults from ``GET /api/v1/jobs/kinds/``. Strict: a bool is not a number, a string is not
+a number, NaN and infinities are refused, unknown keys are refused. No torch, no Django.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: the built-in training recipes (``shipyard_ml.recipes.BUILTIN_RECIPES``) a distilled student may use
+StudentRecipe = Literal["digits_mlp", "digits_cnn", "tabular_mlp"]
+#: the same names as a tuple: the one list the platform checks recipe names against
+BUILTIN_RECIPE_NAMES: tuple[str, ...] = get_args(StudentRecipe)
+
+_SEED_MAX = 2**31 - 1
+_NAME_MAX = 200
+
+
+class JobParams(BaseModel):
+    """Base of every kind's params: strict types, no unknown keys."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+
+
+def _latency_repeats() -> Any:
+    return Field(default=30, ge=1, le=100000, description="Timed calls per latency figure.")
+
+
+def _output_model(
+    description: str = "Register the produced version under this model (default: the same model).",
+) -> Any:
+    return Field(default="", max_length=_NAME_MAX, description=description)
+
+
+def _max_metric_drop(default: float, description: str) -> Any:
+    return Field(default=default, ge=-1, le=1, description=description)
+
+
+class TrainingChecksParams(JobParams):
+    """What the training tests measure (``shipyard_ml.training_checks.run_training_tests``)."""
+
+    seed: int = Field(default=0, ge=0, le=_SEED_MAX, description="Seed of the two reproducibility runs.")
+    other_seed: int = Field(
+        default=1, ge=0, le=_SEED_MAX, description="Second seed: shows the spread a seed change causes."
+    )
+    weight_tolerance: float = Field(
+        default=1e-6,
+        ge=0,
+        le=1e6,
+        description="Largest weight difference between two same-seed runs that still passes.",
+    )
+    metric_tolerance: float = Field(
+        default=1e-6,
+        ge=0,
+        le=1e6,
+        description="Largest metric difference between two same-seed runs that still passes.",
+    )
+    overfit_steps: int = Field(
+        default=300, ge=1, le=100000, description="Optimiser steps allowed to overfit one batch."
+    )
+    overfit_threshold: float = Field(
+        default=0.05, ge=0, le=100, description="Loss on the one batch must fall below this."
+    )
+    overfit_batch_size: int = Field(default=32, ge=1, le=100000, description="Rows in the batch to overfit.")
+    loss_steps: int = Field(
+        default=20, ge=1, le=100000, description="Optimiser steps after which the training loss must be lower."
+    )
+    lr: float = Field(
+        default=1e-2, ge=1e-8, le=10, description="Learning rate of the overfit and loss-decrease checks."
+    )
+    baseline_margin: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="How far a simpler baseline may beat the model's accuracy before the check fails.",
+    )
+
+
+class TrainingTestsParams(TrainingChecksParams):
+    """Params of a ``training_tests`` job."""
+
+    recipe: str = Field(
+        default="",
+        max_length=_NAME_MAX,
+        description="Built-in recipe, or an entry point an operator allowlisted; default: the version's recipe.",
+    )
+    config: dict[str, Any] = Field(default={}, description="Recipe config overrides (merged over the version's).")
+
+
+class EvaluateParams(JobParams):
+    """Params of an ``evaluate`` job."""
+
+    min_slice_accuracy: float | None = Field(
+        default=None, description="Every non-empty slice must reach this accuracy (none: report only)."
+    )
+
+
+class ExportOnnxParams(JobParams):
+    """Params of an ``export_onnx`` job."""
+
+    latency_repeats: int = _latency_repeats()
+    opset: int = Field(default=17, ge=9, le=21, description="ONNX opset.")
+    tolerance: float = Field(
+        default=1e-4, ge=0, le=1, description="Largest absolute difference from PyTorch's outputs."
+    )
+    output_model: str = _output_model()
+
+
+class ExportTorchscriptParams(JobParams):
+    """Params of an ``export_torchscript`` job."""
+
+    latency_repeats: int = _latency_repeats()
+    tolerance: float = Field(
+        default=1e-5, ge=0, le=1, description="Largest absolute difference from eager PyTorch's outputs."
+    )
+    output_model: str = _output_model()
+
+
+class QuantizeParams(JobParams):
+    """Params of a ``quantize`` job (int8 with ONNX Runtime)."""
+
+    latency_repeats: int = _latency_repeats()
+    max_metric_drop: float = _max_metric_drop(0.01, "Largest accuracy drop the gate accepts (0.01 = 1 point).")
+    mode: Literal["dynamic", "static"] = Field(
+        default="dynamic", description="dynamic: int8 weights; static: int8 weights and calibrated activations."
+    )
+    per_channel: bool = Field(default=False, description="Quantize weights per output channel.")
+    calibration_rows: int = Field(
+        default=256, ge=1, le=100000, description="Static mode: rows of the dataset used to calibrate."
+    )
+    opset: int = Field(default=17, ge=10, le=21, description="Opset of the fp32 export when the source is PyTorch.")
+    output_model: str = _output_model()
+
+
+class PruneParams(JobParams):
+    """Params of a ``prune`` job (global magnitude pruning)."""
+
+    latency_repeats: int = _latency_repeats()
+    max_metric_drop: float = _max_metric_drop(0.01, "Largest accuracy drop the gate accepts (0.01 = 1 point).")
+    target_sparsity: float = Field(
+        default=0.5, ge=0.01, le=0.99, description="Fraction of prunable weights set to zero."
+    )
+    fine_tune_epochs: int = Field(default=0, ge=0, le=1000, description="Epochs of fine-tuning after pruning.")
+    seed: int = Field(default=0, ge=0, le=_SEED_MAX, description="Seed of the fine-tuning.")
+    output_model: str = _output_model()
+
+
+class DistillParams(JobParams):
+    """Params of a ``distill`` job (a teacher's soft labels train a smaller student)."""
+
+    latency_repeats: int = _latency_repeats()
+    student_recipe: StudentRecipe = Field(
+        default="digits_mlp", description="Built-in recipe of the student architecture."
+    )
+    student_config: dict[str, Any] = Field(
+        default={"hidden": [32]}, description="Student architecture and training config."
+    )
+    temperature: float = Field(default=4.0, ge=0.01, le=100, description="Softmax temperature T of the soft labels.")
+    alpha: float = Field(default=0.7, ge=0, le=1, description="Weight of the soft-label term in the loss.")
+    seed: int = Field(default=0, ge=0, le=_SEED_MAX, description="Seed of the student's initialisation and training.")
+    max_metric_drop: float = _max_metric_drop(
+        1.0, "Largest accuracy drop vs the teacher the gate accepts (1 = report only)."
+    )
+    output_model: str = _output_model("Register the student under this model (default: <teacher model>-student).")
+
+
+#: job kind -> its params model (the kinds are ``shipyard.jobs.models.JobKind``)
+JOB_PARAMS: dict[str, type[JobParams]] = {
+    "training_tests": TrainingTestsParams,
+    "evaluate": EvaluateParams,
+    "export_onnx": ExportOnnxParams,
+    "export_torchscript": ExportTorchscriptParams,
+    "quantize": QuantizeParams,
+    "prune": PruneParams,
+    "distill": DistillParams,
+}

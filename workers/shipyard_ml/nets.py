@@ -1,0 +1,132 @@
+"""The architectures of the built-in recipes, their defaults, and how to rebuild one from its name.
+
+Every built-in model takes flat float32 rows of raw features (``(batch, n_features)``) and
+returns logits; input standardisation is a buffer inside the model, so serving needs no
+separate preprocessing and ``build_architecture`` + ``load_state_dict`` rebuild it exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class Standardize(nn.Module):
+    """(x - mean) / std with mean and std stored as buffers (so they travel in the state_dict)."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def __init__(self, n_features: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(n_features))
+        self.register_buffer("std", torch.ones(n_features))
+
+    def fit(self, x: np.ndarray) -> None:
+        flat = torch.from_numpy(np.asarray(x, dtype=np.float32).reshape(len(x), -1))
+        self.mean.copy_(flat.mean(0))
+        std = flat.std(0)
+        # a feature constant in training (a border pixel) keeps its scale instead of exploding
+        self.std.copy_(torch.where(std < 1e-2, torch.ones_like(std), std))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+class MLP(nn.Module):
+    def __init__(self, n_features: int, n_classes: int, hidden: list[int], dropout: float = 0.0) -> None:
+        super().__init__()
+        self.norm = Standardize(n_features)
+        layers: list[nn.Module] = []
+        width = n_features
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width = h
+        layers.append(nn.Linear(width, n_classes))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(self.norm(x.reshape(x.shape[0], -1)))
+
+
+class SmallCNN(nn.Module):
+    """Two 3x3 convolutions and a dense head on a single-channel square image given as flat rows."""
+
+    def __init__(self, n_features: int, n_classes: int, channels: list[int], hidden: int, side: int) -> None:
+        super().__init__()
+        self.side = side
+        self.norm = Standardize(n_features)
+        c1, c2 = channels
+        self.features = nn.Sequential(
+            nn.Conv2d(1, c1, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(c1, c2, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Linear(c2 * (side // 2) ** 2, hidden), nn.ReLU(), nn.Linear(hidden, n_classes)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.norm(x.reshape(x.shape[0], -1))
+        return self.head(self.features(x.reshape(x.shape[0], 1, self.side, self.side)))
+
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "digits_mlp": {
+        "hidden": [128, 64],
+        "dropout": 0.0,
+        "epochs": 30,
+        "lr": 2e-3,
+        "batch_size": 64,
+        "weight_decay": 1e-4,
+    },
+    "digits_cnn": {
+        "channels": [16, 32],
+        "hidden": 64,
+        "epochs": 12,
+        "lr": 2e-3,
+        "batch_size": 64,
+        "weight_decay": 1e-4,
+    },
+    "tabular_mlp": {
+        "hidden": [32, 16],
+        "dropout": 0.0,
+        "epochs": 60,
+        "lr": 5e-3,
+        "batch_size": 32,
+        "weight_decay": 1e-4,
+    },
+}
+
+
+def recipe_config(recipe_name: str, config: dict[str, Any] | None) -> dict[str, Any]:
+    """The recipe's defaults overlaid with ``config``."""
+    if recipe_name not in DEFAULTS:
+        raise ValueError(f"Unknown built-in recipe '{recipe_name}'; expected one of {', '.join(DEFAULTS)}.")
+    return {**DEFAULTS[recipe_name], **(config or {})}
+
+
+def build_architecture(
+    recipe_name: str, config: dict[str, Any] | None, input_shape: tuple[int, ...], n_classes: int
+) -> nn.Module:
+    """An untrained module of a built-in recipe's architecture (load a state_dict into it)."""
+    cfg = recipe_config(recipe_name, config)
+    n_features = math.prod(int(d) for d in input_shape)
+    if recipe_name in ("digits_mlp", "tabular_mlp"):
+        return MLP(n_features, n_classes, [int(h) for h in cfg["hidden"]], float(cfg.get("dropout", 0.0)))
+    side = math.isqrt(n_features)
+    if side * side != n_features:
+        raise ValueError(f"digits_cnn needs a square single-channel image; got {n_features} features.")
+    return SmallCNN(n_features, n_classes, [int(c) for c in cfg["channels"]], int(cfg["hidden"]), side)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

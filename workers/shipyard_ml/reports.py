@@ -1,0 +1,211 @@
+"""Typed reports: what each ML function returns and what each job kind stores as its result.
+
+The ML modules (``training_checks``, ``evaluate``, ``export``, ``compression``, ``distill``) build
+these dataclasses; the job runner extends them with the job's own fields (``*JobReport``) and
+stores ``to_dict()``; the API schema publishes the job reports and the frontend reads their
+generated types. No torch, no Django (the web process imports this module).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal, TypeVar
+
+from pydantic import ConfigDict
+from typing_extensions import TypedDict  # pydantic reads its schema (typing.TypedDict needs Python 3.12)
+
+
+@dataclass
+class Report:
+    """Base of every report: ``to_dict()`` is what a job stores (every field, defaults included)."""
+
+    # the published schema marks fields with defaults as present too: to_dict() always writes them
+    __pydantic_config__ = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- ML function reports
+
+
+@dataclass
+class CheckResult(Report):
+    """One training test: its verdict, a one-line summary, the rubric tests it is evidence for."""
+
+    name: str
+    passed: bool
+    summary: str
+    rubric: list[str]
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainingTestsReport(Report):
+    passed: bool
+    checks: list[CheckResult]
+    metrics: dict[str, float]
+    baselines: dict[str, dict[str, float]]
+    params: dict[str, Any]
+
+
+@dataclass
+class EvaluationReport(Report):
+    metrics: dict[str, float]
+    slice_metrics: dict[str, dict[str, float]]
+    passed: bool
+    summary: str
+    min_slice_accuracy: float | None = None
+    failing_slices: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExportReport(Report):
+    format: str
+    size_bytes: int
+    passed: bool
+    summary: str
+    max_abs_diff: float
+    tolerance: float
+    parity_rows: int
+    #: engine -> batch size -> ms: {"pytorch": {"1": ms, "64": ms}, "onnx": {...}}
+    latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: batch size -> pytorch / exported latency
+    speedup: dict[str, float] = field(default_factory=dict)
+    opset: int | None = None
+    signature: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelFigures(Report):
+    """Size, latency per batch size, metrics overall and per slice of one model (before or after)."""
+
+    size_bytes: int
+    latency_ms: dict[str, float]
+    metrics: dict[str, float]
+    slice_metrics: dict[str, dict[str, float]]
+    params: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CompressionReport(Report):
+    kind: str
+    passed: bool
+    summary: str
+    before: ModelFigures
+    after: ModelFigures
+    #: size: before/after; latency_<batch>: before/after (>1 = faster); params: before/after
+    ratios: dict[str, float]
+    metric: str
+    metric_delta: float  # after - before
+    slice_deltas: dict[str, float]
+    max_metric_drop: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class DistilledModel(TypedDict):
+    """Parameters, metrics and latency (per batch size) of the teacher or of a student."""
+
+    params: int | None
+    metrics: dict[str, float]
+    slice_metrics: dict[str, dict[str, float]]
+    latency_ms: dict[str, float]
+
+
+@dataclass
+class DistillReport(Report):
+    passed: bool
+    summary: str
+    temperature: float
+    alpha: float
+    student_recipe: str
+    student_config: dict[str, Any]
+    teacher: DistilledModel
+    student: DistilledModel
+    hard_label_student: DistilledModel
+    #: params: student/teacher; accuracy: student/teacher; vs_hard_labels_points: student - hard (points)
+    ratios: dict[str, float]
+    max_metric_drop: float
+    slice_deltas: dict[str, float] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- job reports (Job.result)
+
+
+@dataclass
+class VersionRef(Report):
+    """The model version a job registered."""
+
+    id: int
+    model: str
+    number: int
+    format: str
+    size_bytes: int
+
+
+@dataclass(kw_only=True)
+class TrainingTestsJobReport(TrainingTestsReport):
+    """Result of a ``training_tests`` job."""
+
+    kind: Literal["training_tests"] = "training_tests"
+    recipe: str
+
+
+@dataclass(kw_only=True)
+class EvaluateJobReport(EvaluationReport):
+    """Result of an ``evaluate`` job."""
+
+    kind: Literal["evaluate"] = "evaluate"
+    dataset: str | None = None
+
+
+@dataclass(kw_only=True)
+class ExportJobReport(ExportReport):
+    """Result of an ``export_onnx`` or ``export_torchscript`` job (``version``: none when parity failed)."""
+
+    kind: Literal["export_onnx", "export_torchscript"]
+    version: VersionRef | None = None
+
+
+@dataclass(kw_only=True)
+class CompressionJobReport(CompressionReport):
+    """Result of a ``quantize`` or ``prune`` job (``kind``: quantize_dynamic, quantize_static or prune;
+    ``version``: none when the gate failed)."""
+
+    version: VersionRef | None = None
+
+
+@dataclass(kw_only=True)
+class DistillJobReport(DistillReport):
+    """Result of a ``distill`` job (``version``: none when the gate failed)."""
+
+    kind: Literal["distill"] = "distill"
+    version: VersionRef | None = None
+
+
+@dataclass
+class NoReport(Report):
+    """Result of a job that failed before its computation produced a report."""
+
+    kind: str
+    device: str | None = None
+
+
+#: job kind -> the dataclass its result comes from
+JOB_REPORTS: dict[str, type[Report]] = {
+    "training_tests": TrainingTestsJobReport,
+    "evaluate": EvaluateJobReport,
+    "export_onnx": ExportJobReport,
+    "export_torchscript": ExportJobReport,
+    "quantize": CompressionJobReport,
+    "prune": CompressionJobReport,
+    "distill": DistillJobReport,
+}
+
+R = TypeVar("R", bound=Report)
+
+
+def job_report(cls: type[R], report: Report, **extra: Any) -> R:
+    """``report`` (an ML function's report) as the job report ``cls`` with the job's ``extra`` fields."""
+    return cls(**{f.name: getattr(report, f.name) for f in fields(report)}, **extra)
