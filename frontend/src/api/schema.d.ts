@@ -210,6 +210,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/kinds/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every job kind with its params' JSON schema (types, ranges, defaults): what a start-job form offers. */
+        get: operations["jobs_kinds_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/monitoring/overview/": {
         parameters: {
             query?: never;
@@ -1328,6 +1345,41 @@ export interface components {
          * @enum {string}
          */
         CaseStatusEnum: "passed" | "failed" | "error" | "skipped";
+        /** @description One training test: its verdict, a one-line summary, the rubric tests it is evidence for. */
+        CheckResult: {
+            name: string;
+            passed: boolean;
+            summary: string;
+            rubric: string[];
+            details: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @description Result of a ``quantize`` or ``prune`` job (``kind``: quantize_dynamic, quantize_static or prune;
+         *     ``version``: none when the gate failed).
+         */
+        CompressionJobReport: {
+            kind: string;
+            passed: boolean;
+            summary: string;
+            before: components["schemas"]["ModelFigures"];
+            after: components["schemas"]["ModelFigures"];
+            ratios: {
+                [key: string]: number;
+            };
+            metric: string;
+            metric_delta: number;
+            slice_deltas: {
+                [key: string]: number;
+            };
+            max_metric_drop: number;
+            extra: {
+                [key: string]: unknown;
+            };
+            /** @default null */
+            version: components["schemas"]["VersionRef"] | null;
+        };
         /** @description Reject keys that the serializer does not declare as writable. */
         CredentialsRequest: {
             username: string;
@@ -1577,6 +1629,130 @@ export interface components {
          * @enum {string}
          */
         DirectionEnum: "higher" | "lower";
+        /** @description Result of a ``distill`` job (``version``: none when the gate failed). */
+        DistillJobReport: {
+            passed: boolean;
+            summary: string;
+            temperature: number;
+            alpha: number;
+            student_recipe: string;
+            student_config: {
+                [key: string]: unknown;
+            };
+            teacher: components["schemas"]["DistilledModel"];
+            student: components["schemas"]["DistilledModel"];
+            hard_label_student: components["schemas"]["DistilledModel"];
+            ratios: {
+                [key: string]: number;
+            };
+            max_metric_drop: number;
+            slice_deltas: {
+                [key: string]: number;
+            };
+            /**
+             * @default distill
+             * @enum {string}
+             */
+            kind: "distill";
+            /** @default null */
+            version: components["schemas"]["VersionRef"] | null;
+        };
+        /** @description Params of a ``distill`` job (a teacher's soft labels train a smaller student). */
+        DistillParams: {
+            /**
+             * @description Timed calls per latency figure.
+             * @default 30
+             */
+            latency_repeats: number;
+            /**
+             * @description Built-in recipe of the student architecture.
+             * @default digits_mlp
+             * @enum {string}
+             */
+            student_recipe: "digits_mlp" | "digits_cnn" | "tabular_mlp";
+            /**
+             * @description Student architecture and training config.
+             * @default {
+             *       "hidden": [
+             *         32
+             *       ]
+             *     }
+             */
+            student_config: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Softmax temperature T of the soft labels.
+             * @default 4
+             */
+            temperature: number;
+            /**
+             * @description Weight of the soft-label term in the loss.
+             * @default 0.7
+             */
+            alpha: number;
+            /**
+             * @description Seed of the student's initialisation and training.
+             * @default 0
+             */
+            seed: number;
+            /**
+             * @description Largest accuracy drop vs the teacher the gate accepts (1 = report only).
+             * @default 1
+             */
+            max_metric_drop: number;
+            /**
+             * @description Register the student under this model (default: <teacher model>-student).
+             * @default
+             */
+            output_model: string;
+        };
+        /** @description Parameters, metrics and latency (per batch size) of the teacher or of a student. */
+        DistilledModel: {
+            params: number | null;
+            metrics: {
+                [key: string]: number;
+            };
+            slice_metrics: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            latency_ms: {
+                [key: string]: number;
+            };
+        };
+        /** @description Result of an ``evaluate`` job. */
+        EvaluateJobReport: {
+            metrics: {
+                [key: string]: number;
+            };
+            slice_metrics: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            passed: boolean;
+            summary: string;
+            /** @default null */
+            min_slice_accuracy: number | null;
+            failing_slices: string[];
+            /**
+             * @default evaluate
+             * @enum {string}
+             */
+            kind: "evaluate";
+            /** @default null */
+            dataset: string | null;
+        };
+        /** @description Params of an ``evaluate`` job. */
+        EvaluateParams: {
+            /**
+             * @description Every non-empty slice must reach this accuracy (none: report only).
+             * @default null
+             */
+            min_slice_accuracy: number | null;
+        };
         /**
          * @description * `create` - Created
          *     * `deploy` - Deployed
@@ -1613,11 +1789,79 @@ export interface components {
          * @enum {string}
          */
         EvidenceStateEnum: "verified" | "failing" | "stale" | "none";
+        /** @description Result of an ``export_onnx`` or ``export_torchscript`` job (``version``: none when parity failed). */
+        ExportJobReport: {
+            format: string;
+            size_bytes: number;
+            passed: boolean;
+            summary: string;
+            max_abs_diff: number;
+            tolerance: number;
+            parity_rows: number;
+            latency_ms: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            speedup: {
+                [key: string]: number;
+            };
+            /** @default null */
+            opset: number | null;
+            signature: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            kind: "export_onnx" | "export_torchscript";
+            /** @default null */
+            version: components["schemas"]["VersionRef"] | null;
+        };
+        /** @description Params of an ``export_onnx`` job. */
+        ExportOnnxParams: {
+            /**
+             * @description Timed calls per latency figure.
+             * @default 30
+             */
+            latency_repeats: number;
+            /**
+             * @description ONNX opset.
+             * @default 17
+             */
+            opset: number;
+            /**
+             * @description Largest absolute difference from PyTorch's outputs.
+             * @default 0.0001
+             */
+            tolerance: number;
+            /**
+             * @description Register the produced version under this model (default: the same model).
+             * @default
+             */
+            output_model: string;
+        };
         /** @description Reject keys that the serializer does not declare as writable. */
         ExportRequest: {
             /** @default  */
             slice: string;
             feedback_ids?: number[];
+        };
+        /** @description Params of an ``export_torchscript`` job. */
+        ExportTorchscriptParams: {
+            /**
+             * @description Timed calls per latency figure.
+             * @default 30
+             */
+            latency_repeats: number;
+            /**
+             * @description Largest absolute difference from eager PyTorch's outputs.
+             * @default 0.00001
+             */
+            tolerance: number;
+            /**
+             * @description Register the produced version under this model (default: the same model).
+             * @default
+             */
+            output_model: string;
         };
         HeatCell: {
             none: number;
@@ -1651,7 +1895,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: unknown;
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -1684,9 +1928,7 @@ export interface components {
             kind: components["schemas"]["JobKindEnum"];
             model_version: number;
             dataset_version?: number | null;
-            params?: {
-                [key: string]: unknown;
-            };
+            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
             queue?: components["schemas"]["QueueEnum"] | components["schemas"]["BlankEnum"];
             /** @default auto */
             device: components["schemas"]["DeviceEnum"];
@@ -1703,7 +1945,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: unknown;
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -1730,11 +1972,17 @@ export interface components {
                 [key: string]: string;
             }[];
             readonly log: unknown;
-            readonly result: unknown;
+            /** @description The job's report (one schema per kind); empty until the job finished. */
+            readonly result: components["schemas"]["TrainingTestsJobReport"] | components["schemas"]["EvaluateJobReport"] | components["schemas"]["ExportJobReport"] | components["schemas"]["CompressionJobReport"] | components["schemas"]["DistillJobReport"] | components["schemas"]["NoReport"] | Record<string, never>;
             readonly error: string;
             readonly produced: {
                 [key: string]: unknown;
             }[];
+        };
+        JobKind: {
+            kind: components["schemas"]["JobKindEnum"];
+            /** @description JSON schema of the kind's params: types, ranges, defaults, descriptions. */
+            params: unknown;
         };
         /**
          * @description * `training_tests` - Training tests
@@ -1831,6 +2079,26 @@ export interface components {
             name: string;
             /** @default  */
             description: string;
+        };
+        /** @description Size, latency per batch size, metrics overall and per slice of one model (before or after). */
+        ModelFigures: {
+            size_bytes: number;
+            latency_ms: {
+                [key: string]: number;
+            };
+            metrics: {
+                [key: string]: number;
+            };
+            slice_metrics: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            /** @default null */
+            params: number | null;
+            extra: {
+                [key: string]: unknown;
+            };
         };
         ModelVersion: {
             readonly id: number;
@@ -1940,6 +2208,12 @@ export interface components {
             readonly evidence: {
                 [key: string]: unknown;
             }[];
+        };
+        /** @description Result of a job that failed before its computation produced a report. */
+        NoReport: {
+            kind: string;
+            /** @default null */
+            device: string | null;
         };
         Notification: {
             readonly id: number;
@@ -2328,6 +2602,78 @@ export interface components {
          * @enum {string}
          */
         ProviderEnum: "shipyard" | "github" | "gitlab" | "circleci" | "buildkite" | "generic";
+        /** @description Params of a ``prune`` job (global magnitude pruning). */
+        PruneParams: {
+            /**
+             * @description Timed calls per latency figure.
+             * @default 30
+             */
+            latency_repeats: number;
+            /**
+             * @description Largest accuracy drop the gate accepts (0.01 = 1 point).
+             * @default 0.01
+             */
+            max_metric_drop: number;
+            /**
+             * @description Fraction of prunable weights set to zero.
+             * @default 0.5
+             */
+            target_sparsity: number;
+            /**
+             * @description Epochs of fine-tuning after pruning.
+             * @default 0
+             */
+            fine_tune_epochs: number;
+            /**
+             * @description Seed of the fine-tuning.
+             * @default 0
+             */
+            seed: number;
+            /**
+             * @description Register the produced version under this model (default: the same model).
+             * @default
+             */
+            output_model: string;
+        };
+        /** @description Params of a ``quantize`` job (int8 with ONNX Runtime). */
+        QuantizeParams: {
+            /**
+             * @description Timed calls per latency figure.
+             * @default 30
+             */
+            latency_repeats: number;
+            /**
+             * @description Largest accuracy drop the gate accepts (0.01 = 1 point).
+             * @default 0.01
+             */
+            max_metric_drop: number;
+            /**
+             * @description dynamic: int8 weights; static: int8 weights and calibrated activations.
+             * @default dynamic
+             * @enum {string}
+             */
+            mode: "dynamic" | "static";
+            /**
+             * @description Quantize weights per output channel.
+             * @default false
+             */
+            per_channel: boolean;
+            /**
+             * @description Static mode: rows of the dataset used to calibrate.
+             * @default 256
+             */
+            calibration_rows: number;
+            /**
+             * @description Opset of the fp32 export when the source is PyTorch.
+             * @default 17
+             */
+            opset: number;
+            /**
+             * @description Register the produced version under this model (default: the same model).
+             * @default
+             */
+            output_model: string;
+        };
         /**
          * @description * `cpu` - CPU
          *     * `gpu` - GPU
@@ -2578,6 +2924,93 @@ export interface components {
             /** @description Days until the token stops being accepted (1-3650). Omit for no expiry of its own. */
             expires_in_days?: number;
         };
+        /** @description Result of a ``training_tests`` job. */
+        TrainingTestsJobReport: {
+            passed: boolean;
+            checks: components["schemas"]["CheckResult"][];
+            metrics: {
+                [key: string]: number;
+            };
+            baselines: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * @default training_tests
+             * @enum {string}
+             */
+            kind: "training_tests";
+            recipe: string;
+        };
+        /** @description Params of a ``training_tests`` job. */
+        TrainingTestsParams: {
+            /**
+             * @description Seed of the two reproducibility runs.
+             * @default 0
+             */
+            seed: number;
+            /**
+             * @description Second seed: shows the spread a seed change causes.
+             * @default 1
+             */
+            other_seed: number;
+            /**
+             * @description Largest weight difference between two same-seed runs that still passes.
+             * @default 0.000001
+             */
+            weight_tolerance: number;
+            /**
+             * @description Largest metric difference between two same-seed runs that still passes.
+             * @default 0.000001
+             */
+            metric_tolerance: number;
+            /**
+             * @description Optimiser steps allowed to overfit one batch.
+             * @default 300
+             */
+            overfit_steps: number;
+            /**
+             * @description Loss on the one batch must fall below this.
+             * @default 0.05
+             */
+            overfit_threshold: number;
+            /**
+             * @description Rows in the batch to overfit.
+             * @default 32
+             */
+            overfit_batch_size: number;
+            /**
+             * @description Optimiser steps after which the training loss must be lower.
+             * @default 20
+             */
+            loss_steps: number;
+            /**
+             * @description Learning rate of the overfit and loss-decrease checks.
+             * @default 0.01
+             */
+            lr: number;
+            /**
+             * @description How far a simpler baseline may beat the model's accuracy before the check fails.
+             * @default 0
+             */
+            baseline_margin: number;
+            /**
+             * @description Built-in recipe, or an entry point an operator allowlisted; default: the version's recipe.
+             * @default
+             */
+            recipe: string;
+            /**
+             * @description Recipe config overrides (merged over the version's).
+             * @default {}
+             */
+            config: {
+                [key: string]: unknown;
+            };
+        };
         /**
          * @description * `reject` - Reject invalid inputs with a 400 naming the feature
          *     * `accept` - Accept invalid inputs and count the violations
@@ -2598,6 +3031,14 @@ export interface components {
             final: number;
             band: components["schemas"]["Band"];
             weakest: string[];
+        };
+        /** @description The model version a job registered. */
+        VersionRef: {
+            id: number;
+            model: string;
+            number: number;
+            format: string;
+            size_bytes: number;
         };
         WebhookAccepted: {
             delivery: number;
@@ -2984,6 +3425,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    jobs_kinds_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobKind"][];
+                };
             };
         };
     };

@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 
 from shipyard.accounts.models import Membership, Team, TokenExpiry
 from shipyard.accounts.roles import Role
-from shipyard.accounts.tokens import active_token
+from shipyard.accounts.tokens import active_token, teams_mirror, token_mirror, token_unmirror
 from shipyard.core.errors import DomainConflict, DomainError
 
 LAST_ADMIN = "A team must keep at least one admin: make another member admin first."
@@ -26,7 +26,13 @@ def team_create(*, slug: str, name: str, owner: Any) -> Team:
         raise DomainConflict(f"A team with slug '{slug}' already exists.", field="slug")
     team = Team.objects.create(slug=slug, name=name)
     Membership.objects.create(user=owner, team=team, role=Role.ADMIN)
+    _mirror_teams(owner.pk)
     return team
+
+
+def _mirror_teams(user_id: int) -> None:
+    """Once the change commits, tell the data plane the user's teams."""
+    transaction.on_commit(lambda: teams_mirror(user_ids=[user_id]))
 
 
 def _refuse_losing_last_admin(*, team: Team, user: Any) -> None:
@@ -44,6 +50,7 @@ def membership_set(*, team: Team, user: Any, role: Role | str) -> Membership:
     if role != Role.ADMIN:
         _refuse_losing_last_admin(team=team, user=user)
     membership, _ = Membership.objects.update_or_create(team=team, user=user, defaults={"role": role})
+    _mirror_teams(user.pk)
     return membership
 
 
@@ -52,6 +59,7 @@ def membership_remove(*, team: Team, user: Any) -> None:
     Team.objects.select_for_update().filter(pk=team.pk).first()
     _refuse_losing_last_admin(team=team, user=user)
     Membership.objects.filter(team=team, user=user).delete()
+    _mirror_teams(user.pk)
 
 
 @transaction.atomic
@@ -77,16 +85,26 @@ def user_ensure(*, username: str, password: str | None, email: str = "", is_staf
 def token_issue(*, user: Any, rotate: bool = False, expires_in_days: int | None = None) -> tuple[Token, bool]:
     """The user's API token and whether it was created now. An expired token is replaced; with
     ``expires_in_days`` the token stops being accepted that many days from now."""
+    gone: list[str] = []
     if rotate:
+        gone += Token.objects.filter(user=user).values_list("key", flat=True)
         Token.objects.filter(user=user).delete()
     current = Token.objects.filter(user=user).first()
     if current is not None and active_token(current.key) is None:
+        gone.append(current.key)
         current.delete()
     token, created = Token.objects.get_or_create(user=user)
     if expires_in_days is not None:
         TokenExpiry.objects.update_or_create(
             token=token, defaults={"expires_at": timezone.now() + timedelta(days=expires_in_days)}
         )
+    key = token.key
+
+    def mirror() -> None:
+        token_unmirror(keys=[k for k in gone if k != key])
+        token_mirror(key=key)
+
+    transaction.on_commit(mirror)
     return token, created
 
 
@@ -99,4 +117,5 @@ def token_for(*, user: Any, rotate: bool = False, expires_in_days: int | None = 
 def token_revoke(*, key: str) -> bool:
     """Delete the token with this key; True when one existed."""
     deleted, _ = Token.objects.filter(key=key).delete()
+    transaction.on_commit(lambda: token_unmirror(keys=[key]))
     return deleted > 0

@@ -28,6 +28,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponseForbidden, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 
+from shipyard.core.authkeys import well_formed_token
 from shipyard.core.errors import error_body
 from shipyard.serving.dataplane import ROUTES, BoundedCache
 from shipyard.serving.routing import DeploymentRoute
@@ -86,12 +87,6 @@ def _token_identity(key: str) -> tuple[int, frozenset[int]] | None:
     return None if user_id is None else (user_id, _user_teams(user_id))
 
 
-def _well_formed(key: str) -> bool:
-    """Printable ASCII of a sane length: anything else cannot be a token, so it never reaches the
-    database (a NUL would not even be a valid query parameter)."""
-    return 0 < len(key) <= 128 and key.isascii() and key.isprintable()
-
-
 class _CsrfCheck(CsrfViewMiddleware):
     """Django's CSRF check, answering with the reason instead of the HTML failure page."""
 
@@ -137,7 +132,7 @@ def authorize_caller(
     header = request.headers.get("Authorization", "")
     if header.startswith("Token "):
         key = header[6:].strip()
-        identity = TOKENS.get(key, lambda: _token_identity(key)) if _well_formed(key) else None
+        identity = TOKENS.get(key, lambda: _token_identity(key)) if well_formed_token(key) else None
         if identity is None:
             return error(401, "unauthenticated", "Invalid or expired token.")
         user_id, teams = identity

@@ -1,4 +1,9 @@
-"""The predict path: ``POST /serve/<project>/<deployment>/predict``.
+"""The web process's predict path: ``POST /serve/<project>/<deployment>/predict``.
+
+The gateway process (``shipyard.gateway``) serves the same contract for programs without Django
+on the request path; this view serves it within the web process (the browser's session calls
+and any deployment that routes ``/serve`` to the web process). Both use the same pure modules
+(``validation``, ``routing``, ``protocol``).
 
 A plain Django view (no DRF) so the web process adds as little as possible per request: the
 deployment's routing config is cached per process for ``SERVING_CONFIG_TTL_S`` (0.5 s, so a
@@ -14,7 +19,6 @@ that is not JSON, nests too deeply or carries a NUL character is a 400 naming th
 
 from __future__ import annotations
 
-import random
 import time
 import uuid
 from typing import Any
@@ -28,9 +32,8 @@ from shipyard.serving import protocol
 from shipyard.serving.auth import authorize_caller, error
 from shipyard.serving.bodies import body_too_large, read_body
 from shipyard.serving.dataplane import STATS, serving_redis
-from shipyard.serving.validation import InputError, loads_body, validate
-
-ALLOWED_KEYS = frozenset({"inputs", "routing_key"})
+from shipyard.serving.routing import failure_status, log_records, predict_body, sampled
+from shipyard.serving.validation import InputError, predict_input, validate
 
 
 def _error(
@@ -61,25 +64,13 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
     if isinstance(raw, JsonResponse):
         return raw
     try:
-        # rows are checked to hold scalars only (validate), so no depth limit beyond the parser's
-        body = loads_body(raw, max_depth=None, field="inputs")
+        inputs, routing_key = predict_input(raw, header_routing_key=request.headers.get("X-Routing-Key"))
     except InputError as exc:
         return _error(400, "invalid", exc.message, exc.field)
-    if not isinstance(body, dict) or "inputs" not in body:
-        return _error(400, "invalid", "inputs: This field is required.", "inputs")
-    unknown = [k for k in body if k not in ALLOWED_KEYS]
-    if unknown:
-        return _error(400, "invalid", f"{unknown[0]}: Unknown field.", unknown[0])
-    routing_key = body.get("routing_key") or request.headers.get("X-Routing-Key") or None
-    if routing_key is not None and not isinstance(routing_key, (str, int)):
-        return _error(400, "invalid", "routing_key: Must be a string.", "routing_key")
-    routing_key = str(routing_key) if routing_key is not None else None
-    if routing_key is not None and "\x00" in routing_key:
-        return _error(400, "invalid", "routing_key: NUL characters are not allowed.", "routing_key")
     version = route.pick(routing_key)
     try:
         rows, violations = validate(
-            body["inputs"], version.schema, reject=route.reject_invalid, max_rows=settings.SERVING_MAX_ROWS
+            inputs, version.schema, reject=route.reject_invalid, max_rows=settings.SERVING_MAX_ROWS
         )
     except InputError as exc:
         STATS.record(
@@ -93,6 +84,7 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
 
     message_id = uuid.uuid4().hex
     reply = protocol.reply_key(message_id)
+    queue = protocol.queue_key(route.deployment_id)
     message = protocol.Request(
         id=message_id,
         version_key=version.version_key,
@@ -103,14 +95,17 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
         deadline=time.time() + route.timeout_s,
         max_batch=route.max_batch,
         max_delay_ms=route.max_delay_ms,
+        queue=queue,
     )
     r: Any = serving_redis()
     try:
-        # one round trip: push the request, then block on its reply key
+        # one round trip: push the request, ring the doorbell, then block on its reply key
         pipe = r.pipeline(transaction=False)
-        pipe.lpush(protocol.QUEUE, message.dumps())
+        pipe.lpush(queue, message.dumps())
+        pipe.lpush(protocol.DOORBELL, queue)
+        pipe.ltrim(protocol.DOORBELL, 0, protocol.DOORBELL_MAX - 1)
         pipe.blpop([reply], timeout=route.timeout_s)
-        _, got = pipe.execute()
+        got = pipe.execute()[-1]
     except redis.RedisError:
         STATS.record(
             deployment_id=route.deployment_id,
@@ -129,49 +124,43 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
         )
     answer = protocol.Reply.loads(got[1])
     if not answer.ok:
-        code = answer.code
         STATS.record(
-            deployment_id=route.deployment_id, version_id=version.version_id, latency_ms=latency_ms, status=code
+            deployment_id=route.deployment_id, version_id=version.version_id, latency_ms=latency_ms, status=answer.code
         )
-        if code == "model_unavailable":
-            return _error(503, code, answer.message, retry_after=5)
-        return _error(422, code, answer.message, "inputs")
+        status, field, retry_after = failure_status(answer.code)
+        return _error(status, answer.code, answer.message, field, retry_after=retry_after)
 
     request_ids = [f"{message_id}-{i}" for i in range(len(rows))]
-    outputs = answer.outputs
-    confidence = answer.confidence
-    logs: list[protocol.LogRecord] | None = None
-    if route.sample_rate > 0 and (route.sample_rate >= 1 or random.random() < route.sample_rate):
-        now = time.time()
-        logs = [
-            protocol.LogRecord(
-                t=now,
-                deployment_id=route.deployment_id,
-                version_id=version.version_id,
-                request_id=request_ids[i],
-                inputs=rows[i],
-                outputs=outputs[i],
-                confidence=confidence[i] if confidence else None,
-                latency_ms=latency_ms,
-                routing_key=routing_key or "",
-                violations=[v for v in violations if v["row"] == i],
-            )
-            for i in range(len(rows))
-        ]
+    logs = None
+    if sampled(route.sample_rate):
+        logs = log_records(
+            t=time.time(),
+            deployment_id=route.deployment_id,
+            version_id=version.version_id,
+            request_ids=request_ids,
+            rows=rows,
+            outputs=answer.outputs,
+            confidence=answer.confidence,
+            latency_ms=latency_ms,
+            routing_key=routing_key,
+            violations=violations,
+        )
     STATS.record(
         deployment_id=route.deployment_id,
         version_id=version.version_id,
         latency_ms=latency_ms,
         status="ok",
         violations=len(violations),
-        confidences=confidence,
+        confidences=answer.confidence,
         logs=logs,
     )
-    result: dict[str, Any] = {"outputs": outputs, "model_version": version.number, "request_ids": request_ids}
-    if answer.probabilities is not None:
-        result["probabilities"] = answer.probabilities
-    if confidence is not None:
-        result["confidence"] = confidence
-    if violations:
-        result["violations"] = violations
-    return JsonResponse(result)
+    return JsonResponse(
+        predict_body(
+            outputs=answer.outputs,
+            probabilities=answer.probabilities,
+            confidence=answer.confidence,
+            model_version=version.number,
+            request_ids=request_ids,
+            violations=violations,
+        )
+    )

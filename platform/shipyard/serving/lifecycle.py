@@ -9,6 +9,7 @@ import logging
 import secrets
 from typing import Any
 
+import redis
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,6 +31,7 @@ from shipyard.serving.models import (
     DeploymentEvent,
     EventKind,
 )
+from shipyard.serving.publish import route_publish, routes_rebuild
 
 logger = logging.getLogger(__name__)
 
@@ -57,18 +59,30 @@ def warm_publish(versions: list[Any]) -> None:
 
 
 def warm_rebuild() -> int:
-    """The warm set from the database: every live and canary version (after a Redis restart)."""
+    """The warm set and every deployment's route from the database (at start-up, hourly, and
+    after a Redis restart)."""
     versions: list[Any] = []
     for d in Deployment.objects.select_related("live_version", "canary_version"):
         versions.append(d.live_version)
         if d.canary_version_id:
             versions.append(d.canary_version)
     warm_publish(versions)
+    try:
+        routes_rebuild()
+    except redis.RedisError as exc:
+        logger.warning("cannot publish the deployments' routes: %s", exc)
     return len(versions)
 
 
 def _after_change(deployment: Deployment, *versions: Any) -> None:
-    transaction.on_commit(lambda: warm_publish(list(versions)))
+    """Once the change commits: warm the versions and publish the deployment's route to the gateways."""
+    deployment_id = deployment.pk
+
+    def publish() -> None:
+        warm_publish(list(versions))
+        route_publish(deployment_id=deployment_id)
+
+    transaction.on_commit(publish)
 
 
 def _event(

@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from shipyard.core.models import TimeStampedModel
+from shipyard.serving import protocol
 
 
 class ValidationPolicy(models.TextChoices):
@@ -206,33 +207,8 @@ class PredictionLog(models.Model):
         return f"{self.deployment_id}:{self.request_id}"
 
 
-#: fixed latency histogram edges (ms); bucket i counts latencies <= LATENCY_EDGES_MS[i], the last bucket the rest
-LATENCY_EDGES_MS: tuple[float, ...] = (
-    0.5,
-    1,
-    1.5,
-    2,
-    3,
-    4,
-    5,
-    7.5,
-    10,
-    15,
-    20,
-    30,
-    50,
-    75,
-    100,
-    150,
-    200,
-    300,
-    500,
-    750,
-    1000,
-    2000,
-    5000,
-    10000,
-)
+#: latency histogram edges (ms) of the rollups: the same as the stats hashes the web and gateway feed
+LATENCY_EDGES_MS = protocol.LATENCY_EDGES_MS
 
 
 class PredictionRollup(models.Model):

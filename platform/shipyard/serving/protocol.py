@@ -1,24 +1,41 @@
-"""The Redis protocol between the web process and the serving workers. Pure: no Django imports.
+"""The Redis protocol between the data plane (the gateway process and the web process's predict
+view) and the serving workers. Pure: no Django imports.
 
-One shared request list (``QUEUE``) serves every deployment, so any number of workers on any
-number of machines share the load. The web process ``LPUSH``es a request message and blocks on
-``BLPOP`` of the message's private reply key, up to the deployment's request timeout. A worker
-moves messages from the right end of the queue into its own processing list (``BLMOVE`` for the
-first one, then a Lua script for the rest of the batch), runs one inference call per model
-version in the batch, pushes each caller's reply and deletes its processing list. A worker that
-dies mid-batch leaves its processing list behind; once its heartbeat key expires, any other
-worker moves those messages back onto the consuming end of the queue (``REQUEUE`` script), so
-they are answered; messages whose deadline passed are dropped (their callers already got a 503).
+Every deployment has its own request list (:func:`queue_key`), so a busy deployment never delays
+another's requests. A caller ``LPUSH``es a request message onto its deployment's list and rings
+the doorbell (:data:`DOORBELL`, a short list whose items name the queue that got work). The
+message says where its reply goes: the web process blocks on a private reply key per request,
+a gateway process reads all its replies from one list (:func:`reply_list`) and matches them to
+callers by message id.
+
+A worker serves all lists fairly: the ``TAKE`` script moves up to a batch of messages from the
+first non-empty list, starting at a rotating index, into the worker's processing list; when all
+lists are empty it blocks on the doorbell. It runs one inference call per model version in the
+batch, pushes each caller's reply and deletes its processing list. A worker that dies mid-batch
+leaves its processing list behind; once its heartbeat key expires, any other worker moves those
+messages back onto the consuming end of their own lists (``REQUEUE`` script), so they are
+answered; messages whose deadline passed are dropped (their callers already got a 503).
+
+The shared list :data:`QUEUE` is still served (messages without a queue of their own land there).
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 PREFIX = "shipyard:serving"
 QUEUE = f"{PREFIX}:queue"
+#: set of every deployment's request list (written by the control plane; workers scan these)
+QUEUES = f"{PREFIX}:queues"
+#: list a caller pushes the name of the request list it filled; idle workers block on it
+DOORBELL = f"{PREFIX}:doorbell"
+#: most doorbell rings kept (more would only wake workers that find nothing)
+DOORBELL_MAX = 64
 WORKERS = f"{PREFIX}:workers"
 #: hash version_key -> JSON {"artifact_key", "format", "input_name"}: versions to keep warm
 WARM = f"{PREFIX}:warm"
@@ -43,6 +60,33 @@ def reply_key(message_id: str) -> str:
     return f"{PREFIX}:reply:{message_id}"
 
 
+def reply_list(gateway_id: str) -> str:
+    """The one list a gateway process reads all its replies from."""
+    return f"{PREFIX}:reply:gateway:{gateway_id}"
+
+
+def queue_key(deployment_id: int) -> str:
+    """A deployment's own request list."""
+    return f"{PREFIX}:queue:{deployment_id}"
+
+
+def route_key(project: str, deployment: str) -> str:
+    """Where the control plane publishes a deployment's routing config (JSON, see ``routing``)."""
+    return f"{PREFIX}:route:{project}:{deployment}"
+
+
+#: a gateway process's heartbeat key prefix (``/healthz`` and the docs count them)
+GATEWAY_PREFIX = f"{PREFIX}:gateway:"
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON (orjson; the standard library for what orjson cannot encode, e.g. big ints)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"))
+
+
 def stats_key(deployment_id: int, version_id: int, minute: int) -> str:
     return f"{PREFIX}:stats:{deployment_id}:{version_id}:{minute}"
 
@@ -62,14 +106,47 @@ end
 return out
 """
 
-# Give a dead worker's in-flight messages back to the queue's consuming end, then forget the worker.
+# Fair take: KEYS[1] is the worker's processing list, KEYS[2..] the request lists. Starting at
+# list ARGV[1] (1-based), move up to ARGV[1 + i] messages from the consuming end of the first
+# non-empty list i into KEYS[1]; returns {i, message...}, or {} when all are empty.
+TAKE = """
+local n = #KEYS - 1
+if n < 1 then return {} end
+local start = tonumber(ARGV[1])
+for step = 0, n - 1 do
+  local i = ((start - 1 + step) % n) + 1
+  local out = {}
+  for j = 1, tonumber(ARGV[1 + i]) do
+    local v = redis.call('LMOVE', KEYS[1 + i], KEYS[1], 'RIGHT', 'LEFT')
+    if not v then break end
+    out[#out + 1] = v
+  end
+  if #out > 0 then
+    table.insert(out, 1, i)
+    return out
+  end
+end
+return {}
+"""
+
+# Give a dead worker's in-flight messages (KEYS[1]) back to the consuming end of the request
+# list each one names (field "q", a key under ARGV[2]; otherwise KEYS[2]), ring the doorbell
+# (KEYS[4]), then forget the worker (KEYS[3], ARGV[1]).
 REQUEUE = """
 local n = 0
 while true do
-  local v = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
+  local v = redis.call('LPOP', KEYS[1])
   if not v then break end
+  local q = KEYS[2]
+  local ok, d = pcall(cjson.decode, v)
+  if ok and type(d) == 'table' and type(d['q']) == 'string' and string.sub(d['q'], 1, #ARGV[2]) == ARGV[2] then
+    q = d['q']
+  end
+  redis.call('RPUSH', q, v)
+  redis.call('LPUSH', KEYS[4], q)
   n = n + 1
 end
+redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[3]) - 1)
 redis.call('SREM', KEYS[3], ARGV[1])
 return n
 """
@@ -92,10 +169,12 @@ class Request:
     deadline: float  # unix time after which nobody waits for the answer
     max_batch: int = 32
     max_delay_ms: float = 5.0
+    #: the request list the message was pushed onto (where a reaper gives it back)
+    queue: str = QUEUE
     extra: dict[str, Any] = field(default_factory=dict)
 
     def dumps(self) -> str:
-        return json.dumps(
+        return dumps(
             {
                 "id": self.id,
                 "v": self.version_key,
@@ -106,16 +185,16 @@ class Request:
                 "d": self.deadline,
                 "b": self.max_batch,
                 "w": self.max_delay_ms,
-            },
-            separators=(",", ":"),
+                "q": self.queue,
+            }
         )
 
     @classmethod
     def loads(cls, raw: bytes | str) -> Request:
         """Parse one queue item; :class:`ProtocolError` for anything that is not a request message."""
         try:
-            d = json.loads(raw)
-        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+            d = orjson.loads(raw)
+        except (ValueError, RecursionError) as exc:  # orjson.JSONDecodeError is a ValueError
             raise ProtocolError(f"not JSON ({exc.__class__.__name__})") from None
         return cls.from_dict(d)
 
@@ -134,16 +213,19 @@ class Request:
                 deadline=float(d["d"]),
                 max_batch=int(d.get("b", 32)),
                 max_delay_ms=float(d.get("w", 5.0)),
+                queue=d.get("q", QUEUE),
             )
         except KeyError as exc:
             raise ProtocolError(f"missing field {exc}") from None
         except (TypeError, ValueError, OverflowError) as exc:
             raise ProtocolError(f"bad field value ({exc.__class__.__name__})") from None
-        for name in ("id", "version_key", "artifact_key", "format", "reply"):
+        for name in ("id", "version_key", "artifact_key", "format", "reply", "queue"):
             if not isinstance(getattr(request, name), str):
                 raise ProtocolError(f"{name} must be a string")
         if not request.reply.startswith(f"{PREFIX}:reply:"):
             raise ProtocolError("reply is not a reply key")
+        if request.queue != QUEUE and not request.queue.startswith(f"{QUEUE}:"):
+            raise ProtocolError("queue is not a request list")
         if not isinstance(request.rows, list) or not request.rows:
             raise ProtocolError("rows must be a non-empty list")
         if request.max_batch < 1 or not 0.0 <= request.max_delay_ms <= 60_000.0:
@@ -162,9 +244,11 @@ class Reply:
     confidence: list[Any] | None = None
     code: str = ""
     message: str = ""
+    #: the request message's id (a gateway matches replies to callers by it)
+    id: str = ""
 
     def dumps(self) -> str:
-        body: dict[str, Any] = {"ok": self.ok, "worker": self.worker}
+        body: dict[str, Any] = {"ok": self.ok, "worker": self.worker, "id": self.id}
         if self.ok:
             body["outputs"] = self.outputs
             if self.probabilities is not None:
@@ -173,17 +257,18 @@ class Reply:
                 body["confidence"] = self.confidence
         else:
             body.update(code=self.code, message=self.message)
-        return json.dumps(body, separators=(",", ":"))
+        return dumps(body)
 
     @classmethod
     def loads(cls, raw: bytes | str) -> Reply:
-        d = json.loads(raw)
+        d = orjson.loads(raw)
         if not d.get("ok"):
             return cls(
                 ok=False,
                 worker=str(d.get("worker", "")),
                 code=str(d.get("code") or "error"),
                 message=str(d.get("message", "")),
+                id=str(d.get("id", "")),
             )
         return cls(
             ok=True,
@@ -191,15 +276,20 @@ class Reply:
             outputs=d["outputs"],
             probabilities=d.get("probabilities"),
             confidence=d.get("confidence"),
+            id=str(d.get("id", "")),
         )
 
 
-def ok_reply(outputs: list[Any], probabilities: list[Any] | None, confidence: list[Any] | None, worker: str) -> str:
-    return Reply(ok=True, worker=worker, outputs=outputs, probabilities=probabilities, confidence=confidence).dumps()
+def ok_reply(
+    outputs: list[Any], probabilities: list[Any] | None, confidence: list[Any] | None, worker: str, id: str = ""
+) -> str:
+    return Reply(
+        ok=True, worker=worker, outputs=outputs, probabilities=probabilities, confidence=confidence, id=id
+    ).dumps()
 
 
-def error_reply(code: str, message: str, worker: str) -> str:
-    return Reply(ok=False, worker=worker, code=code, message=message).dumps()
+def error_reply(code: str, message: str, worker: str, id: str = "") -> str:
+    return Reply(ok=False, worker=worker, code=code, message=message, id=id).dumps()
 
 
 @dataclass
@@ -218,7 +308,7 @@ class LogRecord:
     violations: list[dict[str, Any]] = field(default_factory=list)
 
     def dumps(self) -> str:
-        return json.dumps(
+        return dumps(
             {
                 "t": self.t,
                 "d": self.deployment_id,
@@ -230,8 +320,7 @@ class LogRecord:
                 "ms": round(self.latency_ms, 3),
                 "k": self.routing_key,
                 "vi": self.violations,
-            },
-            separators=(",", ":"),
+            }
         )
 
     @classmethod
@@ -254,6 +343,12 @@ class LogRecord:
         except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise ProtocolError(f"not a prediction-log record ({exc.__class__.__name__})") from None
 
+
+#: the latency histogram's edges (ms) in a stats hash and in the rollups: bucket i counts latencies
+#: <= edge i, the last bucket the rest
+LATENCY_EDGES_MS: tuple[float, ...] = (
+    0.5, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 5000, 10000,
+)  # fmt: skip
 
 #: counters a stats hash holds besides the latency histogram (h0..hN) and the two float sums
 STATS_COUNTERS = ("count", "errors", "timeouts", "violations", "conf_n")
@@ -301,6 +396,23 @@ class StatsDelta:
             hist={int(k[1:]): int(v) for k, v in text.items() if k[:1] == "h" and k[1:].isdecimal()},
         )
 
+    def observe(
+        self, *, latency_ms: float, status: str, violations: int = 0, confidences: list[float] | None = None
+    ) -> None:
+        """Count one request (``status`` "ok" or the error code; "timeout" also counts as a timeout)."""
+        self.count += 1
+        if status != "ok":
+            self.errors += 1
+        if status == "timeout":
+            self.timeouts += 1
+        self.violations += violations
+        self.lat_sum += latency_ms
+        bucket = bisect.bisect_left(LATENCY_EDGES_MS, latency_ms)
+        self.hist[bucket] = self.hist.get(bucket, 0) + 1
+        if confidences:
+            self.conf_sum += sum(confidences)
+            self.conf_n += len(confidences)
+
     def add(self, other: StatsDelta) -> None:
         for name in (*STATS_COUNTERS, *STATS_SUMS):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -316,3 +428,58 @@ def parse_stats_key(key: bytes | str) -> tuple[int, int, int]:
         raise ValueError(f"not a stats key: {text!r}")
     dep, ver, minute = text[len(prefix) :].split(":")
     return int(dep), int(ver), int(minute)
+
+
+def stats_flush(pipe: Any, counts: dict[tuple[int, int, int], StatsDelta], logs: list[str]) -> None:
+    """Queue on a Redis pipeline (sync or asyncio) the commands that add ``counts`` (keyed by
+    deployment, version and minute) to their stats hashes and append ``logs`` to the log buffer."""
+    for (dep, ver, minute), c in counts.items():
+        key = stats_key(dep, ver, minute)
+        for name, value in c.to_hash().items():
+            if name in STATS_SUMS:
+                pipe.hincrbyfloat(key, name, value)
+            else:
+                pipe.hincrby(key, name, int(value))
+        pipe.expire(key, 7 * 24 * 3600)
+        pipe.sadd(STATS_KEYS, key)
+    if logs:
+        pipe.rpush(PLOG, *logs)
+
+
+#: most sampled prediction-log records a process buffers between two flushes
+MAX_BUFFERED_LOGS = 20_000
+
+
+class StatsAccumulator:
+    """Request counters per (deployment, version, minute) and sampled log records, between two
+    flushes. The web process flushes it from a thread, the gateway from its event loop; neither
+    holds a lock here (the caller does, where threads share it)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[int, int, int], StatsDelta] = {}
+        self.logs: list[str] = []
+
+    def record(
+        self,
+        *,
+        deployment_id: int,
+        version_id: int,
+        latency_ms: float,
+        status: str,
+        violations: int = 0,
+        confidences: list[float] | None = None,
+        logs: list[LogRecord] | None = None,
+        now: float,
+    ) -> None:
+        key = (deployment_id, version_id, int(now // 60))
+        delta = self.counts.get(key)
+        if delta is None:
+            delta = self.counts[key] = StatsDelta()
+        delta.observe(latency_ms=latency_ms, status=status, violations=violations, confidences=confidences)
+        if logs and len(self.logs) < MAX_BUFFERED_LOGS:
+            self.logs.extend(record.dumps() for record in logs)
+
+    def take(self) -> tuple[dict[tuple[int, int, int], StatsDelta], list[str]]:
+        counts, logs = self.counts, self.logs
+        self.counts, self.logs = {}, []
+        return counts, logs

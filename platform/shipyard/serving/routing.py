@@ -1,12 +1,21 @@
-"""What the predict path needs to know about a deployment, and the traffic split. Pure: no Django."""
+"""What the predict path needs to know about a deployment, the traffic split, and what a served
+request answers and logs. Pure: no Django.
+
+A :class:`DeploymentRoute` is also the control plane's message to the gateway processes: it is
+published to Redis as JSON (:meth:`DeploymentRoute.dumps`) on every change and read back with
+:meth:`DeploymentRoute.loads`, so both sides use this one definition."""
 
 from __future__ import annotations
 
 import hashlib
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
-from shipyard.serving.validation import InputSchema
+import orjson
+
+from shipyard.serving.protocol import LogRecord, ProtocolError, dumps
+from shipyard.serving.validation import Feature, InputSchema
 
 
 def choose_canary(weight: float, routing_key: str | None = None, salt: str = "") -> bool:
@@ -34,6 +43,53 @@ class VersionRoute:
     artifact_key: str
     format: str
     schema: InputSchema = field(default_factory=InputSchema, compare=False)
+    #: the version's signature (inputs, outputs, features) as registered
+    signature: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "version_id": self.version_id,
+            "number": self.number,
+            "version_key": self.version_key,
+            "artifact_key": self.artifact_key,
+            "format": self.format,
+            "signature": self.signature,
+            "width": self.schema.width,
+            "features": [
+                {
+                    "name": f.name,
+                    "kind": f.kind,
+                    "minimum": f.minimum,
+                    "maximum": f.maximum,
+                    "categories": sorted(f.categories, key=repr) if f.categories is not None else None,
+                    "nullable": f.nullable,
+                }
+                for f in self.schema.features
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> VersionRoute:
+        features = [
+            Feature(
+                name=str(f["name"]),
+                kind=str(f["kind"]),
+                minimum=f.get("minimum"),
+                maximum=f.get("maximum"),
+                categories=frozenset(f["categories"]) if f.get("categories") is not None else None,
+                nullable=bool(f.get("nullable", False)),
+            )
+            for f in d.get("features") or []
+        ]
+        return cls(
+            version_id=int(d["version_id"]),
+            number=int(d["number"]),
+            version_key=str(d["version_key"]),
+            artifact_key=str(d["artifact_key"]),
+            format=str(d["format"]),
+            schema=InputSchema(features=features, width=d.get("width")),
+            signature=dict(d.get("signature") or {}),
+        )
 
 
 @dataclass(frozen=True)
@@ -56,3 +112,108 @@ class DeploymentRoute:
         if self.canary is not None and choose_canary(self.weight, routing_key, str(self.deployment_id)):
             return self.canary
         return self.live
+
+    def dumps(self) -> str:
+        return dumps(
+            {
+                "deployment_id": self.deployment_id,
+                "project_id": self.project_id,
+                "team_id": self.team_id,
+                "name": self.name,
+                "live": self.live.as_dict(),
+                "canary": self.canary.as_dict() if self.canary is not None else None,
+                "weight": self.weight,
+                "max_batch": self.max_batch,
+                "max_delay_ms": self.max_delay_ms,
+                "timeout_s": self.timeout_s,
+                "reject_invalid": self.reject_invalid,
+                "sample_rate": self.sample_rate,
+                "key_hashes": sorted(self.key_hashes),
+            }
+        )
+
+    @classmethod
+    def loads(cls, raw: bytes | str) -> DeploymentRoute:
+        """A published route; :class:`ProtocolError` for anything else."""
+        try:
+            d = orjson.loads(raw)
+            return cls(
+                deployment_id=int(d["deployment_id"]),
+                project_id=int(d["project_id"]),
+                team_id=int(d["team_id"]),
+                name=str(d["name"]),
+                live=VersionRoute.from_dict(d["live"]),
+                canary=VersionRoute.from_dict(d["canary"]) if d.get("canary") else None,
+                weight=int(d["weight"]),
+                max_batch=int(d["max_batch"]),
+                max_delay_ms=float(d["max_delay_ms"]),
+                timeout_s=float(d["timeout_s"]),
+                reject_invalid=bool(d["reject_invalid"]),
+                sample_rate=float(d["sample_rate"]),
+                key_hashes=frozenset(str(h) for h in d.get("key_hashes") or []),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ProtocolError(f"not a deployment route ({exc.__class__.__name__})") from None
+
+
+def failure_status(code: str) -> tuple[int, str | None, int | None]:
+    """(HTTP status, field at fault, Retry-After seconds) for a worker's failed reply."""
+    if code == "model_unavailable":
+        return 503, None, 5
+    return 422, "inputs", None
+
+
+def sampled(rate: float) -> bool:
+    """Whether this request's rows go to the prediction log (a share ``rate`` of requests)."""
+    return rate > 0 and (rate >= 1 or random.random() < rate)
+
+
+def log_records(
+    *,
+    t: float,
+    deployment_id: int,
+    version_id: int,
+    request_ids: list[str],
+    rows: list[Any],
+    outputs: list[Any],
+    confidence: list[Any] | None,
+    latency_ms: float,
+    routing_key: str | None,
+    violations: list[dict[str, Any]],
+) -> list[LogRecord]:
+    """One prediction-log record per row of a served request."""
+    return [
+        LogRecord(
+            t=t,
+            deployment_id=deployment_id,
+            version_id=version_id,
+            request_id=request_ids[i],
+            inputs=rows[i],
+            outputs=outputs[i],
+            confidence=confidence[i] if confidence else None,
+            latency_ms=latency_ms,
+            routing_key=routing_key or "",
+            violations=[v for v in violations if v["row"] == i],
+        )
+        for i in range(len(rows))
+    ]
+
+
+def predict_body(
+    *,
+    outputs: list[Any],
+    probabilities: list[Any] | None,
+    confidence: list[Any] | None,
+    model_version: int,
+    request_ids: list[str],
+    violations: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The JSON body of a served ``predict`` call."""
+    result: dict[str, Any] = {"outputs": outputs, "model_version": model_version, "request_ids": request_ids}
+    if probabilities is not None:
+        result["probabilities"] = probabilities
+    if confidence is not None:
+        result["confidence"] = confidence
+    if violations:
+        result["violations"] = violations
+    return result

@@ -65,19 +65,30 @@ def _version_route(version: Any) -> VersionRoute:
         artifact_key=version.artifact_key,
         format=version.format,
         schema=build_schema(version.signature, dataset_schema, label),
+        signature=dict(version.signature or {}),
+    )
+
+
+def deployments_routed() -> QuerySet[Deployment]:
+    return Deployment.objects.select_related(
+        "project", "live_version__training_dataset", "canary_version__training_dataset"
     )
 
 
 def deployment_route(*, project: str, name: str) -> DeploymentRoute | None:
     """Everything the predict path needs, in two queries; None when there is no such deployment."""
-    deployment = (
-        Deployment.objects.filter(project__slug=project, name=name)
-        .select_related("project", "live_version__training_dataset", "canary_version__training_dataset")
-        .first()
-    )
-    if deployment is None:
-        return None
-    keys = frozenset(deployment.api_keys.filter(revoked_at__isnull=True).values_list("key_hash", flat=True))
+    deployment = deployments_routed().filter(project__slug=project, name=name).first()
+    return None if deployment is None else route_of(deployment)
+
+
+def deployment_routes() -> list[tuple[str, DeploymentRoute]]:
+    """(project slug, route) of every deployment (the gateway's full rebuild)."""
+    return [(d.project.slug, route_of(d)) for d in deployments_routed().prefetch_related("api_keys")]
+
+
+def route_of(deployment: Deployment) -> DeploymentRoute:
+    """A deployment's routing config (its unrevoked API keys' hashes included)."""
+    keys = frozenset(k.key_hash for k in deployment.api_keys.all() if k.revoked_at is None)
     canary = deployment.canary_version if deployment.canary_version_id and deployment.canary_weight > 0 else None
     return DeploymentRoute(
         deployment_id=deployment.pk,

@@ -38,11 +38,14 @@ def canary_analysis() -> list[dict[str, Any]]:
 
 @shared_task(name="serving.maintain", queue=QUEUE, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def maintain() -> dict[str, Any]:
-    """Monthly log partitions ahead of time, rollup compaction, and the warm set (after a Redis restart)."""
+    """Monthly log partitions ahead of time, rollup compaction, and what the data plane reads from
+    Redis: the warm set, every deployment's route, valid tokens and memberships (after a Redis restart)."""
+    from shipyard.accounts.tokens import tokens_resync
     from shipyard.serving import drain, lifecycle
 
     return {
         "partitions": drain.prediction_log_partitions_ensure(),
         "compacted": drain.rollups_compact(),
         "warm": lifecycle.warm_rebuild(),
+        "tokens": tokens_resync(),
     }

@@ -238,3 +238,26 @@ def validate(
                     )
         rows.append(values)
     return rows, violations
+
+
+#: the keys a ``predict`` body may hold
+PREDICT_KEYS = frozenset({"inputs", "routing_key"})
+
+
+def predict_input(raw: bytes, *, header_routing_key: str | None = None) -> tuple[Any, str | None]:
+    """The ``inputs`` and routing key of a ``predict`` body (the body's ``routing_key``, else the
+    ``X-Routing-Key`` header); :class:`InputError` naming the field for anything else."""
+    # rows are checked to hold scalars only (validate), so no depth limit beyond the parser's
+    body = loads_body(raw, max_depth=None, field="inputs")
+    if not isinstance(body, dict) or "inputs" not in body:
+        raise InputError("inputs: This field is required.", field="inputs")
+    unknown = [k for k in body if k not in PREDICT_KEYS]
+    if unknown:
+        raise InputError(f"{unknown[0]}: Unknown field.", field=unknown[0])
+    routing_key = body.get("routing_key") or header_routing_key or None
+    if routing_key is not None and not isinstance(routing_key, (str, int)):
+        raise InputError("routing_key: Must be a string.", field="routing_key")
+    routing_key = str(routing_key) if routing_key is not None else None
+    if routing_key is not None and "\x00" in routing_key:
+        raise InputError("routing_key: NUL characters are not allowed.", field="routing_key")
+    return body["inputs"], routing_key

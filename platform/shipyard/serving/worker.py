@@ -1,8 +1,10 @@
 """The serving worker: ``python -m shipyard.serving.worker``.
 
-Not a Celery worker: it reads the Redis request list directly (see ``protocol``), closes a batch
-at the request's max batch size or max delay, runs one inference call per model version in the
-batch and answers each caller. ``SERVING_CONCURRENCY`` (default 1) worker processes are started
+Not a Celery worker: it reads the Redis request lists directly (see ``protocol``): every
+deployment's list in turn, starting at a rotating index, so a busy deployment cannot starve the
+others, and blocking on the doorbell when all are empty. It closes a batch (one deployment's
+requests) at the request's max batch size or max delay, runs one inference call per model
+version in the batch and answers each caller where its message says. ``SERVING_CONCURRENCY`` (default 1) worker processes are started
 and supervised; run more on other machines against the same Redis to share the load.
 
 It never touches the database: requests carry the artifact's storage key and format.
@@ -31,6 +33,8 @@ logger = logging.getLogger("shipyard.serving.worker")
 
 #: how often a lingering worker looks for more requests
 POLL_S = 0.0005
+#: most request lists one worker serves
+MAX_QUEUES = 100_000
 
 
 class Linger:
@@ -67,6 +71,13 @@ class ServingWorker:
         self.processing = protocol.processing_key(self.id)
         self.sessions = SessionCache(capacity=16, threads=ort_threads)
         self.move_many = self.redis.register_script(protocol.MOVE_MANY)
+        self.take = self.redis.register_script(protocol.TAKE)
+        #: the request lists served, in a stable order (the shared list first)
+        self.queues: list[str] = [protocol.QUEUE]
+        self._next_queue = 0
+        #: per request list, the max batch its requests asked for last (how many to take at once;
+        #: a list first seen gives one, whose message says its deployment's max batch)
+        self._batch_hint: dict[str, int] = {}
         self.requeue = self.redis.register_script(protocol.REQUEUE)
         self.linger = Linger()
         #: the current batch's messages, parsed once (keyed by id() of the raw bytes held in the
@@ -78,6 +89,7 @@ class ServingWorker:
         self._next_heartbeat = 0.0
         self._next_reap = 0.0
         self._next_warm = 0.0
+        self._next_queues = 0.0
 
     # -- housekeeping -------------------------------------------------------------------------
     def heartbeat(self) -> None:
@@ -98,7 +110,12 @@ class ServingWorker:
             other = raw.decode() if isinstance(raw, bytes) else str(raw)
             if other == self.id or self.redis.exists(self.p.heartbeat_key(other)):
                 continue
-            n = int(self.requeue(keys=[self.p.processing_key(other), self.p.QUEUE, self.p.WORKERS], args=[other]))
+            n = int(
+                self.requeue(
+                    keys=[self.p.processing_key(other), self.p.QUEUE, self.p.WORKERS, self.p.DOORBELL],
+                    args=[other, self.p.QUEUE, self.p.DOORBELL_MAX],
+                )
+            )
             if n:
                 logger.warning("requeued %d in-flight request(s) of dead serving worker %s", n, other)
             moved += n
@@ -122,8 +139,21 @@ class ServingWorker:
             except Exception as exc:
                 logger.warning("cannot warm model version %s: %s", key, exc)
 
+    def learn_queue(self, name: str) -> None:
+        """Serve this request list too (a deployment's list, named by the control plane or a doorbell)."""
+        if name not in self.queues and name.startswith(f"{self.p.QUEUE}:") and len(self.queues) < MAX_QUEUES:
+            self.queues.append(name)
+
+    def refresh_queues(self) -> None:
+        """Every deployment's request list, from the set the control plane keeps."""
+        for raw in sorted(self.redis.smembers(self.p.QUEUES)):
+            self.learn_queue(raw.decode(errors="replace"))
+
     def housekeeping(self) -> None:
         now = time.monotonic()
+        if now >= self._next_queues:
+            self.refresh_queues()
+            self._next_queues = now + 1.0
         if now >= self._next_heartbeat:
             self.heartbeat()
             self._next_heartbeat = now + 1.0
@@ -157,22 +187,37 @@ class ServingWorker:
             return None
 
     def collect(self) -> list[bytes]:
-        """Block up to 1 s for a first request, then fill the batch up to its size or delay."""
-        first = self.redis.blmove(self.p.QUEUE, self.processing, 1.0, "RIGHT", "LEFT")
-        if first is None:
+        """Take requests from the next non-empty request list (or wait up to 1 s for the
+        doorbell), then fill the batch from the same list up to its size or delay."""
+        asks = [self._batch_hint.get(q, 1) for q in self.queues]
+        got = self.take(keys=[self.processing, *self.queues], args=[self._next_queue + 1, *asks])
+        if not got:
+            ring = self.redis.blpop([self.p.DOORBELL], timeout=1.0)
+            if ring is not None:
+                self.learn_queue(ring[1].decode(errors="replace"))
             return []
-        items: list[bytes] = [first]
-        head = self.parse(first)
-        self._parsed = {id(first): head}
+        index, items = int(got[0]), list(got[1:])
+        queue = self.queues[index - 1]
+        self._next_queue = index % len(self.queues)  # the next batch starts at the next list
+        # the list ran dry when it gave fewer than asked for: look again only to linger
+        drained = len(items) < asks[index - 1]
+        self._parsed = {}
+        rows = 0
+        for m in items:
+            parsed = self.parse(m)
+            self._parsed[id(m)] = parsed
+            rows += len(parsed.rows) if parsed is not None else 1
+        head = self._parsed[id(items[0])]
         if head is None:
             return items
         max_batch, delay = head.max_batch, head.max_delay_ms / 1000.0
-        rows = len(head.rows)
+        self._batch_hint[queue] = max_batch
         started = time.monotonic()
         lingering: bool | None = None
         useful = False
         while rows < max_batch:
-            more = self.move_many(keys=[self.p.QUEUE, self.processing], args=[max_batch - rows])
+            more = [] if drained else self.move_many(keys=[queue, self.processing], args=[max_batch - rows])
+            drained = False
             if more:
                 useful = useful or lingering is not None
                 items.extend(more)
@@ -213,7 +258,9 @@ class ServingWorker:
             try:
                 model = self.sessions.get(key, self.artifact_path(reqs[0].artifact_key), reqs[0].format)
             except Exception as exc:
-                replies += [(r.reply, self.p.error_reply("model_unavailable", str(exc)[:300], self.id)) for r in reqs]
+                replies += [
+                    (r.reply, self.p.error_reply("model_unavailable", str(exc)[:300], self.id, r.id)) for r in reqs
+                ]
                 continue
             rows = [row for r in reqs for row in r.rows]
             try:
@@ -224,10 +271,10 @@ class ServingWorker:
                     try:
                         one = run_batch(model, r.rows)
                         replies.append(
-                            (r.reply, self.p.ok_reply(one.outputs, one.probabilities, one.confidence, self.id))
+                            (r.reply, self.p.ok_reply(one.outputs, one.probabilities, one.confidence, self.id, r.id))
                         )
                     except InferenceError as exc:
-                        replies.append((r.reply, self.p.error_reply("inference_failed", str(exc)[:300], self.id)))
+                        replies.append((r.reply, self.p.error_reply("inference_failed", str(exc)[:300], self.id, r.id)))
                 continue
             offset = 0
             for r in reqs:
@@ -241,6 +288,7 @@ class ServingWorker:
                             result.probabilities[sl] if result.probabilities is not None else None,
                             result.confidence[sl] if result.confidence is not None else None,
                             self.id,
+                            r.id,
                         ),
                     )
                 )

@@ -113,9 +113,13 @@ FRONTEND_DIST = REPO_ROOT / "frontend" / "dist"
 STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.is_dir() else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # WhiteNoise's compressed manifest storage once collectstatic has run (shipyard.core.staticfiles).
+    "staticfiles": {"BACKEND": "shipyard.core.staticfiles.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Cached for a year: Vite's content-hashed build output (assets/<name>-<8-character hash>.<ext>,
+# with its gzip and Brotli copies from the build) and collectstatic's hashed copies.
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^/static/(assets/[^/]+-[\w-]{8}|.+\.[0-9a-f]{12})\.\w+$"
 
 ARTIFACT_ROOT = Path(env.env_str("ARTIFACT_ROOT", str(REPO_ROOT / "var" / "artifacts"))).resolve()
 STORAGE_BACKEND = env.env_choice("STORAGE_BACKEND", "local", ("local", "s3"))
@@ -219,6 +223,11 @@ SPECTACULAR_SETTINGS = {
         "MetricKindEnum": "shipyard.ci.models.MetricKind",
         "EventKindEnum": "shipyard.serving.models.EventKind",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # each job kind's params model and report (shipyard_ml.job_params, shipyard_ml.reports)
+        "shipyard.jobs.api.schema.add_job_contracts",
+    ],
 }
 
 # Celery: Redis broker; results live in Postgres records, not in a result backend.

@@ -1,4 +1,8 @@
-"""Run the whole platform in the foreground: web, Celery workers for every queue, serving, beat.
+"""Run the whole platform in the foreground: web, the serving gateway, Celery workers for every
+queue, serving workers, beat.
+
+Before the processes start, the data plane's view of the database is published to Redis
+(``manage.py serving_publish``: every deployment's route, every valid token and membership).
 
 The processes are supervised (``shipyard.core.supervisor``): one that exits is restarted with
 backoff and reported in the log and in ``/healthz``; one in a crash loop is marked failed, and if
@@ -17,13 +21,14 @@ import socket
 import sys
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from shipyard.config import env
 from shipyard.core.supervisor import ProgramSpec, RedisStatus, Supervisor
 
 #: processes whose crash loop stops everything; the others are marked failed and the rest keeps running
-REQUIRED = frozenset({"web", "serving", "worker-cpu"})
+REQUIRED = frozenset({"web", "gateway", "serving", "worker-cpu"})
 
 
 def process_table(bind: str) -> dict[str, list[str]]:
@@ -53,6 +58,8 @@ def process_table(bind: str) -> dict[str, list[str]]:
             "--log-level",
             "warning",
         ],
+        # the data plane: /serve/<project>/<deployment>/predict and /v2 without Django
+        "gateway": [py, "-m", "shipyard.gateway", "--port", str(env.env_int("GATEWAY_PORT", 8001, minimum=1))],
         "worker-cpu": [*celery, "worker", "-Q", "cpu,monitoring", "-n", "cpu@%h", "--concurrency", "2", "-l", "info"],
         "worker-gpu": [*celery, "worker", "-Q", "gpu", "-n", "gpu@%h", "--concurrency", "1", "-l", "info"],
         "serving": [py, "-m", "shipyard.serving.worker"],
@@ -70,7 +77,10 @@ def listen(port: int) -> socket.socket:
 
 
 class Command(BaseCommand):
-    help = "Run web, Celery workers (cpu, gpu, monitoring), serving workers, beat and demo traffic in the foreground."
+    help = (
+        "Run web, the serving gateway, Celery workers (cpu, gpu, monitoring), serving workers, beat and demo "
+        "traffic in the foreground."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--port", type=int, default=env.env_int("PORT", 8000, minimum=1))
@@ -95,6 +105,11 @@ class Command(BaseCommand):
             )
             for name in names
         ]
+        if "gateway" in names:
+            try:
+                call_command("serving_publish", stdout=self.stdout, stderr=self.stderr)
+            except CommandError as exc:  # Redis not up yet: the hourly serving.maintain publishes too
+                self.stderr.write(f"The gateway starts without published routes: {exc}")
         child_env = {**os.environ, "PYTHONUNBUFFERED": "1", "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text")}
         status = RedisStatus(log=self.stderr.write)
         supervisor = Supervisor(specs, env=child_env, log=self.stderr.write, publish=status)

@@ -1,0 +1,63 @@
+"""The gateway's request counters and sampled prediction log, flushed to Redis once a second
+off the request path (the same stats hashes and log list the web process feeds; ``serving.drain``
+folds both into Postgres)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import redis
+
+from shipyard.serving import protocol
+
+logger = logging.getLogger("shipyard.gateway")
+
+
+class Stats:
+    """The gateway's :class:`protocol.StatsAccumulator`, flushed from its event loop."""
+
+    def __init__(self, redis_client: Any, interval_s: float = 1.0) -> None:
+        self.redis = redis_client
+        self.interval_s = interval_s
+        self._acc = protocol.StatsAccumulator()
+
+    def record(
+        self,
+        *,
+        deployment_id: int,
+        version_id: int,
+        latency_ms: float,
+        status: str,
+        violations: int = 0,
+        confidences: list[float] | None = None,
+        logs: list[protocol.LogRecord] | None = None,
+    ) -> None:
+        self._acc.record(
+            deployment_id=deployment_id,
+            version_id=version_id,
+            latency_ms=latency_ms,
+            status=status,
+            violations=violations,
+            confidences=confidences,
+            logs=logs,
+            now=time.time(),
+        )
+
+    async def flush(self) -> None:
+        counts, logs = self._acc.take()
+        if not counts and not logs:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        protocol.stats_flush(pipe, counts, logs)
+        await pipe.execute()
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval_s)
+            try:
+                await self.flush()
+            except (redis.RedisError, OSError) as exc:  # at most the buffered second is lost
+                logger.warning("serving stats flush failed: %s", exc)
