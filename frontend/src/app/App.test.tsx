@@ -44,7 +44,8 @@ describe('App', () => {
       </AppProviders>,
     );
 
-    await user.type(await screen.findByLabelText('Username'), 'ada');
+    // routes load on first visit (one chunk each): allow for the import
+    await user.type(await screen.findByLabelText('Username', {}, { timeout: 5000 }), 'ada');
     await user.type(screen.getByLabelText('Password'), 'wrong{Enter}');
     expect(await screen.findByText('Wrong username or password.')).toBeInTheDocument();
     expect(router.state.location.pathname).toBe('/login');
@@ -53,16 +54,17 @@ describe('App', () => {
     await user.type(screen.getByLabelText('Password'), 'secret');
     await user.click(screen.getByRole('button', { name: 'Log in' }));
 
-    expect(await screen.findByRole('heading', { name: 'ML Test Score' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { name: 'ML Test Score' }, { timeout: 5000 })).toBeInTheDocument();
     expect(router.state.location.pathname).toBe('/rubric');
     const nav = screen.getByRole('navigation', { name: 'Main navigation' });
     for (const area of ['Projects', 'Rubric', 'CI', 'Models', 'Jobs', 'Deployments', 'Monitoring']) {
       expect(within(nav).getByRole('link', { name: area })).toBeInTheDocument();
     }
-    expect(screen.getByRole('button', { name: 'Log out' })).toBeInTheDocument();
+    // a labelled button from the small breakpoint up, an icon button on phones
+    expect(screen.getAllByRole('button', { name: 'Log out' })).toHaveLength(2);
     expect(screen.getByText('ada')).toBeInTheDocument();
 
     await user.click(within(nav).getByRole('link', { name: 'Projects' }));
-    expect(await screen.findByText('No projects yet')).toBeInTheDocument();
+    expect(await screen.findByText('No projects yet', {}, { timeout: 5000 })).toBeInTheDocument();
   });
 });

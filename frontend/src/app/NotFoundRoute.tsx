@@ -1,17 +1,5 @@
-import { Button } from '@mantine/core';
-import { Link } from 'react-router';
-import { EmptyState } from '@/components/EmptyState';
+import { NotFound } from '@/components/NotFound';
 
 export function NotFoundRoute() {
-  return (
-    <EmptyState
-      title="Page not found"
-      description="The page you are looking for does not exist or was moved."
-      action={
-        <Button component={Link} to="/projects" variant="default">
-          Back to the project list
-        </Button>
-      }
-    />
-  );
+  return <NotFound title="Page not found" description="The page you are looking for does not exist or was moved." />;
 }

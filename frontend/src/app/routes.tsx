@@ -1,29 +1,19 @@
+import { lazy, type ComponentType, type ReactNode } from 'react';
 import type { RouteObject } from 'react-router';
 import { Navigate } from 'react-router';
-import { LoginRoute } from '@/features/auth/routes/LoginRoute';
-import { CiRoute } from '@/features/ci/routes/CiRoute';
-import { CiRunRoute } from '@/features/ci/routes/CiRunRoute';
-import { ProjectCiRoute } from '@/features/ci/routes/ProjectCiRoute';
-import { DeploymentRoute } from '@/features/deployments/routes/DeploymentRoute';
-import { DeploymentsRoute } from '@/features/deployments/routes/DeploymentsRoute';
-import { JobRoute } from '@/features/jobs/routes/JobRoute';
-import { JobsRoute } from '@/features/jobs/routes/JobsRoute';
-import { DatasetRoute } from '@/features/datasets/routes/DatasetRoute';
-import { ProjectDatasetsRoute } from '@/features/datasets/routes/ProjectDatasetsRoute';
-import { ModelRoute } from '@/features/models/routes/ModelRoute';
-import { ModelsRoute } from '@/features/models/routes/ModelsRoute';
-import { ProjectModelsRoute } from '@/features/models/routes/ProjectModelsRoute';
-import { DeploymentMonitoringRoute } from '@/features/monitoring/routes/DeploymentMonitoringRoute';
-import { MonitoringRoute } from '@/features/monitoring/routes/MonitoringRoute';
-import { ProjectRoute } from '@/features/projects/routes/ProjectRoute';
-import { ProjectsRoute } from '@/features/projects/routes/ProjectsRoute';
-import { ProjectRubricRoute } from '@/features/rubric/routes/ProjectRubricRoute';
-import { TeamRubricRoute } from '@/features/rubric/routes/TeamRubricRoute';
 import { AppLayout } from './layout/AppLayout';
-import { ModelVersionPage } from './ModelVersionPage';
 import { NotFoundRoute } from './NotFoundRoute';
 import { RequireAuth } from './RequireAuth';
 import { RouteErrorBoundary } from './RouteErrorBoundary';
+
+/**
+ * A screen loaded on first visit: each route is its own chunk, so the first page downloads only
+ * the shell and that page's code. The layout's Suspense shows the loading state meanwhile.
+ */
+function page<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K): ReactNode {
+  const Screen = lazy(async (): Promise<{ default: ComponentType }> => ({ default: (await load())[name] }));
+  return <Screen />;
+}
 
 /**
  * Every screen of the app. To add an area: export a route component from
@@ -31,28 +21,49 @@ import { RouteErrorBoundary } from './RouteErrorBoundary';
  */
 export const appRoutes: RouteObject[] = [
   { index: true, element: <Navigate to="/projects" replace /> },
-  { path: 'projects', element: <ProjectsRoute /> },
-  { path: 'projects/:slug', element: <ProjectRoute /> },
-  { path: 'projects/:slug/rubric', element: <ProjectRubricRoute /> },
-  { path: 'rubric', element: <TeamRubricRoute /> },
-  { path: 'ci', element: <CiRoute /> },
-  { path: 'projects/:slug/ci', element: <ProjectCiRoute /> },
-  { path: 'projects/:slug/ci/runs/:runId', element: <CiRunRoute /> },
-  { path: 'models', element: <ModelsRoute /> },
-  { path: 'projects/:slug/models', element: <ProjectModelsRoute /> },
-  { path: 'projects/:slug/models/:model', element: <ModelRoute /> },
+  { path: 'projects', element: page(() => import('@/features/projects/routes/ProjectsRoute'), 'ProjectsRoute') },
+  { path: 'projects/:slug', element: page(() => import('@/features/projects/routes/ProjectRoute'), 'ProjectRoute') },
+  {
+    path: 'projects/:slug/rubric',
+    element: page(() => import('@/features/rubric/routes/ProjectRubricRoute'), 'ProjectRubricRoute'),
+  },
+  { path: 'rubric', element: page(() => import('@/features/rubric/routes/TeamRubricRoute'), 'TeamRubricRoute') },
+  { path: 'ci', element: page(() => import('@/features/ci/routes/CiRoute'), 'CiRoute') },
+  { path: 'projects/:slug/ci', element: page(() => import('@/features/ci/routes/ProjectCiRoute'), 'ProjectCiRoute') },
+  {
+    path: 'projects/:slug/ci/runs/:runId',
+    element: page(() => import('@/features/ci/routes/CiRunRoute'), 'CiRunRoute'),
+  },
+  { path: 'models', element: page(() => import('@/features/models/routes/ModelsRoute'), 'ModelsRoute') },
+  {
+    path: 'projects/:slug/models',
+    element: page(() => import('@/features/models/routes/ProjectModelsRoute'), 'ProjectModelsRoute'),
+  },
+  { path: 'projects/:slug/models/:model', element: page(() => import('@/features/models/routes/ModelRoute'), 'ModelRoute') },
   {
     path: 'projects/:slug/models/:model/versions/:number',
-    element: <ModelVersionPage />,
+    element: page(() => import('./ModelVersionPage'), 'ModelVersionPage'),
   },
-  { path: 'projects/:slug/datasets', element: <ProjectDatasetsRoute /> },
-  { path: 'projects/:slug/datasets/:name', element: <DatasetRoute /> },
-  { path: 'jobs', element: <JobsRoute /> },
-  { path: 'jobs/:id', element: <JobRoute /> },
-  { path: 'deployments', element: <DeploymentsRoute /> },
-  { path: 'deployments/:project/:name', element: <DeploymentRoute /> },
-  { path: 'monitoring', element: <MonitoringRoute /> },
-  { path: 'monitoring/:project/:deployment', element: <DeploymentMonitoringRoute /> },
+  {
+    path: 'projects/:slug/datasets',
+    element: page(() => import('@/features/datasets/routes/ProjectDatasetsRoute'), 'ProjectDatasetsRoute'),
+  },
+  {
+    path: 'projects/:slug/datasets/:name',
+    element: page(() => import('@/features/datasets/routes/DatasetRoute'), 'DatasetRoute'),
+  },
+  { path: 'jobs', element: page(() => import('@/features/jobs/routes/JobsRoute'), 'JobsRoute') },
+  { path: 'jobs/:id', element: page(() => import('@/features/jobs/routes/JobRoute'), 'JobRoute') },
+  { path: 'deployments', element: page(() => import('@/features/deployments/routes/DeploymentsRoute'), 'DeploymentsRoute') },
+  {
+    path: 'deployments/:project/:name',
+    element: page(() => import('@/features/deployments/routes/DeploymentRoute'), 'DeploymentRoute'),
+  },
+  { path: 'monitoring', element: page(() => import('@/features/monitoring/routes/MonitoringRoute'), 'MonitoringRoute') },
+  {
+    path: 'monitoring/:project/:deployment',
+    element: page(() => import('@/features/monitoring/routes/DeploymentMonitoringRoute'), 'DeploymentMonitoringRoute'),
+  },
   { path: '*', element: <NotFoundRoute /> },
 ];
 
@@ -60,7 +71,7 @@ export const routes: RouteObject[] = [
   {
     errorElement: <RouteErrorBoundary />,
     children: [
-      { path: '/login', element: <LoginRoute /> },
+      { path: '/login', element: page(() => import('@/features/auth/routes/LoginRoute'), 'LoginRoute') },
       {
         element: <RequireAuth />,
         children: [{ path: '/', element: <AppLayout />, children: appRoutes }],

@@ -1,5 +1,6 @@
 import { MantineProvider } from '@mantine/core';
 import { render, screen } from '@testing-library/react';
+import { MemoryRouter } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '@/api/errors';
 import { ErrorState } from './ErrorState';
@@ -7,7 +8,9 @@ import { ErrorState } from './ErrorState';
 const renderIt = (error: unknown) =>
   render(
     <MantineProvider>
-      <ErrorState error={error} onRetry={() => {}} />
+      <MemoryRouter>
+        <ErrorState error={error} onRetry={() => {}} />
+      </MemoryRouter>
     </MantineProvider>,
   );
 
@@ -22,5 +25,6 @@ describe('ErrorState', () => {
     expect(screen.getByText('Not found')).toBeInTheDocument();
     expect(screen.getByText(/No project 'nope'\./)).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Retry' })).not.toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'Back to the project list' })).toHaveAttribute('href', '/projects');
   });
 });

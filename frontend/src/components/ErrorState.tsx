@@ -1,6 +1,7 @@
 import { Alert, Button, Group, Text } from '@mantine/core';
 import { IconAlertTriangle, IconRefresh } from '@tabler/icons-react';
 import { ApiError, errorMessage } from '@/api/errors';
+import { NotFound } from './NotFound';
 
 interface ErrorStateProps {
   error: unknown;
@@ -10,13 +11,9 @@ interface ErrorStateProps {
 }
 
 export function ErrorState({ error, title = 'Could not load this page', onRetry, retrying }: ErrorStateProps) {
-  // a 404 will not go away by retrying: say what is missing instead of offering a Retry
+  // a 404 will not go away by retrying: say what is missing and offer the way back instead
   if (error instanceof ApiError && error.status === 404) {
-    return (
-      <Alert color="gray" variant="light" title="Not found" role="alert">
-        <Text size="sm">{errorMessage(error)} It may have been deleted, or it belongs to a team you are not in.</Text>
-      </Alert>
-    );
+    return <NotFound description={`${errorMessage(error)} It may have been deleted, or it belongs to a team you are not in.`} />;
   }
   return (
     <Alert color="red" variant="light" title={title} icon={<IconAlertTriangle size={20} />} role="alert">

@@ -1,4 +1,4 @@
-import { Anchor, AppShell, Burger, Button, Group, NavLink, Text, ThemeIcon, Title } from '@mantine/core';
+import { ActionIcon, Anchor, AppShell, Burger, Button, Group, NavLink, Text, ThemeIcon, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { IconLogout, IconSailboat } from '@tabler/icons-react';
@@ -36,7 +36,7 @@ export function AppLayout() {
       padding="lg"
     >
       <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+        <Group h="100%" px={{ base: 'xs', sm: 'md' }} justify="space-between" wrap="nowrap" gap="xs">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={navOpened} onClick={nav.toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />
             <Anchor component={Link} to="/projects" underline="never" c="inherit" aria-label="Shipyard home">
@@ -50,7 +50,7 @@ export function AppLayout() {
               </Group>
             </Anchor>
           </Group>
-          <Group gap="sm" wrap="nowrap">
+          <Group gap="xs" wrap="nowrap">
             <TeamSwitcher />
             <Text size="sm" fw={500} visibleFrom="sm" data-testid="current-username">
               {me.data?.username}
@@ -62,9 +62,21 @@ export function AppLayout() {
               leftSection={<IconLogout size={16} />}
               onClick={handleLogout}
               loading={logout.isPending}
+              visibleFrom="sm"
             >
               Log out
             </Button>
+            {/* on a phone the header keeps its icons: the same action, without the label */}
+            <ActionIcon
+              variant="default"
+              size="lg"
+              aria-label="Log out"
+              onClick={handleLogout}
+              loading={logout.isPending}
+              hiddenFrom="sm"
+            >
+              <IconLogout size={18} />
+            </ActionIcon>
           </Group>
         </Group>
       </AppShell.Header>

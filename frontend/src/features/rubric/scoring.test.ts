@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Band, SectionId, SectionScores, Status } from './api/rubric';
 import shared from './scoring-cases.json';
-import { bandFor, finalScore, formatScore, sectionScores, TEST_IDS, weakestSections } from './scoring';
+import { formatScore } from '@/lib/format';
+import { bandFor, finalScore, sectionScores, TEST_IDS, weakestSections } from './scoring';
 
 interface Case {
   statuses: Record<string, Status>;

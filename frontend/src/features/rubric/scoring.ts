@@ -37,6 +37,3 @@ export function weakestSections(sections: SectionScores): SectionId[] {
   return SECTION_IDS.filter((s) => sections[s] === low);
 }
 
-export function formatScore(score: number): string {
-  return Number.isInteger(score) ? String(score) : score.toFixed(1);
-}

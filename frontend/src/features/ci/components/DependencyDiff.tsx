@@ -17,7 +17,7 @@ export function DependencyDiff({ change }: { change: DependencyChange }) {
       <Stack gap={4}>
         {Object.entries(change.added).map(([name, version]) => (
           <Group key={`a-${name}`} gap="xs">
-            <Badge color="green" variant="light" w={84}>
+            <Badge color="green" variant="light" miw={84}>
               added
             </Badge>
             <Text ff="monospace" size="sm">
@@ -27,7 +27,7 @@ export function DependencyDiff({ change }: { change: DependencyChange }) {
         ))}
         {Object.entries(change.removed).map(([name, version]) => (
           <Group key={`r-${name}`} gap="xs">
-            <Badge color="red" variant="light" w={84}>
+            <Badge color="red" variant="light" miw={84}>
               removed
             </Badge>
             <Text ff="monospace" size="sm">
@@ -37,7 +37,7 @@ export function DependencyDiff({ change }: { change: DependencyChange }) {
         ))}
         {Object.entries(change.changed).map(([name, [before, after]]) => (
           <Group key={`c-${name}`} gap="xs">
-            <Badge color="yellow" variant="light" w={84}>
+            <Badge color="yellow" variant="light" miw={84}>
               changed
             </Badge>
             <Text ff="monospace" size="sm">

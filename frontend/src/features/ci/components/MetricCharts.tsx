@@ -2,6 +2,7 @@ import { Badge, Card, Group, SimpleGrid, Text } from '@mantine/core';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { MetricPoint } from '../api/ci';
 import { shortCommit } from './format';
+import { formatNumber } from '@/lib/format';
 
 interface DotProps {
   cx?: number;
@@ -47,10 +48,10 @@ export function MetricChart({ name, points }: { name: string; points: MetricPoin
       </Group>
       <ResponsiveContainer width="100%" height={200}>
         <LineChart data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" opacity={0.4} />
+          <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="label" tick={{ fontSize: 11 }} hide={data.length > 12} />
-          <YAxis tick={{ fontSize: 11 }} width={56} domain={['auto', 'auto']} />
-          <Tooltip />
+          <YAxis tick={{ fontSize: 11 }} width={56} domain={['auto', 'auto']} tickFormatter={(v: number) => formatNumber(v, 3)} />
+          <Tooltip formatter={(v) => formatNumber(Number(v))} />
           <Line type="monotone" dataKey="value" stroke="var(--mantine-color-blue-6)" dot={<RegressionDot />} isAnimationActive={false} />
           <Line type="monotone" dataKey="baseline" stroke="var(--mantine-color-gray-6)" strokeDasharray="4 4" dot={false} isAnimationActive={false} connectNulls />
         </LineChart>

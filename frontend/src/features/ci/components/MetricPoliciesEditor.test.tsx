@@ -14,7 +14,7 @@ describe('MetricPoliciesEditor', () => {
     renderWithProviders(<MetricPoliciesEditor slug="fraud-model" />);
     const row = await screen.findByTestId('ci-metric-policy');
     expect(row).toHaveTextContent('latency_p99_ms');
-    expect(row).toHaveTextContent('10.0 %');
+    expect(row).toHaveTextContent('10 %');
     expect(row).toHaveTextContent('performance · monitor-6');
   });
 

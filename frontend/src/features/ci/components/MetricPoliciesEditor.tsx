@@ -3,9 +3,10 @@ import { IconTrash } from '@tabler/icons-react';
 import { useState, type FormEvent } from 'react';
 import { ApiError, type FieldErrors } from '@/api/errors';
 import { useDeleteMetricPolicy, useMetricPolicies, useSetMetricPolicy, type MetricPolicy } from '../api/ci';
+import { formatNumber, formatRatio } from '@/lib/format';
 
 function describeTolerance(policy: MetricPolicy): string {
-  return policy.relative ? `${(policy.tolerance * 100).toPrecision(3)} %` : `± ${policy.tolerance}`;
+  return policy.relative ? formatRatio(policy.tolerance, 2) : `± ${formatNumber(policy.tolerance)}`;
 }
 
 export function MetricPoliciesEditor({ slug }: { slug: string }) {

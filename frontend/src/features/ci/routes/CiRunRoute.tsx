@@ -12,6 +12,7 @@ import { CasesTable } from '../components/CasesTable';
 import { DependencyDiff } from '../components/DependencyDiff';
 import { formatDuration, shortCommit } from '../components/format';
 import { RunStatusBadge } from '../components/RunStatusBadge';
+import { formatNumber } from '@/lib/format';
 
 function Stat({ label, value, color }: { label: string; value: string | number; color?: string }) {
   return (
@@ -91,11 +92,11 @@ export function CiRunRoute() {
                 tt="none"
                 data-verdict={m.verdict}
               >
-                {m.name} {m.value.toPrecision(4)}
+                {m.name} {formatNumber(m.value)}
                 {m.verdict === 'baseline'
                   ? ' · baseline established'
                   : m.baseline !== null
-                    ? ` (baseline ${m.baseline.toPrecision(4)})`
+                    ? ` (baseline ${formatNumber(m.baseline)})`
                     : ' · no baseline yet'}
                 {m.verdict === 'regression' ? ' · regression' : ''}
               </Badge>

@@ -7,6 +7,7 @@ import { PageHeader } from '@/components/PageHeader';
 import { formatDateTime } from '@/lib/format';
 import { useDatasetVersion, useDatasetVersions } from '../api/datasets';
 import { FeatureHistogram } from '../components/FeatureHistogram';
+import { formatNumber, formatRatio } from '@/lib/format';
 
 const MAX_HISTOGRAMS = 24;
 
@@ -68,8 +69,8 @@ export function DatasetRoute() {
                       <Table.Td>{f.name}{f.role === 'label' ? <Badge ml={6} size="xs">label</Badge> : null}</Table.Td>
                       <Table.Td>{f.dtype}</Table.Td>
                       <Table.Td>{f.categories ? f.categories.slice(0, 8).join(', ') : `${f.min ?? '—'} … ${f.max ?? '—'}`}</Table.Td>
-                      <Table.Td>{(f.null_rate * 100).toFixed(1)}%</Table.Td>
-                      <Table.Td>{st?.mean !== undefined && st.mean !== null ? `${st.mean.toFixed(3)} ± ${(st.std ?? 0).toFixed(3)}` : '—'}</Table.Td>
+                      <Table.Td>{formatRatio(f.null_rate)}</Table.Td>
+                      <Table.Td>{st?.mean !== undefined && st.mean !== null ? `${formatNumber(st.mean)} ± ${formatNumber(st.std ?? 0)}` : '—'}</Table.Td>
                     </Table.Tr>
                   );
                 })}

@@ -1,6 +1,7 @@
 import { Card, SimpleGrid, Text } from '@mantine/core';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { MetricPoint } from '../api/deployments';
+import { formatNumber } from '@/lib/format';
 
 const COLORS = ['#12b886', '#fd7e14', '#228be6', '#be4bdb', '#fa5252'];
 
@@ -50,7 +51,7 @@ function Chart({ title, series, field, unit, scale = 1, minMax }: ChartProps) {
             width={56}
             domain={minMax === undefined ? undefined : [0, (max: number) => Math.max(max, minMax)]}
           />
-          <Tooltip formatter={(v) => `${Number(v).toFixed(2)}${unit}`} />
+          <Tooltip formatter={(v) => `${formatNumber(Number(v))}${unit}`} />
           <Legend />
           {versions.map((v, i) => (
             <Line key={v} type="monotone" dataKey={`v${v}`} stroke={COLORS[i % COLORS.length]} dot={false} isAnimationActive={false} />

@@ -11,6 +11,7 @@ import { ActionModal } from '../components/ActionModal';
 import { HistoryTable } from '../components/HistoryTable';
 import { MetricsCharts } from '../components/MetricsCharts';
 import { TrafficSplit } from '../components/TrafficSplit';
+import { formatNumber, formatRatio } from '@/lib/format';
 
 function latest(series: MetricPoint[], version: number): MetricPoint | undefined {
   return series.filter((p) => p.version === version).at(-1);
@@ -88,7 +89,7 @@ export function DeploymentRoute() {
                   v{v} last minute
                 </Text>
                 <Text fw={600}>
-                  {p ? `${p.rps.toFixed(1)} req/s · p50 ${p.p50_ms ?? '—'} ms · p99 ${p.p99_ms ?? '—'} ms · ${(p.error_rate * 100).toFixed(1)} % errors` : 'no traffic'}
+                  {p ? `${formatNumber(p.rps, 3)} req/s · p50 ${formatNumber(p.p50_ms)} ms · p99 ${formatNumber(p.p99_ms)} ms · ${formatRatio(p.error_rate)} errors` : 'no traffic'}
                 </Text>
               </Card>
             );

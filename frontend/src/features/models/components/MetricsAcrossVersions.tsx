@@ -1,6 +1,7 @@
 import { Card, Table, Text } from '@mantine/core';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ModelVersion } from '../api/registry';
+import { formatNumber } from '@/lib/format';
 
 const COLORS = ['blue', 'teal', 'grape', 'orange', 'red', 'cyan'];
 
@@ -14,10 +15,10 @@ export function MetricsAcrossVersions({ versions }: { versions: ModelVersion[] }
       <Card withBorder radius="md" padding="md" mb="md" data-testid="metrics-chart">
         <ResponsiveContainer width="100%" height={240}>
           <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" opacity={0.4} />
+            <CartesianGrid strokeDasharray="3 3" />
             <XAxis dataKey="version" tick={{ fontSize: 11 }} />
-            <YAxis tick={{ fontSize: 11 }} width={56} domain={['auto', 'auto']} />
-            <Tooltip />
+            <YAxis tick={{ fontSize: 11 }} width={56} domain={['auto', 'auto']} tickFormatter={(v: number) => formatNumber(v, 3)} />
+            <Tooltip formatter={(v) => formatNumber(Number(v))} />
             <Legend />
             {names.map((name, i) => (
               <Line
@@ -47,7 +48,7 @@ export function MetricsAcrossVersions({ versions }: { versions: ModelVersion[] }
               <Table.Tr key={v.id}>
                 <Table.Td>v{v.number}</Table.Td>
                 {names.map((n) => (
-                  <Table.Td key={n}>{v.metrics[n] === undefined ? '—' : Number(v.metrics[n]).toFixed(4)}</Table.Td>
+                  <Table.Td key={n}>{v.metrics[n] === undefined ? '—' : formatNumber(Number(v.metrics[n]))}</Table.Td>
                 ))}
               </Table.Tr>
             ))}

@@ -4,7 +4,7 @@ import { Link, useParams } from 'react-router';
 import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
-import { formatDateTime } from '@/lib/format';
+import { formatDateTime, formatNumber } from '@/lib/format';
 import { artifactUrl, formatBytes, type TensorSpec, useModelVersion } from '../api/registry';
 import { LineageGraph } from '../components/LineageGraph';
 
@@ -97,7 +97,7 @@ export function ModelVersionRoute() {
             <Table data-testid="version-metrics">
               <Table.Tbody>
                 {Object.entries(v.metrics).map(([k, val]) => (
-                  <Table.Tr key={k}><Table.Td>{k}</Table.Td><Table.Td>{Number(val).toFixed(4)}</Table.Td></Table.Tr>
+                  <Table.Tr key={k}><Table.Td>{k}</Table.Td><Table.Td>{formatNumber(Number(val))}</Table.Td></Table.Tr>
                 ))}
               </Table.Tbody>
             </Table>
@@ -114,7 +114,7 @@ export function ModelVersionRoute() {
                 {sliceNames.map((s) => (
                   <Table.Tr key={s}>
                     <Table.Td>{s}</Table.Td>
-                    {sliceMetricNames.map((m) => <Table.Td key={m}>{v.slice_metrics[s]?.[m] ?? '—'}</Table.Td>)}
+                    {sliceMetricNames.map((m) => <Table.Td key={m}>{formatNumber(v.slice_metrics[s]?.[m])}</Table.Td>)}
                   </Table.Tr>
                 ))}
               </Table.Tbody>

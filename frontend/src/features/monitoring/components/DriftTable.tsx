@@ -6,8 +6,9 @@ import { Bar, BarChart, Line, LineChart, ResponsiveContainer, Tooltip as ChartTo
 import { errorMessage } from '@/api/errors';
 import type { DriftFeature, RuleInput } from '../api/monitoring';
 import { useUpdateRule } from '../api/monitoring';
-import { formatValue, METRIC_LABEL, OPERATOR_LABEL } from './format';
+import { METRIC_LABEL, OPERATOR_LABEL } from './format';
 import { StatusDot } from './StatusDot';
+import { formatNumber, formatRatio } from '@/lib/format';
 
 function MiniHistogram({ labels, values, color, title }: { labels: string[]; values: number[]; color: string; title: string }) {
   const data = labels.map((label, i) => ({ label, value: values[i] ?? 0 }));
@@ -17,7 +18,7 @@ function MiniHistogram({ labels, values, color, title }: { labels: string[]; val
         <BarChart data={data} margin={{ top: 2, right: 0, bottom: 0, left: 0 }} barCategoryGap={1}>
           <XAxis dataKey="label" hide />
           <YAxis hide domain={[0, 'dataMax']} />
-          <ChartTooltip formatter={(v) => `${(Number(v) * 100).toFixed(1)} %`} />
+          <ChartTooltip formatter={(v) => formatRatio(Number(v))} />
           <Bar dataKey="value" fill={color} isAnimationActive={false} />
         </BarChart>
       </ResponsiveContainer>
@@ -33,7 +34,7 @@ function Sparkline({ feature }: { feature: DriftFeature }) {
         <LineChart data={data} margin={{ top: 4, right: 4, bottom: 4, left: 4 }}>
           <XAxis dataKey="t" hide />
           <YAxis hide domain={['auto', 'auto']} />
-          <ChartTooltip formatter={(v) => formatValue(Number(v))} />
+          <ChartTooltip formatter={(v) => formatNumber(Number(v))} />
           <Line
             type="monotone"
             dataKey="value"
@@ -163,10 +164,10 @@ export function DriftTable({ project, deployment, features }: { project: string;
                       multiline
                       w={260}
                       label={Object.entries(f.metrics)
-                        .map(([k, v]) => `${k}: ${formatValue(v)}`)
+                        .map(([k, v]) => `${k}: ${formatNumber(v)}`)
                         .join(' · ')}
                     >
-                      <Text ff="monospace">{formatValue(f.value)}</Text>
+                      <Text ff="monospace">{formatNumber(f.value)}</Text>
                     </Tooltip>
                   </Table.Td>
                   <Table.Td>

@@ -6,9 +6,9 @@ import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, T
 import { errorMessage } from '@/api/errors';
 import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
-import { formatDateTime } from '@/lib/format';
+import { formatDateTime, formatNumber, formatPercent } from '@/lib/format';
 import { useExportToDataset, useFlywheel } from '../api/monitoring';
-import { formatPercent, preview } from './format';
+import { preview } from './format';
 
 function Stat({ label, value, hint }: { label: string; value: string; hint?: string }) {
   return (
@@ -47,7 +47,7 @@ export function FlywheelPanel({ project, deployment }: { project: string; deploy
         <Stat
           label="% confident predictions"
           value={formatPercent(data.pct_confident)}
-          hint={`confidence ≥ ${data.confidence_threshold}; ${data.confident} of ${data.predictions}`}
+          hint={`confidence ≥ ${formatNumber(data.confidence_threshold)}; ${data.confident} of ${data.predictions}`}
         />
         <Stat
           label="% user-corrected of confident"
@@ -65,8 +65,8 @@ export function FlywheelPanel({ project, deployment }: { project: string; deploy
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis dataKey="date" />
             <YAxis yAxisId="n" />
-            <YAxis yAxisId="pct" orientation="right" domain={[0, 100]} unit="%" />
-            <Tooltip />
+            <YAxis yAxisId="pct" orientation="right" domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} unit="%" />
+            <Tooltip formatter={(v, name) => (String(name).startsWith('%') ? formatPercent(Number(v)) : formatNumber(Number(v)))} />
             <Legend />
             <Bar yAxisId="n" dataKey="predictions" name="predictions" fill="var(--mantine-color-gray-4)" />
             <Line yAxisId="pct" dataKey="confident" name="% confident" stroke="var(--mantine-color-blue-6)" strokeWidth={2} />
@@ -164,7 +164,7 @@ export function FlywheelPanel({ project, deployment }: { project: string; deploy
                   </Table.Td>
                   <Table.Td>{preview(m.prediction)}</Table.Td>
                   <Table.Td>{preview(m.label)}</Table.Td>
-                  <Table.Td>{m.confidence === null ? '—' : m.confidence.toFixed(3)}</Table.Td>
+                  <Table.Td>{formatNumber(m.confidence, 3)}</Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>

@@ -6,8 +6,8 @@ import { errorMessage } from '@/api/errors';
 import { formatDateTime } from '@/lib/format';
 import type { DeploymentMonitoring, MonitorConfig, MonitorInfo } from '../api/monitoring';
 import { useUpdateConfig } from '../api/monitoring';
-import { formatValue } from './format';
 import { StatusBadge } from './StatusDot';
+import { formatNumber } from '@/lib/format';
 
 /** What each monitor's history charts, so the y axis reads as a quantity, not a bare number. */
 export const MONITOR_AXIS: Record<string, string> = {
@@ -54,8 +54,8 @@ function MonitorCard({ monitor }: { monitor: MonitorInfo }) {
             <LineChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="t" fontSize={11} minTickGap={24} />
-              <YAxis width={48} fontSize={11} interval={0} tickFormatter={(v) => formatValue(Number(v), 2)} />
-              <Tooltip formatter={(v) => [formatValue(Number(v)), axis ?? 'value']} />
+              <YAxis width={48} fontSize={11} interval={0} tickFormatter={(v) => formatNumber(Number(v), 2)} />
+              <Tooltip formatter={(v) => [formatNumber(Number(v)), axis ?? 'value']} />
               <Line type="monotone" dataKey="value" stroke="var(--mantine-color-blue-6)" dot={false} strokeWidth={2} isAnimationActive={false} />
             </LineChart>
           </ResponsiveContainer>

@@ -33,17 +33,6 @@ export const OPERATOR_LABEL: Record<string, string> = {
   lte: 'At most',
 };
 
-export function formatValue(value: number | null | undefined, digits = 4): string {
-  if (value === null || value === undefined || Number.isNaN(value)) return '—';
-  if (value !== 0 && Math.abs(value) < 10 ** -digits) return value.toExponential(2);
-  return Number(value.toFixed(digits)).toString();
-}
-
-export function formatPercent(value: number | null | undefined): string {
-  if (value === null || value === undefined) return '—';
-  return `${value.toFixed(1)} %`;
-}
-
 /** A short, readable rendering of a logged input or output. */
 export function preview(value: unknown, max = 60): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);

@@ -3,16 +3,17 @@ import { Link } from 'react-router';
 import { formatDate } from '@/lib/format';
 import type { Project } from '@/api/projects';
 
+/** Phones see name and description; slug and creation date join from the small breakpoint up. */
 export function ProjectsTable({ projects }: { projects: Project[] }) {
   return (
-    <Table.ScrollContainer minWidth={640}>
+    <Table.ScrollContainer minWidth={0}>
       <Table verticalSpacing="sm" highlightOnHover>
         <Table.Thead>
           <Table.Tr>
             <Table.Th>Name</Table.Th>
-            <Table.Th>Slug</Table.Th>
+            <Table.Th visibleFrom="sm">Slug</Table.Th>
             <Table.Th>Description</Table.Th>
-            <Table.Th>Created</Table.Th>
+            <Table.Th visibleFrom="sm">Created</Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
@@ -23,7 +24,7 @@ export function ProjectsTable({ projects }: { projects: Project[] }) {
                   {project.name}
                 </Anchor>
               </Table.Td>
-              <Table.Td>
+              <Table.Td visibleFrom="sm">
                 <Text ff="monospace" size="sm">
                   {project.slug}
                 </Text>
@@ -33,7 +34,7 @@ export function ProjectsTable({ projects }: { projects: Project[] }) {
                   {project.description || 'No description'}
                 </Text>
               </Table.Td>
-              <Table.Td>
+              <Table.Td visibleFrom="sm">
                 <Text size="sm" c="dimmed" title={project.created_at}>
                   {formatDate(project.created_at)}
                 </Text>

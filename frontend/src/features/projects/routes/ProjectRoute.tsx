@@ -10,7 +10,7 @@ import {
 import type { ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '@/api/errors';
-import { EmptyState } from '@/components/EmptyState';
+import { NotFound } from '@/components/NotFound';
 import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
@@ -62,7 +62,7 @@ export function ProjectRoute() {
       return (
         <>
           {crumbs}
-          <EmptyState title="Project not found" description={`There is no project “${slug}” in your teams.`} />
+          <NotFound title="Project not found" description={`There is no project “${slug}” in your teams.`} />
         </>
       );
     }

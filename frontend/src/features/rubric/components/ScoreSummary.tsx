@@ -1,6 +1,7 @@
 import { Badge, Card, Group, Progress, Stack, Text, Title, Tooltip } from '@mantine/core';
 import type { Band, RubricSection, SectionId, SectionScores } from '../api/rubric';
-import { formatScore, SECTION_IDS } from '../scoring';
+import { SECTION_IDS } from '../scoring';
+import { formatScore } from '@/lib/format';
 
 export const BAND_COLOURS: Record<string, string> = {
   research: 'gray',

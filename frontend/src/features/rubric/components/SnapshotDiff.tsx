@@ -1,8 +1,8 @@
 import { Badge, Group, Select, Stack, Table, Text } from '@mantine/core';
 import { useState } from 'react';
-import { formatDateTime } from '@/lib/format';
+import { formatDateTime, formatScore } from '@/lib/format';
 import { useSnapshot, type Assessment, type RubricSection, type Status } from '../api/rubric';
-import { formatScore, SECTION_IDS } from '../scoring';
+import { SECTION_IDS } from '../scoring';
 
 const LABEL: Record<Status, string> = { none: 'Not done', manual: 'Manual', automated: 'Automated' };
 

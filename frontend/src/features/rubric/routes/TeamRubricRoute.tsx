@@ -9,7 +9,8 @@ import { useRubric, useTeamRubric } from '../api/rubric';
 import { Heatmap } from '../components/Heatmap';
 import { BandBadge } from '../components/ScoreSummary';
 import { Sparkline } from '../components/Sparkline';
-import { formatScore, SECTION_IDS } from '../scoring';
+import { SECTION_IDS } from '../scoring';
+import { formatScore } from '@/lib/format';
 
 /** /rubric: every project of the current team side by side, and the per-test heat map. */
 export function TeamRubricRoute() {
