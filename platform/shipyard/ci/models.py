@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from shipyard.core.crypto import EncryptedTextField
@@ -42,6 +43,10 @@ class CIConfig(TimeStampedModel):
     baseline_runs = models.PositiveIntegerField(default=5)
     #: outbound webhook (Slack-compatible JSON `{"text": ...}`) for dependency changes and regressions
     notify_url = models.URLField(max_length=1000, blank=True, default="")
+    #: globs naming the project's feature code in coverage reports (rubric data-7), e.g. ["src/features/*"]
+    feature_code_globs = models.JSONField(default=list, blank=True)
+    #: the line coverage (0..1) every feature-code file must reach for data-7 to pass
+    feature_coverage_min = models.FloatField(default=0.8, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
 
     def __str__(self) -> str:
         return f"ci config of {self.project_id}"
@@ -121,6 +126,9 @@ class CIRun(TimeStampedModel):
     #: the raw lockfile / requirements text this run carried ("" when none)
     lockfile = models.TextField(blank=True, default="")
     packages = models.JSONField(default=dict, blank=True)
+    #: the run's coverage report: {"tool", "line_rate", "lines_valid", "lines_covered", "files": {name: rate}}
+    #: ({} when the run carried none)
+    coverage = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from shipyard.ci import junit
+from shipyard.ci.coverage import CoverageError, CoverageReport
+from shipyard.ci.coverage import parse as coverage_parse
 from shipyard.ci.junit import Case, JunitError
 
 MAX_CASES = 50_000
@@ -35,6 +37,7 @@ class Report:
     cases: list[Case] | None = None  # None = this event carries no test results
     metrics: dict[str, float] = field(default_factory=dict)
     lockfile: str | None = None
+    coverage: CoverageReport | None = None  # None = this event carries no coverage report
     ignored: str = ""  # non-empty: nothing to record, and why
 
 
@@ -160,7 +163,7 @@ def native(body: bytes, *, delivery_id: str, content_type: str, query: dict[str,
     data = _loads(body)
     if not isinstance(data, dict):
         raise PayloadError(
-            "the body must be a JSON object with `run` and optional `junit`, `tests`, `metrics`, `lockfile`"
+            "the body must be a JSON object with `run` and optional `junit`, `tests`, `metrics`, `lockfile`, `coverage`"
         )
     run = _dict(data.get("run"), "run")
     report = Report(external_id=str(run.get("id") or run.get("external_id") or delivery_id))
@@ -181,7 +184,30 @@ def native(body: bytes, *, delivery_id: str, content_type: str, query: dict[str,
     if lockfile is not None and not isinstance(lockfile, str):
         raise PayloadError("`lockfile` must be the text of a requirements file or lockfile")
     report.lockfile = lockfile
+    report.coverage = coverage_of(data)
     return report
+
+
+def coverage_of(data: dict[str, Any]) -> CoverageReport | None:
+    """The ``coverage`` field of a native body: Cobertura XML text (or a list of them, merged by file)."""
+    value = data.get("coverage")
+    if value is None:
+        return None
+    documents = value if isinstance(value, list) else [value]
+    if not documents or not all(isinstance(d, str) for d in documents):
+        raise PayloadError("`coverage` must be Cobertura XML text (or a list of them)")
+    merged: CoverageReport | None = None
+    for document in documents:
+        try:
+            parsed = coverage_parse(document)
+        except CoverageError as exc:
+            raise PayloadError(f"`coverage`: {exc}") from None
+        if merged is None:
+            merged = parsed
+        else:
+            merged.files.update(parsed.files)
+            merged.sources.extend(parsed.sources)
+    return merged
 
 
 def _run_fields(report: Report, run: dict[str, Any]) -> None:

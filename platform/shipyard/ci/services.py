@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shipyard.ci import analysis, payloads
+from shipyard.ci.feature_coverage import coverage_record
 from shipyard.ci.junit import Case
 from shipyard.ci.models import (
     CIConfig,
@@ -70,6 +71,8 @@ def config_update(
     default_branch: str | None = None,
     baseline_runs: int | None = None,
     notify_url: str | None = None,
+    feature_code_globs: list[str] | None = None,
+    feature_coverage_min: float | None = None,
 ) -> CIConfig:
     from shipyard.ci.notify import UnsafeURL, check_url
 
@@ -85,6 +88,10 @@ def config_update(
             except UnsafeURL as exc:
                 raise DomainError(str(exc), field="notify_url")
         config.notify_url = notify_url
+    if feature_code_globs is not None:
+        config.feature_code_globs = [g.strip() for g in feature_code_globs]
+    if feature_coverage_min is not None:
+        config.feature_coverage_min = feature_coverage_min
     config.save()
     return config
 
@@ -104,7 +111,7 @@ def _run_upsert(*, project: Any, provider: str, report: payloads.Report) -> CIRu
 
 @transaction.atomic
 def run_record(*, project: Any, provider: str, report: payloads.Report, received_at: datetime | None = None) -> CIRun:
-    """Create or update the run a report describes, with its cases, metrics and dependencies."""
+    """Create or update the run a report describes, with its cases, metrics, dependencies and coverage."""
     run = _run_upsert(project=project, provider=provider, report=report)
     for attr in ("name", "branch", "commit", "url"):
         value = getattr(report, attr)
@@ -139,6 +146,8 @@ def run_record(*, project: Any, provider: str, report: payloads.Report, received
         _metrics_record(run, report.metrics, config, observed, evidence=evidence)
     if report.lockfile is not None:
         _dependencies_record(run, report.lockfile, config, observed, evidence=evidence)
+    if report.coverage is not None:
+        coverage_record(run=run, report=report.coverage, config=config, observed=observed, evidence=evidence)
     return run
 
 

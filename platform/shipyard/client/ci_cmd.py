@@ -1,4 +1,4 @@
-"""`shipyard ci report`: post JUnit results, metrics and a lockfile to a project's CI webhook.
+"""`shipyard ci report`: post JUnit results, metrics, a lockfile and a coverage report to a project's CI webhook.
 
 Authentication, in order: ``SHIPYARD_CI_SECRET`` (the delivery id and the body are signed with the
 Shipyard scheme, ``X-Shipyard-Signature: t=<unix>,v2=<hex HMAC-SHA256(secret, "<t>.<delivery id>.<body>")>``
@@ -104,6 +104,9 @@ def build_body(args: argparse.Namespace) -> dict[str, Any]:
     lockfile = _read(args.lockfile, "lockfile")
     if lockfile is not None:
         body["lockfile"] = lockfile
+    coverage = _read(args.coverage, "coverage")
+    if coverage is not None:
+        body["coverage"] = coverage
     return body
 
 
@@ -141,7 +144,7 @@ def register(subparsers: Any) -> None:
     ci_sub = ci.add_subparsers(dest="ci_command", required=True)
     rep = ci_sub.add_parser(
         "report",
-        help="post test results, metrics and a lockfile to Shipyard",
+        help="post test results, metrics, a lockfile and coverage to Shipyard",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -149,6 +152,11 @@ def register(subparsers: Any) -> None:
     rep.add_argument("--junit", action="append", metavar="FILE", help="JUnit XML file (repeatable)")
     rep.add_argument("--metrics", metavar="FILE", help='JSON object of metric name -> number, e.g. {"accuracy": 0.93}')
     rep.add_argument("--lockfile", metavar="FILE", help="requirements.txt, poetry.lock, uv.lock or package-lock.json")
+    rep.add_argument(
+        "--coverage",
+        metavar="FILE",
+        help="Cobertura XML coverage report (coverage.py, nyc, JaCoCo via cover2cover, gocover-cobertura)",
+    )
     rep.add_argument("--branch", help="branch (default: from the CI environment)")
     rep.add_argument("--commit", help="commit SHA (default: from the CI environment)")
     rep.add_argument("--url", dest="run_url", help="link to the CI run (default: from the CI environment)")

@@ -46,6 +46,8 @@ class MonitorConfig(TimeStampedModel):
     latency_max_ratio = models.FloatField(default=1.5, validators=[MinValueValidator(1.0)])
     #: feedback accuracy may drop this much below the previous version's
     quality_max_drop = models.FloatField(default=0.05, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    #: offline (evaluate job) and online (feedback) accuracy of a version may differ this much (model-2)
+    correlation_max_gap = models.FloatField(default=0.05, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
     webhook_url = models.URLField(blank=True, default="", max_length=500)
     email_to = models.CharField(blank=True, default="", max_length=500)
 
@@ -157,6 +159,7 @@ class MonitorKind(models.TextChoices):
     NUMERICS = "numerics", "Numerical stability (NaN/Inf)"
     PERFORMANCE = "performance", "Computing performance"
     QUALITY = "quality", "Prediction quality"
+    CORRELATION = "correlation", "Offline/online correlation"
 
 
 #: the rubric test each monitor is evidence for (see docs/monitoring.md)
@@ -168,6 +171,7 @@ RUBRIC_TEST = {
     MonitorKind.NUMERICS: "monitor-5",
     MonitorKind.PERFORMANCE: "monitor-6",
     MonitorKind.QUALITY: "monitor-7",
+    MonitorKind.CORRELATION: "model-2",
 }
 
 

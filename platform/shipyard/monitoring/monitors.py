@@ -1,4 +1,5 @@
-"""The monitors: drift, invariants, skew, staleness, latency and quality regressions, run per deployment."""
+"""The monitors: drift, invariants, skew, staleness, latency and quality regressions, offline/online
+correlation, run per deployment."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shipyard.monitoring.alerts import alert_fire, alert_resolve, monitor_evidence
+from shipyard.monitoring.correlation import run_correlation
 from shipyard.monitoring.ingest import ingest, window_counters, window_since, window_summaries
 from shipyard.monitoring.models import (
     DriftResult,
@@ -340,6 +342,7 @@ def monitors_run(*, deployment_id: int, now: dt.datetime | None = None, force_dr
         (MonitorKind.STALENESS, lambda: run_staleness(config, now)),
         (MonitorKind.PERFORMANCE, lambda: run_performance(config, now)),
         (MonitorKind.QUALITY, lambda: run_quality(config, now)),
+        (MonitorKind.CORRELATION, lambda: run_correlation(config, now)),
     ):
         run = _guard(config, kind, fn)
         out[kind] = run.status if run else "error"

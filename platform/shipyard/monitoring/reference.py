@@ -34,6 +34,7 @@ CONFIG_FIELDS = {
     "invariant_max_rate",
     "latency_max_ratio",
     "quality_max_drop",
+    "correlation_max_gap",
     "webhook_url",
     "email_to",
 }

@@ -38,6 +38,31 @@ def feedback_accuracy_by_version(*, deployment: Any, since: dt.datetime) -> dict
     return {int(r["version_id"]): r["ok"] / r["n"] for r in rows if r["n"]}
 
 
+def offline_accuracy_by_version(*, version_ids: list[int], metric: str = "accuracy") -> dict[int, dict[str, Any]]:
+    """The latest finished evaluate job's offline ``metric`` per version: {version id: {value, job, dataset,
+    finished_at}}. A job that failed its gate still measured the metric and counts; versions without a
+    report carrying the metric are left out."""
+    from shipyard.jobs.models import Job, JobKind, JobStatus
+
+    found: dict[int, dict[str, Any]] = {}
+    jobs = Job.objects.filter(
+        model_version_id__in=version_ids, kind=JobKind.EVALUATE, status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED]
+    ).order_by("model_version_id", "-finished_at", "-id")
+    for job in jobs.only("id", "model_version_id", "dataset_version_id", "result", "finished_at"):
+        if job.model_version_id in found:
+            continue
+        value = ((job.result or {}).get("metrics") or {}).get(metric)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        found[job.model_version_id] = {
+            "value": float(value),
+            "job": job.pk,
+            "dataset_version": job.dataset_version_id,
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        }
+    return found
+
+
 def _worst(statuses: list[str]) -> str:
     if not statuses:
         return Status.NO_DATA

@@ -171,7 +171,8 @@ def verify_test(claimed: str, state: EvidenceState) -> Verdict:
     - an ``automated`` claim without fresh passing evidence counts as manual at best (0.5):
       ``failing`` when the latest evidence fails, ``unverified`` when there is none or it is stale;
     - ``manual`` and ``none`` claims stand as they are (0.5, 0): Shipyard cannot observe a
-      manual procedure, so the team's word is taken for it and shown as a claim.
+      manual procedure, so the team's word is taken for it and shown as a claim; failing
+      evidence still marks them ``failing`` (it never changes their points).
     """
     status: Status = claimed  # type: ignore[assignment]
     if state == "verified":
@@ -187,6 +188,8 @@ def verify_test(claimed: str, state: EvidenceState) -> Verdict:
         )
         return Verdict(status, "manual", "unverified", why)
     if claimed == "manual":
+        if state == "failing":
+            return Verdict(status, "manual", "failing", "Claimed manual; the latest evidence fails.")
         return Verdict(status, "manual", "claim", "Manual procedure, as claimed (not observable by Shipyard).")
     if state == "failing":
         return Verdict(status, "none", "failing", "Not done; the latest evidence fails.")

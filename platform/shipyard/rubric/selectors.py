@@ -190,7 +190,8 @@ def project_score(project: Any, *, now: datetime | None = None) -> dict[str, Any
         "weakest": scoring.weakest_sections(claimed_score.sections),
         "verified": {**score_block(verified_score), "weakest": scoring.weakest_sections(verified_score.sections)},
         "tests": tests,
-        "unverified_claims": sum(1 for t in tests.values() if t["holds"] in ("unverified", "failing")),
+        # automated claims that count as manual in the verified score
+        "unverified_claims": sum(1 for t in tests.values() if t["claimed"] == "automated" and t["holds"] != "evidence"),
     }
 
 
@@ -223,9 +224,12 @@ def team_overview(team: Any, *, now: datetime | None = None) -> dict[str, Any]:
     for project in projects:
         result = project_score(project, now=now)
         for tid, test in result["tests"].items():
-            heatmap[tid][test["claimed"]] += 1
+            # a test verified by evidence is automated whatever was claimed, so verified <= automated
             if test["holds"] == "evidence":
+                heatmap[tid]["automated"] += 1
                 heatmap[tid]["verified"] += 1
+            else:
+                heatmap[tid][test["claimed"]] += 1
         items.append(
             {
                 "slug": project.slug,

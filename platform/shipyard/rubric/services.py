@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -70,6 +70,20 @@ def normalise_answers(answers: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return complete
 
 
+#: saves by one author with no pause longer than this form one editing session (one snapshot)
+EDIT_SESSION_GAP = timedelta(minutes=10)
+
+
+def _continues_session(latest: Assessment, *, by: Any, at: datetime) -> bool:
+    """Whether a save on top of ``latest`` continues the editing session that wrote it."""
+    author = by.pk if by is not None else None
+    return (
+        author is not None
+        and latest.created_by_id == author
+        and timedelta(0) <= at - latest.created_at <= EDIT_SESSION_GAP
+    )
+
+
 @transaction.atomic
 def assessment_create(
     *, project: Any, answers: dict[str, Any], base_id: int | None, by: Any, at: datetime | None = None
@@ -81,6 +95,11 @@ def assessment_create(
     The project row is locked, so two concurrent saves on the same base cannot both succeed.
     Saving answers identical to the latest snapshot creates nothing and returns it
     (``created`` is False), so an autosave that changed nothing leaves no history entry.
+
+    One editing session is one snapshot: when the latest snapshot is the author's own and was
+    saved less than EDIT_SESSION_GAP ago, the new snapshot replaces it (same base, a new id, so a
+    stale editor in another tab still gets a conflict). A session that ends where it started
+    leaves no snapshot.
     """
     from shipyard.projects.models import Project
     from shipyard.rubric.selectors import rubric_current
@@ -97,6 +116,12 @@ def assessment_create(
     complete = normalise_answers(answers)
     if latest is not None and latest.answers == complete:
         return latest, False
+    now = at or timezone.now()
+    if latest is not None and _continues_session(latest, by=by, at=now):
+        folded, latest = latest, latest.base
+        folded.delete()
+        if latest is not None and latest.answers == complete:
+            return latest, False
     result = scoring.score({tid: a["status"] for tid, a in complete.items()})
     assessment = Assessment.objects.create(
         project=project,
@@ -109,6 +134,6 @@ def assessment_create(
         score_monitor=result.sections["monitor"],
         score_final=result.final,
         created_by=by,
-        created_at=at or timezone.now(),
+        created_at=now,
     )
     return assessment, True

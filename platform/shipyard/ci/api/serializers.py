@@ -45,6 +45,12 @@ class CIConfigSerializer(StrictModelSerializer):
         help_text='the branches whose runs are rubric evidence and metric baselines ("main" and "master" while '
         "default_branch is empty)",
     )
+    feature_code_globs = serializers.ListField(
+        child=serializers.CharField(max_length=500, trim_whitespace=True),
+        max_length=100,
+        required=False,
+        help_text='globs naming the feature code in coverage reports (rubric data-7), e.g. ["src/features/*"]',
+    )
 
     class Meta:
         model = CIConfig
@@ -53,11 +59,20 @@ class CIConfigSerializer(StrictModelSerializer):
             "default_branches",
             "baseline_runs",
             "notify_url",
+            "feature_code_globs",
+            "feature_coverage_min",
             "rotated_at",
             "previous_valid_until",
         ]
         read_only_fields = ["rotated_at", "previous_valid_until"]
-        extra_kwargs = {"baseline_runs": {"min_value": 1, "max_value": 100}}
+        extra_kwargs = {
+            "baseline_runs": {"min_value": 1, "max_value": 100},
+            "feature_coverage_min": {
+                "min_value": 0.0,
+                "max_value": 1.0,
+                "help_text": "the line coverage (0..1) every feature-code file must reach (rubric data-7)",
+            },
+        }
 
 
 class CIRunSerializer(serializers.ModelSerializer):
@@ -123,7 +138,7 @@ class CIRunDetailSerializer(CIRunSerializer):
     lockfile_packages = serializers.SerializerMethodField()
 
     class Meta(CIRunSerializer.Meta):
-        fields = [*CIRunSerializer.Meta.fields, "metrics", "dependency_change", "lockfile_packages"]
+        fields = [*CIRunSerializer.Meta.fields, "metrics", "dependency_change", "lockfile_packages", "coverage"]
 
     def get_dependency_change(self, run: CIRun) -> dict | None:
         change = DependencyChange.objects.filter(run=run).select_related("run", "previous_run").first()

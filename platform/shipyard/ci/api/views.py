@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any, Protocol, cast
 
 from django.conf import settings
@@ -34,6 +35,7 @@ from shipyard.ci.api.serializers import (
 )
 from shipyard.ci.junit import JunitError, parse
 from shipyard.ci.models import AUTO_DEFAULT_BRANCHES, MetricPolicy, TagRule
+from shipyard.ci.payloads import PayloadError, coverage_of
 from shipyard.ci.signatures import SignatureError, Verified, identify_and_verify
 from shipyard.core.errors import error_body
 from shipyard.core.pagination import DefaultPagination, paginated_response
@@ -88,6 +90,22 @@ def _too_large(limit: int) -> Response:
     )
 
 
+def _coverage_refused(body: bytes) -> str:
+    """Why a native JSON body's ``coverage`` field is refused ("" when it is Cobertura XML, or when the
+    body is not JSON at all: the worker then records that on the delivery)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    try:
+        coverage_of(data)
+    except PayloadError as exc:
+        return str(exc)
+    return ""
+
+
 class WebhookView(APIView):
     """Signed deliveries from CI. The signature is the authentication: no session, no token, no CSRF."""
 
@@ -140,6 +158,10 @@ class WebhookView(APIView):
                 parse(body)
             except JunitError as exc:
                 return Response(error_body("invalid", str(exc), {"body": [str(exc)]}), status=400)
+        elif verified.provider in {"shipyard", "generic"} and b'"coverage"' in body:
+            refused = _coverage_refused(body)
+            if refused:
+                return Response(error_body("invalid", refused, {"coverage": [refused]}), status=400)
         query = {k: request.query_params[k][:1000] for k in QUERY_FIELDS if k in request.query_params}
         delivery, created = deliveries.delivery_receive(
             project=target,

@@ -51,6 +51,7 @@ class ConfigSerializer(serializers.ModelSerializer):
         model = MonitorConfig
         fields = [
             *sorted(reference.CONFIG_FIELDS),
+            "correlation_max_gap",
             "last_run_at",
             "last_error",
             "reference_version",
@@ -69,6 +70,12 @@ class ConfigUpdateSerializer(StrictSerializer):
     invariant_max_rate = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
     latency_max_ratio = serializers.FloatField(min_value=1.0, max_value=100.0, required=False)
     quality_max_drop = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
+    correlation_max_gap = serializers.FloatField(
+        min_value=0.0,
+        max_value=1.0,
+        required=False,
+        help_text="how far a version's online accuracy may be from its evaluate job's (rubric model-2)",
+    )
     webhook_url = serializers.URLField(allow_blank=True, max_length=500, required=False)
     email_to = serializers.CharField(allow_blank=True, max_length=500, required=False)
 
