@@ -327,7 +327,12 @@ def test_credentials_from_headers():
 
 
 def call(method: str, path: str, raw: bytes = b"", headers: dict | None = None):
-    return asyncio.run(oip_rest.handle(method, path, headers or {}, raw))
+    # A thread of its own: a browser test earlier in the session may leave an event loop running
+    # in the main thread (Playwright's sync API), where asyncio.run refuses to start.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, oip_rest.handle(method, path, headers or {}, raw)).result()
 
 
 def test_rest_routes_that_need_no_model():

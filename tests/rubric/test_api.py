@@ -48,6 +48,8 @@ def test_save_snapshot_and_score(world: Any) -> None:
     assert body["created_by"] == "teammate" and body["base"] is None
     assert len(body["answers"]) == 28 and body["answers"]["data-2"] == {"status": "none", "note": "", "links": []}
 
+    # a later editing session (past the gap) makes a new snapshot on top of the first
+    Assessment.objects.filter(pk=body["id"]).update(created_at=timezone.now() - timedelta(minutes=11))
     second = post(
         client,
         {
@@ -87,7 +89,7 @@ def test_unchanged_answers_create_no_new_snapshot(world: Any) -> None:
 
 def test_stale_base_is_409_and_writes_nothing(world: Any) -> None:
     owner, mate = world.client(world.owner), world.client(world.teammate)
-    first = post(owner, {"answers": answers(data_1="manual"), "base": None}).json()
+    first = post(mate, {"answers": answers(data_1="manual"), "base": None}).json()
     # both start from `first`; the owner saves first, the teammate's save is stale
     assert post(owner, {"answers": answers(data_1="automated"), "base": first["id"]}).status_code == 201
     stale = post(mate, {"answers": answers(model_1="automated"), "base": first["id"]})

@@ -161,7 +161,7 @@ def test_evidence_state(observations: list[scoring.Observation], state: str) -> 
         ("automated", "failing", "manual", "failing"),
         ("manual", "none", "manual", "claim"),
         ("manual", "verified", "automated", "evidence"),
-        ("manual", "failing", "manual", "claim"),
+        ("manual", "failing", "manual", "failing"),
         ("none", "none", "none", "claim"),
         ("none", "verified", "automated", "evidence"),
         ("none", "failing", "none", "failing"),

@@ -39,7 +39,7 @@ def test_markdown_report(world: Any) -> None:
 
 def test_report_of_an_older_snapshot_has_no_verification(world: Any) -> None:
     first = world.client(world.owner).post(URL, {"answers": answers(data_1="manual")}, format="json").json()
-    world.client(world.owner).post(URL, {"answers": answers(data_1="automated"), "base": first["id"]}, format="json")
+    world.client(world.teammate).post(URL, {"answers": answers(data_1="automated"), "base": first["id"]}, format="json")
     text = world.client(world.owner).get(f"{URL}{first['id']}/report.md").content.decode()
     assert "| data-1 | Feature expectations are captured in a schema. | Manual | 0.5 |" in text
     assert "Verified score" not in text

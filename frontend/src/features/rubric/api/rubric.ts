@@ -90,6 +90,19 @@ export function useAssessmentHistory(slug: string) {
   });
 }
 
+/** The newest snapshots with their answers, for the history list's change summaries. */
+export function useHistoryWithAnswers(slug: string, size = 30) {
+  return useQuery({
+    queryKey: [...rubricKeys.history(slug), 'answers', size] as const,
+    queryFn: async () =>
+      (
+        await unwrap(
+          api.GET('/api/v1/projects/{project}/assessments/', { params: { ...project(slug), query: { answers: true, page_size: size } } }),
+        )
+      ).results,
+  });
+}
+
 export function useSnapshot(slug: string, id: number | null) {
   return useQuery({
     queryKey: rubricKeys.snapshot(slug, id ?? 0),

@@ -14,16 +14,20 @@ export function Heatmap({ overview, rubricSections }: { overview: TeamOverview; 
           <SimpleGrid cols={7} spacing={4} style={{ flex: 1 }}>
             {section.tests.map((test) => {
               const cell = overview.heatmap[test.id] ?? { none: 0, manual: 0, automated: 0, verified: 0 };
-              const implemented = cell.manual + cell.automated;
+              // A test verified by evidence is implemented (and automated) whatever was claimed.
+              const automated = Math.max(cell.automated, cell.verified);
+              const implemented = Math.min(Math.max(cell.manual + automated, cell.verified), overview.project_count);
               // Shade by points: automated counts 1, manual 0.5, as in the score.
-              const strength = (cell.automated + cell.manual * 0.5) / n;
-              const label = `${test.id}: ${test.title} ${implemented} of ${overview.project_count} projects implement it (${cell.automated} automated, ${cell.manual} manual, ${cell.verified} verified by evidence).`;
+              const strength = Math.min((automated + cell.manual * 0.5) / n, 1);
+              const label = `${test.id}: ${test.title} ${implemented} of ${overview.project_count} projects implement it (${automated} automated, ${cell.verified} of them verified by evidence; ${cell.manual} manual).`;
               return (
                 <Tooltip key={test.id} label={label} multiline w={300}>
                   <Box
                     tabIndex={0}
                     aria-label={label}
                     data-testid={`heat-${test.id}`}
+                    data-implemented={implemented}
+                    data-strength={strength.toFixed(2)}
                     p={6}
                     style={{
                       borderRadius: 6,
@@ -47,7 +51,7 @@ export function Heatmap({ overview, rubricSections }: { overview: TeamOverview; 
         </Group>
       ))}
       <Text size="xs" c="dimmed">
-        Each cell: projects that implement the test (manual or automated) of all projects; darker means more automated.
+        Each cell: projects that implement the test (manual or automated) of all projects; darker means more automated. A test with fresh passing evidence counts as automated.
       </Text>
     </Stack>
   );

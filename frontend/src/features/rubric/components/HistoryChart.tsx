@@ -11,6 +11,9 @@ const COLOURS: Record<string, string> = {
   monitor: '#f08c00',
 };
 
+/** The paper's scale: every whole point from 0 to 7, evenly spaced. */
+const TICKS = [0, 1, 2, 3, 4, 5, 6, 7];
+
 /** Final and section scores of every snapshot over time (numbers straight from the API). */
 export function HistoryChart({ history, rubricSections }: { history: Assessment[]; rubricSections: RubricSection[] }) {
   if (history.length === 0) return <Text c="dimmed">No snapshots yet: answer a test to start the history.</Text>;
@@ -31,7 +34,15 @@ export function HistoryChart({ history, rubricSections }: { history: Assessment[
             domain={['dataMin', 'dataMax']}
             tickFormatter={(v: number) => new Date(v).toLocaleDateString()}
           />
-          <YAxis domain={[0, 7]} ticks={[0, 1, 2, 3, 4, 5, 6, 7]} />
+          <YAxis
+            domain={[0, 7]}
+            ticks={TICKS}
+            interval={0}
+            allowDecimals={false}
+            allowDataOverflow
+            width={32}
+            label={{ value: 'Score (0–7)', angle: -90, position: 'insideLeft', offset: 10 }}
+          />
           <Tooltip labelFormatter={(v) => formatDateTime(new Date(Number(v)).toISOString())} />
           <Legend />
           <Line type="stepAfter" dataKey="final" name="Final (minimum)" stroke={COLOURS.final} strokeWidth={3} dot={false} />

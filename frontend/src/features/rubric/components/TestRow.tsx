@@ -21,49 +21,57 @@ export function isHttpUrl(value: string): boolean {
   }
 }
 
-/** What a verdict looks like next to a test: claims without evidence stand out. */
+/** What a verdict looks like next to a test: failing evidence and claims without evidence stand out. */
 export function VerdictBadge({ verdict, status }: { verdict?: TestVerdict; status: Status }) {
   if (!verdict) return null;
-  // The verdict belongs to the last saved answer; while an edit is unsaved it may not apply.
-  const stale = verdict.claimed !== status;
-  if (verdict.holds === 'evidence') {
+  // Failing evidence is what Shipyard observed, so it shows whatever the claim says.
+  if (verdict.evidence_state === 'failing') {
     return (
-      <Tooltip label={verdict.why}>
-        <Badge color="teal" variant="filled" leftSection={<IconCheck size={12} />} tt="none">
-          Verified
+      <Tooltip label={verdict.why} multiline w={300}>
+        <Badge color="red" variant="light" tt="none" data-testid="verdict">
+          Evidence failing
         </Badge>
       </Tooltip>
     );
   }
-  if (stale) return null;
+  if (verdict.holds === 'evidence') {
+    // The evidence counts 1 whatever is claimed; an unclaimed test says so in the badge itself.
+    const claimed = status === 'automated';
+    return (
+      <Tooltip label={verdict.why} multiline w={300}>
+        <Badge color="teal" variant="filled" leftSection={<IconCheck size={12} />} tt="none" data-testid="verdict">
+          {claimed ? 'Verified' : 'Verified (not claimed)'}
+        </Badge>
+      </Tooltip>
+    );
+  }
+  // The other verdicts belong to the last saved answer; while an edit is unsaved they may not apply.
+  if (verdict.claimed !== status) return null;
   if (verdict.holds === 'unverified') {
     return (
       <Tooltip label={`${verdict.why} Counts as manual (0.5) in the verified score.`} multiline w={300}>
-        <Badge color="orange" variant="light" tt="none">
+        <Badge color="orange" variant="light" tt="none" data-testid="verdict">
           Claim without evidence
-        </Badge>
-      </Tooltip>
-    );
-  }
-  if (verdict.holds === 'failing') {
-    return (
-      <Tooltip label={verdict.why} multiline w={300}>
-        <Badge color="red" variant="light" tt="none">
-          Evidence failing
         </Badge>
       </Tooltip>
     );
   }
   if (status === 'manual') {
     return (
-      <Tooltip label={verdict.why}>
-        <Badge color="gray" variant="light" tt="none">
+      <Tooltip label={verdict.why} multiline w={300}>
+        <Badge color="gray" variant="light" tt="none" data-testid="verdict">
           Manual (claimed)
         </Badge>
       </Tooltip>
     );
   }
   return null;
+}
+
+/** The links of a TagsInput change: valid ones kept, the first invalid one named. */
+export function splitLinks(links: string[]): { valid: string[]; invalid: string | null } {
+  const valid = links.filter(isHttpUrl);
+  return { valid, invalid: links.find((l) => !isHttpUrl(l)) ?? null };
 }
 
 interface TestRowProps {
@@ -76,6 +84,7 @@ interface TestRowProps {
 
 export const TestRow = memo(function TestRow({ test, answer, verdict, readOnly, onChange }: TestRowProps) {
   const [open, setOpen] = useState(false);
+  const [linkError, setLinkError] = useState<string | null>(null);
   const guidanceId = `guidance-${test.id}`;
   const titleId = `title-${test.id}`;
   return (
@@ -166,7 +175,14 @@ export const TestRow = memo(function TestRow({ test, answer, verdict, readOnly, 
             value={answer.links}
             readOnly={readOnly}
             maxTags={10}
-            onChange={(links) => onChange(test.id, { ...answer, links: links.filter(isHttpUrl) })}
+            error={linkError}
+            onChange={(links) => {
+              const { valid, invalid } = splitLinks(links);
+              setLinkError(invalid === null ? null : `“${invalid}” is not a link: use an http:// or https:// address.`);
+              if (valid.length !== answer.links.length || valid.some((l, i) => l !== answer.links[i])) {
+                onChange(test.id, { ...answer, links: valid });
+              }
+            }}
           />
         </Group>
       </Stack>

@@ -6,15 +6,17 @@ interface WeakestPanelProps {
   weakest: SectionId[];
   rubricSections: RubricSection[];
   statuses: Record<string, Status>;
+  /** Tests with fresh passing evidence: they count as automated, so they are not to-dos. */
+  verified: ReadonlySet<string>;
   onJump: (testId: string) => void;
 }
 
 const NEXT: Record<Status, string> = { none: 'not done', manual: 'manual: automate it', automated: '' };
 
 /** The unmet tests of the section(s) holding the score down: raising the minimum is the only way up. */
-export function WeakestPanel({ weakest, rubricSections, statuses, onJump }: WeakestPanelProps) {
+export function WeakestPanel({ weakest, rubricSections, statuses, verified, onJump }: WeakestPanelProps) {
   const sections = rubricSections.filter((s) => weakest.includes(s.id));
-  const unmet = sections.flatMap((s) => s.tests.filter((t) => statuses[t.id] !== 'automated'));
+  const unmet = sections.flatMap((s) => s.tests.filter((t) => statuses[t.id] !== 'automated' && !verified.has(t.id)));
   return (
     <Alert
       variant="light"
@@ -28,7 +30,7 @@ export function WeakestPanel({ weakest, rubricSections, statuses, onJump }: Weak
         it.
       </Text>
       {unmet.length === 0 ? (
-        <Text size="sm">Every test here is automated.</Text>
+        <Text size="sm">Every test here is automated or verified by evidence.</Text>
       ) : (
         <List size="sm" spacing={2}>
           {unmet.map((t) => (

@@ -1,4 +1,4 @@
-import { Anchor, Breadcrumbs, Button, Card, Group, Menu, Stack, Tabs, Text, Title } from '@mantine/core';
+import { Anchor, Breadcrumbs, Button, Card, Grid, Group, Menu, Stack, Tabs, Text, Title } from '@mantine/core';
 import { IconChartLine, IconChecklist, IconFileText, IconGitCompare, IconShare } from '@tabler/icons-react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
@@ -23,7 +23,9 @@ import {
   type Status,
 } from '../api/rubric';
 import { HistoryChart } from '../components/HistoryChart';
+import { HistoryList } from '../components/HistoryList';
 import { SaveStatus, type SaveState } from '../components/SaveStatus';
+import { ScoreExplanation } from '../components/ScoreExplanation';
 import { ScoreSummary } from '../components/ScoreSummary';
 import { SnapshotDiff } from '../components/SnapshotDiff';
 import { TestRow } from '../components/TestRow';
@@ -178,6 +180,7 @@ export function ProjectRubricRoute() {
     : lastSaved
       ? { sections: lastSaved.sections, final: lastSaved.final, band: lastSaved.band, weakest: weakestSections(lastSaved.sections) }
       : { sections: score.data.sections, final: score.data.final, band: score.data.band, weakest: score.data.weakest };
+  const verifiedTests = new Set(Object.keys(score.data.tests).filter((id) => score.data.tests[id]?.holds === 'evidence'));
   const readOnly = team?.role === 'viewer';
   const savedId = lastSaved?.id ?? latest.data?.id ?? null;
 
@@ -230,14 +233,14 @@ export function ProjectRubricRoute() {
           rubricSections={doc.sections}
           live={live}
         />
-        {score.data.unverified_claims > 0 ? (
-          <Text size="sm" c="orange.8" data-testid="unverified-claims">
-            {score.data.unverified_claims} automated claim{score.data.unverified_claims === 1 ? '' : 's'} without fresh
-            passing evidence: {score.data.unverified_claims === 1 ? 'it counts' : 'they count'} as manual in the verified
-            score.
-          </Text>
-        ) : null}
-        <WeakestPanel weakest={claimed.weakest} rubricSections={doc.sections} statuses={statuses} onJump={jump} />
+        {live ? null : <ScoreExplanation score={score.data} />}
+        <WeakestPanel
+          weakest={claimed.weakest}
+          rubricSections={doc.sections}
+          statuses={statuses}
+          verified={verifiedTests}
+          onJump={jump}
+        />
 
         <Tabs defaultValue="questionnaire" keepMounted={false}>
           <Tabs.List>
@@ -275,7 +278,14 @@ export function ProjectRubricRoute() {
             </Stack>
           </Tabs.Panel>
           <Tabs.Panel value="history" pt="md">
-            <HistoryChart history={history.data ?? []} rubricSections={doc.sections} />
+            <Grid gap="md">
+              <Grid.Col span={{ base: 12, md: 8 }}>
+                <HistoryChart history={history.data ?? []} rubricSections={doc.sections} />
+              </Grid.Col>
+              <Grid.Col span={{ base: 12, md: 4 }}>
+                <HistoryList slug={slug} />
+              </Grid.Col>
+            </Grid>
           </Tabs.Panel>
           <Tabs.Panel value="compare" pt="md">
             {history.data ? <SnapshotDiff slug={slug} history={history.data} rubricSections={doc.sections} /> : <LoadingState rows={2} />}
