@@ -1270,6 +1270,13 @@ export interface components {
             readonly default_branches: string[];
             baseline_runs?: number;
             notify_url?: string;
+            /** @description globs naming the feature code in coverage reports (rubric data-7), e.g. ["src/features/*"] */
+            feature_code_globs?: string[];
+            /**
+             * Format: double
+             * @description the line coverage (0..1) every feature-code file must reach (rubric data-7)
+             */
+            feature_coverage_min?: number;
             /** Format: date-time */
             readonly rotated_at: string | null;
             /** Format: date-time */
@@ -1327,6 +1334,7 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             readonly lockfile_packages: number;
+            coverage?: unknown;
         };
         /** @description Reject keys that the serializer does not declare as writable. */
         CanaryRequest: {
@@ -2477,6 +2485,13 @@ export interface components {
             default_branch?: string;
             baseline_runs?: number;
             notify_url?: string;
+            /** @description globs naming the feature code in coverage reports (rubric data-7), e.g. ["src/features/*"] */
+            feature_code_globs?: string[];
+            /**
+             * Format: double
+             * @description the line coverage (0..1) every feature-code file must reach (rubric data-7)
+             */
+            feature_coverage_min?: number;
         };
         /** @description Reject keys that the serializer does not declare as writable. */
         PatchedConfigUpdateRequest: {
@@ -2494,6 +2509,11 @@ export interface components {
             latency_max_ratio?: number;
             /** Format: double */
             quality_max_drop?: number;
+            /**
+             * Format: double
+             * @description how far a version's online accuracy may be from its evaluate job's (rubric model-2)
+             */
+            correlation_max_gap?: number;
             webhook_url?: string;
             email_to?: string;
         };
