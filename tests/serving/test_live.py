@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections import Counter
@@ -262,11 +264,17 @@ def test_worker_killed_under_load(stack: Any, world: Any, digits_onnx: Any, digi
     loader = threading.Thread(target=lambda: out.extend(load(url, token, digits_rows, threads=8, seconds=6)))
     loader.start()
     time.sleep(1.5)
-    # kill it while it holds a batch, so that the requeue path is what keeps the promise
+    # kill it while it holds a batch, so that the requeue path is what keeps the promise: freeze it
+    # (SIGSTOP) until its processing list is caught non-empty, then SIGKILL the frozen process
     processing = protocol.processing_key(victim.worker_id)
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline and not stack["redis"].llen(processing):
-        pass
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        os.kill(victim.proc.pid, signal.SIGSTOP)
+        if stack["redis"].llen(processing):
+            break
+        os.kill(victim.proc.pid, signal.SIGCONT)
+        time.sleep(0.005)
+    assert stack["redis"].llen(processing), "the victim never held a batch"
     victim.kill()
     loader.join()
     statuses = Counter(r[0] for r in out)

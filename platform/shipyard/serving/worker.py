@@ -295,9 +295,13 @@ class ServingWorker:
                 offset += n
             self.rows += len(rows)
         self.batches += 1
-        pipe = self.redis.pipeline(transaction=False)
+        # One LPUSH and one EXPIRE per reply list: a gateway process has one list for all its callers.
+        by_key: dict[str, list[str]] = defaultdict(list)
         for key, body in replies:
-            pipe.lpush(key, body)
+            by_key[key].append(body)
+        pipe = self.redis.pipeline(transaction=False)
+        for key, bodies in by_key.items():
+            pipe.lpush(key, *bodies)
             pipe.expire(key, self.p.REPLY_TTL_S)
         pipe.delete(self.processing)
         pipe.execute()
