@@ -3,6 +3,7 @@ the answers; the team view and the badge render."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from typing import Any
@@ -85,6 +86,13 @@ def test_score_a_project_in_the_browser(page: Any, scorer: Any, live_server: Any
     page.keyboard.press("ArrowRight")
     expect(page.get_by_test_id("section-score-monitor")).to_have_text("1 / 7")
     expect(page.get_by_test_id("save-status")).to_have_text("Saved")
+
+    # an editing session folds into one snapshot; a later session (over 10 minutes on) adds one
+    session = Assessment.objects.filter(project__slug="fraud-model").latest("id")
+    Assessment.objects.filter(pk=session.pk).update(created_at=session.created_at - dt.timedelta(minutes=11))
+    set_status(page, "model-2", "Manual")
+    expect(page.get_by_test_id("save-status")).to_have_text("Saved")
+    assert Assessment.objects.filter(project__slug="fraud-model").count() == 2
 
     # history and compare tabs render
     page.get_by_role("tab", name="History").click()

@@ -22,7 +22,7 @@ function page<K extends string>(load: () => Promise<Record<K, ComponentType>>, n
 export const appRoutes: RouteObject[] = [
   { index: true, element: <Navigate to="/projects" replace /> },
   { path: 'projects', element: page(() => import('@/features/projects/routes/ProjectsRoute'), 'ProjectsRoute') },
-  { path: 'projects/:slug', element: page(() => import('@/features/projects/routes/ProjectRoute'), 'ProjectRoute') },
+  { path: 'projects/:slug', element: page(() => import('./ProjectPage'), 'ProjectPage') },
   {
     path: 'projects/:slug/rubric',
     element: page(() => import('@/features/rubric/routes/ProjectRubricRoute'), 'ProjectRubricRoute'),

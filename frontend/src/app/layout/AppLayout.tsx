@@ -9,7 +9,7 @@ import { LoadingState } from '@/components/LoadingState';
 import { TeamSwitcher } from '@/features/teams/components/TeamSwitcher';
 import { useLogout, useMe } from '@/lib/auth';
 import { ColorSchemeToggle } from './ColorSchemeToggle';
-import { NAV_ITEMS } from './nav';
+import { NAV_ITEMS, activeArea } from './nav';
 
 export function AppLayout() {
   const [navOpened, nav] = useDisclosure(false);
@@ -17,7 +17,8 @@ export function AppLayout() {
   const logout = useLogout();
   const navigate = useNavigate();
   const { pathname } = useLocation();
-  const isActive = (to: string) => pathname === to || pathname.startsWith(`${to}/`);
+  const area = activeArea(pathname);
+  const isActive = (to: string) => area === to;
 
   function handleLogout() {
     logout.mutate(undefined, {

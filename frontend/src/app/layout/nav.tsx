@@ -25,3 +25,23 @@ export const NAV_ITEMS: NavItem[] = [
   { label: 'Deployments', to: '/deployments', icon: <IconRocket size={18} stroke={1.6} /> },
   { label: 'Monitoring', to: '/monitoring', icon: <IconActivityHeartbeat size={18} stroke={1.6} /> },
 ];
+
+/** Project pages that belong to an area of the navigation: /projects/:slug/<segment>/... */
+const PROJECT_AREAS: Record<string, string> = {
+  rubric: '/rubric',
+  ci: '/ci',
+  models: '/models',
+  datasets: '/models',
+};
+
+/**
+ * The navigation entry the user is in, so the sidebar highlights one area: a project's CI runs
+ * are under CI, its rubric under Rubric, its models and datasets under Models.
+ */
+export function activeArea(pathname: string): string | null {
+  const segment = /^\/projects\/[^/]+\/([^/]+)/.exec(pathname)?.[1];
+  const projectArea = segment === undefined ? undefined : PROJECT_AREAS[segment];
+  if (projectArea) return projectArea;
+  const item = NAV_ITEMS.find((entry) => pathname === entry.to || pathname.startsWith(`${entry.to}/`));
+  return item ? item.to : null;
+}

@@ -1,9 +1,10 @@
-import { ActionIcon, Alert, Button, Code, CopyButton, Group, Stack, Text, Tooltip } from '@mantine/core';
+import { ActionIcon, Alert, Button, Code, CopyButton, Group, Modal, Stack, Text, Tooltip } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
 import { IconCheck, IconCopy } from '@tabler/icons-react';
 import { formatDateTime } from '@/lib/format';
 import { useRotateSecret, useSecretStatus, webhookUrl } from '../api/ci';
 
-function Copy({ value, label }: { value: string; label: string }) {
+export function Copy({ value, label }: { value: string; label: string }) {
   return (
     <CopyButton value={value}>
       {({ copied, copy }) => (
@@ -21,12 +22,16 @@ export function SecretPanel({ slug }: { slug: string }) {
   const status = useSecretStatus(slug);
   const rotate = useRotateSecret(slug);
   const url = webhookUrl(slug);
+  const [confirming, confirm] = useDisclosure(false);
+  const configured = status.data?.configured ?? false;
+  // a first secret breaks nothing; rotating one replaces what every pipeline holds, so it asks first
+  const onRotate = () => (configured ? confirm.open() : rotate.mutate());
   return (
     <Stack gap="md">
       <div>
         <Text fw={600}>Webhook URL</Text>
         <Group gap="xs">
-          <Code>{url}</Code>
+          <Code style={{ wordBreak: 'break-all' }}>{url}</Code>
           <Copy value={url} label="Copy webhook URL" />
         </Group>
       </div>
@@ -42,10 +47,33 @@ export function SecretPanel({ slug }: { slug: string }) {
         </Text>
       </div>
       <Group>
-        <Button onClick={() => rotate.mutate()} loading={rotate.isPending} variant={status.data?.configured ? 'default' : 'filled'}>
-          {status.data?.configured ? 'Rotate secret' : 'Generate secret'}
+        <Button onClick={onRotate} loading={rotate.isPending} variant={configured ? 'default' : 'filled'}>
+          {configured ? 'Rotate secret' : 'Generate secret'}
         </Button>
       </Group>
+      <Modal opened={confirming} onClose={confirm.close} title="Rotate the CI secret?">
+        <Stack gap="md">
+          <Text size="sm">
+            A new secret is generated and shown once. The current one keeps working for a grace period (24 hours
+            by default), so update
+            SHIPYARD_CI_SECRET in every pipeline of this project before then.
+          </Text>
+          <Group justify="flex-end">
+            <Button variant="default" onClick={confirm.close}>
+              Cancel
+            </Button>
+            <Button
+              color="red"
+              onClick={() => {
+                confirm.close();
+                rotate.mutate();
+              }}
+            >
+              Rotate the secret
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
       {rotate.data?.secret ? (
         <Alert color="yellow" title="Copy the secret now: it is shown only once">
           <Group gap="xs">

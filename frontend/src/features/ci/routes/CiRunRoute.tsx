@@ -35,8 +35,11 @@ export function CiRunRoute() {
 
   const crumbs = (
     <Breadcrumbs mb="sm">
+      <Anchor component={Link} to="/ci" size="sm">
+        CI
+      </Anchor>
       <Anchor component={Link} to={`/projects/${slug}/ci`} size="sm">
-        {slug} runs
+        {slug}
       </Anchor>
       <Text size="sm">#{runId}</Text>
     </Breadcrumbs>

@@ -6,14 +6,15 @@ import { EmptyState } from '@/components/EmptyState';
 import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
+import { useTabParam } from '@/lib/tabs';
 import { useCiRuns, useDependencyChanges, useMetrics } from '../api/ci';
 import { CiSettingsForm } from '../components/CiSettingsForm';
+import { CiSetupPanel } from '../components/CiSetupPanel';
 import { DependencyDiff } from '../components/DependencyDiff';
 import { MetricCharts } from '../components/MetricCharts';
 import { MetricPoliciesEditor } from '../components/MetricPoliciesEditor';
 import { NotificationsList } from '../components/NotificationsList';
 import { RunsTable } from '../components/RunsTable';
-import { SecretPanel } from '../components/SecretPanel';
 import { TagRulesEditor } from '../components/TagRulesEditor';
 
 function RunsTab({ slug }: { slug: string }) {
@@ -28,7 +29,7 @@ function RunsTab({ slug }: { slug: string }) {
         title="No CI runs yet"
         description={
           <>
-            Generate a secret under Setup, then add <Code>shipyard ci report</Code> to your pipeline.
+            Generate a secret under CI Setup, then add <Code>shipyard ci report</Code> to your pipeline.
           </>
         }
       />
@@ -85,55 +86,77 @@ function DependenciesTab({ slug }: { slug: string }) {
   );
 }
 
+const TABS = [
+  { value: 'runs', label: 'Runs' },
+  { value: 'metrics', label: 'Metric trends' },
+  { value: 'dependencies', label: 'Dependency changes' },
+  { value: 'notifications', label: 'Notifications' },
+  { value: 'rules', label: 'Tag rules' },
+  { value: 'policies', label: 'Metric policies' },
+  { value: 'settings', label: 'Settings' },
+  { value: 'setup', label: 'CI Setup' },
+] as const;
+type TabValue = (typeof TABS)[number]['value'];
+const VALUES: TabValue[] = TABS.map((t) => t.value);
+
+function panel(value: TabValue, slug: string) {
+  switch (value) {
+    case 'runs':
+      return <RunsTab slug={slug} />;
+    case 'metrics':
+      return <MetricsTab slug={slug} />;
+    case 'dependencies':
+      return <DependenciesTab slug={slug} />;
+    case 'notifications':
+      return <NotificationsList slug={slug} />;
+    case 'rules':
+      return <TagRulesEditor slug={slug} />;
+    case 'policies':
+      return <MetricPoliciesEditor slug={slug} />;
+    case 'settings':
+      return <CiSettingsForm slug={slug} />;
+    case 'setup':
+      return <CiSetupPanel slug={slug} />;
+  }
+}
+
+/** /projects/:slug/ci: the tab is in the URL (?tab=...); CI Setup comes first until a run arrives. */
 export function ProjectCiRoute() {
   const { slug = '' } = useParams();
+  const runs = useCiRuns(slug, 1);
+  const onboarding = runs.data?.count === 0;
+  // while nothing has reported, setting up comes first
+  const ordered = onboarding ? [...TABS.filter((t) => t.value === 'setup'), ...TABS.filter((t) => t.value !== 'setup')] : [...TABS];
+  const [tab, setTab] = useTabParam(VALUES, onboarding ? 'setup' : 'runs');
   return (
     <>
       <Breadcrumbs mb="sm">
         <Anchor component={Link} to="/ci" size="sm">
-          Pipelines
+          CI
         </Anchor>
         <Anchor component={Link} to={`/projects/${slug}`} size="sm">
           {slug}
         </Anchor>
       </Breadcrumbs>
       <PageHeader title={`CI runs · ${slug}`} />
-      <Tabs defaultValue="runs" keepMounted={false}>
-        <Tabs.List mb="md">
-          <Tabs.Tab value="runs">Runs</Tabs.Tab>
-          <Tabs.Tab value="metrics">Metric trends</Tabs.Tab>
-          <Tabs.Tab value="dependencies">Dependency changes</Tabs.Tab>
-          <Tabs.Tab value="notifications">Notifications</Tabs.Tab>
-          <Tabs.Tab value="rules">Tag rules</Tabs.Tab>
-          <Tabs.Tab value="policies">Metric policies</Tabs.Tab>
-          <Tabs.Tab value="settings">Settings</Tabs.Tab>
-          <Tabs.Tab value="setup">Setup</Tabs.Tab>
-        </Tabs.List>
-        <Tabs.Panel value="runs">
-          <RunsTab slug={slug} />
-        </Tabs.Panel>
-        <Tabs.Panel value="metrics">
-          <MetricsTab slug={slug} />
-        </Tabs.Panel>
-        <Tabs.Panel value="dependencies">
-          <DependenciesTab slug={slug} />
-        </Tabs.Panel>
-        <Tabs.Panel value="notifications">
-          <NotificationsList slug={slug} />
-        </Tabs.Panel>
-        <Tabs.Panel value="rules">
-          <TagRulesEditor slug={slug} />
-        </Tabs.Panel>
-        <Tabs.Panel value="policies">
-          <MetricPoliciesEditor slug={slug} />
-        </Tabs.Panel>
-        <Tabs.Panel value="settings">
-          <CiSettingsForm slug={slug} />
-        </Tabs.Panel>
-        <Tabs.Panel value="setup">
-          <SecretPanel slug={slug} />
-        </Tabs.Panel>
-      </Tabs>
+      {runs.isPending ? (
+        <LoadingState rows={4} label="Loading CI runs" />
+      ) : (
+        <Tabs value={tab} onChange={setTab} keepMounted={false}>
+          <Tabs.List mb="md">
+            {ordered.map((t) => (
+              <Tabs.Tab key={t.value} value={t.value}>
+                {t.label}
+              </Tabs.Tab>
+            ))}
+          </Tabs.List>
+          {ordered.map((t) => (
+            <Tabs.Panel key={t.value} value={t.value}>
+              {panel(t.value, slug)}
+            </Tabs.Panel>
+          ))}
+        </Tabs>
+      )}
     </>
   );
 }

@@ -4,10 +4,15 @@ import type { Deployment } from '../api/deployments';
 export function TrafficSplit({ deployment }: { deployment: Deployment }) {
   return (
     <div>
-      <Progress.Root size="xl" aria-label="Traffic split">
+      <Progress.Root size="xl">
         {deployment.traffic.map((t) => (
-          <Progress.Section key={t.role} value={t.share} color={t.role === 'live' ? 'teal' : 'orange'}>
-            <Progress.Label>
+          <Progress.Section
+            key={t.role}
+            value={t.share}
+            color={t.role === 'live' ? 'teal.9' : 'orange.4'}
+            aria-label={`Traffic to ${t.role} v${t.version}`}
+          >
+            <Progress.Label c={t.role === 'live' ? 'white' : 'black'}>
               v{t.version} {t.share}%
             </Progress.Label>
           </Progress.Section>

@@ -33,8 +33,11 @@ export function DeploymentRoute() {
   return (
     <>
       <Breadcrumbs mb="sm">
+        <Anchor component={Link} to="/deployments" size="sm">
+          Deployments
+        </Anchor>
         <Anchor component={Link} to={`/deployments?project=${project}`} size="sm">
-          All deployments
+          {project}
         </Anchor>
         <Text size="sm">{d.name}</Text>
       </Breadcrumbs>
@@ -69,7 +72,7 @@ export function DeploymentRoute() {
             <Text size="xs" c="dimmed">
               Live version
             </Text>
-            <Badge color="teal" size="lg" tt="none" data-testid="live-version">
+            <Badge color="teal.9" size="lg" tt="none" data-testid="live-version">
               v{d.live_version.number}
             </Badge>
           </Card>

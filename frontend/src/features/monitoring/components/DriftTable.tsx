@@ -13,7 +13,7 @@ import { formatNumber, formatRatio } from '@/lib/format';
 function MiniHistogram({ labels, values, color, title }: { labels: string[]; values: number[]; color: string; title: string }) {
   const data = labels.map((label, i) => ({ label, value: values[i] ?? 0 }));
   return (
-    <div style={{ width: 150, height: 56 }} title={title} aria-label={title}>
+    <div style={{ width: 150, height: 56 }} title={title} role="img" aria-label={title}>
       <ResponsiveContainer width="100%" height="100%">
         <BarChart data={data} margin={{ top: 2, right: 0, bottom: 0, left: 0 }} barCategoryGap={1}>
           <XAxis dataKey="label" hide />
@@ -29,7 +29,7 @@ function MiniHistogram({ labels, values, color, title }: { labels: string[]; val
 function Sparkline({ feature }: { feature: DriftFeature }) {
   const data = feature.series.map((p) => ({ t: new Date(p.t).toLocaleString(), value: p.value }));
   return (
-    <div style={{ width: 160, height: 48 }} aria-label={`${feature.feature} over time`}>
+    <div style={{ width: 160, height: 48 }} role="img" aria-label={`${feature.feature} over time`}>
       <ResponsiveContainer width="100%" height="100%">
         <LineChart data={data} margin={{ top: 4, right: 4, bottom: 4, left: 4 }}>
           <XAxis dataKey="t" hide />

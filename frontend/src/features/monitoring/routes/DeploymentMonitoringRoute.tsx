@@ -50,7 +50,7 @@ export function DeploymentMonitoringRoute() {
         title={`${project} / ${deployment}`}
         description={
           <>
-            <Anchor component={Link} to="/monitoring">
+            <Anchor component={Link} to="/monitoring" underline="always">
               Monitoring
             </Anchor>
             {monitoring.data ? ` · live version v${monitoring.data.live_version}` : ''}

@@ -16,7 +16,7 @@ import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
 import { useCurrentTeam } from '@/lib/current-team';
 import { formatDateTime } from '@/lib/format';
-import { useProject } from '@/api/projects';
+import { type Project, useProject } from '@/api/projects';
 
 interface AreaCard {
   to: (slug: string) => string;
@@ -35,7 +35,37 @@ const AREAS: AreaCard[] = [
   { to: (slug) => `/monitoring?project=${slug}`, title: 'Drift and quality', text: 'Drift per feature, skew, staleness and the data flywheel.', icon: <IconActivityHeartbeat size={20} /> },
 ];
 
-export function ProjectRoute() {
+/** The project's areas, one card each. */
+export function ProjectAreas({ slug }: { slug: string }) {
+  return (
+    <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} spacing="md">
+      {AREAS.map((area) => (
+        <Card key={area.title} withBorder radius="md" padding="lg">
+          <Stack gap="xs">
+            <Group gap="sm">
+              <ThemeIcon variant="light" size="lg" radius="md">
+                {area.icon}
+              </ThemeIcon>
+              <Anchor component={Link} to={area.to(slug)} fw={600}>
+                {area.title}
+              </Anchor>
+            </Group>
+            <Text size="sm" c="dimmed">
+              {area.text}
+            </Text>
+          </Stack>
+        </Card>
+      ))}
+    </SimpleGrid>
+  );
+}
+
+/**
+ * /projects/:slug: the header of a found project, then `children` (the app composes the tabs
+ * from several features), or the area cards alone. Nothing below the header is mounted before the
+ * project is found, so a missing project costs one request.
+ */
+export function ProjectRoute({ children }: { children?: (project: Project) => ReactNode }) {
   const { slug = '' } = useParams();
   const project = useProject(slug);
   const { teams } = useCurrentTeam();
@@ -43,7 +73,7 @@ export function ProjectRoute() {
   const crumbs = (
     <Breadcrumbs mb="sm">
       <Anchor component={Link} to="/projects" size="sm">
-        Project list
+        Projects
       </Anchor>
       <Text size="sm">{project.data?.name ?? slug}</Text>
     </Breadcrumbs>
@@ -90,25 +120,7 @@ export function ProjectRoute() {
       <Text size="sm" c="dimmed" mb="lg">
         Created {formatDateTime(created_at)} · Updated {formatDateTime(updated_at)}
       </Text>
-      <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} spacing="md">
-        {AREAS.map((area) => (
-          <Card key={area.title} withBorder radius="md" padding="lg">
-            <Stack gap="xs">
-              <Group gap="sm">
-                <ThemeIcon variant="light" size="lg" radius="md">
-                  {area.icon}
-                </ThemeIcon>
-                <Anchor component={Link} to={area.to(slug)} fw={600}>
-                  {area.title}
-                </Anchor>
-              </Group>
-              <Text size="sm" c="dimmed">
-                {area.text}
-              </Text>
-            </Stack>
-          </Card>
-        ))}
-      </SimpleGrid>
+      {children ? children(project.data) : <ProjectAreas slug={slug} />}
     </>
   );
 }
