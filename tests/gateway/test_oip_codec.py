@@ -349,3 +349,14 @@ def test_rest_routes_that_need_no_model():
     status, _, payload = call("POST", "/v2/models/a.b/infer", b"x" * (oip_rest.config().max_body_bytes + 1))
     assert status == 413
     assert json.loads(payload)["error"].startswith("The body is larger than")
+
+
+def test_float_data_keeps_floats_and_converts_integers():
+    floats = codec.decode_json_request(
+        b'{"inputs": [{"name": "x", "datatype": "FP32", "shape": [2], "data": [0.5, 2.0]}]}'
+    )
+    assert floats.inputs[0].data == [0.5, 2.0]
+    mixed = codec.decode_json_request(
+        b'{"inputs": [{"name": "x", "datatype": "FP64", "shape": [2], "data": [1, 2.5]}]}'
+    )
+    assert mixed.inputs[0].data == [1.0, 2.5] and all(type(v) is float for v in mixed.inputs[0].data)

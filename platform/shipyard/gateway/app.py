@@ -45,7 +45,11 @@ def error_body(code: str, message: str, field: str | None = None) -> bytes:
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: Headers | None = None) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": [*(headers or _JSON)]})
+    # an explicit length: without it the server sends the body chunked, which costs both ends
+    out = [*(headers or _JSON)]
+    if not any(name == b"content-length" for name, _ in out):
+        out.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": out})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -160,7 +160,10 @@ def _check_values(name: str, datatype: str, values: list[Any]) -> list[Any]:
         if values and (min(values) < info.min or max(values) > info.max):
             raise OIPError(f"Input '{name}': a value is outside the {datatype} range.")
         return values
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+    types = set(map(type, values))
+    if types <= {float}:  # the common case: JSON numbers with a decimal point, already floats
+        return values
+    if not types <= {int, float}:  # bool is its own type here, so true/false are refused
         raise OIPError(f"Input '{name}': {datatype} data must be numbers.")
     return [float(v) for v in values]
 
