@@ -22,10 +22,15 @@ from shipyard.gateway.config import GatewayConfig
 from shipyard.gateway.directory import Directory, key_matches
 from shipyard.gateway.stats import Stats
 from shipyard.serving import protocol
-from shipyard.serving.routing import DeploymentRoute, failure_status, log_records, predict_body, sampled
+from shipyard.serving.routing import (
+    UNAVAILABLE,
+    DeploymentRoute,
+    Failure,
+    answer_failure,
+    predict_body,
+    record_answer,
+)
 from shipyard.serving.validation import InputError, validate
-
-UNAVAILABLE = "The serving queue is unavailable; try again shortly."
 
 
 @dataclass(frozen=True)
@@ -130,8 +135,12 @@ async def stop() -> None:
         _runtime = None
 
 
+def _failed(failure: Failure) -> GatewayError:
+    return GatewayError(failure.status, failure.code, failure.message, failure.field, failure.retry_after)
+
+
 def _unavailable() -> GatewayError:
-    return GatewayError(503, "unavailable", UNAVAILABLE, retry_after=1)
+    return _failed(UNAVAILABLE)
 
 
 def _not_found() -> GatewayError:
@@ -206,40 +215,18 @@ async def predict(*, route: DeploymentRoute, inputs: Any, routing_key: str | Non
         rt.stats.record(
             deployment_id=route.deployment_id, version_id=version.version_id, latency_ms=latency_ms, status=status
         )
-        if status == "unavailable":
-            raise _unavailable()
-        if answer is None:
-            raise GatewayError(
-                503,
-                "timeout",
-                f"No serving worker answered within {route.timeout_s:g}s; try again shortly.",
-                retry_after=1,
-            )
-        code, field, retry_after = failure_status(answer.code)
-        raise GatewayError(code, answer.code, answer.message, field, retry_after=retry_after)
-    request_ids = [f"{message_id}-{i}" for i in range(len(rows))]
-    logs = None
-    if sampled(route.sample_rate):
-        logs = log_records(
-            t=time.time(),
-            deployment_id=route.deployment_id,
-            version_id=version.version_id,
-            request_ids=request_ids,
-            rows=rows,
-            outputs=answer.outputs,
-            confidence=answer.confidence,
-            latency_ms=latency_ms,
-            routing_key=routing_key,
-            violations=violations,
-        )
-    rt.stats.record(
-        deployment_id=route.deployment_id,
-        version_id=version.version_id,
+        raise _failed(UNAVAILABLE if status == "unavailable" else answer_failure(answer, timeout_s=route.timeout_s))
+    request_ids = record_answer(
+        rt.stats,
+        route=route,
+        version=version,
+        message_id=message_id,
+        rows=rows,
+        answer=answer,
         latency_ms=latency_ms,
-        status="ok",
-        violations=len(violations),
-        confidences=answer.confidence,
-        logs=logs,
+        routing_key=routing_key,
+        violations=violations,
+        now=time.time(),
     )
     return InferResult(
         outputs=answer.outputs,

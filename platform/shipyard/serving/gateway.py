@@ -32,7 +32,7 @@ from shipyard.serving import protocol
 from shipyard.serving.auth import authorize_caller, error
 from shipyard.serving.bodies import body_too_large, read_body
 from shipyard.serving.dataplane import STATS, serving_redis
-from shipyard.serving.routing import failure_status, log_records, predict_body, sampled
+from shipyard.serving.routing import UNAVAILABLE, answer_failure, predict_body, record_answer
 from shipyard.serving.validation import InputError, predict_input, validate
 
 
@@ -98,6 +98,7 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
         queue=queue,
     )
     r: Any = serving_redis()
+    answer: protocol.Reply | None = None
     try:
         # one round trip: push the request, ring the doorbell, then block on its reply key
         pipe = r.pipeline(transaction=False)
@@ -107,52 +108,29 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
         pipe.blpop([reply], timeout=route.timeout_s)
         got = pipe.execute()[-1]
     except redis.RedisError:
-        STATS.record(
-            deployment_id=route.deployment_id,
-            version_id=version.version_id,
-            latency_ms=(time.perf_counter() - started) * 1000,
-            status="unavailable",
-        )
-        return _error(503, "unavailable", "The serving queue is unavailable; try again shortly.", retry_after=1)
+        status = "unavailable"
+    else:
+        answer = protocol.Reply.loads(got[1]) if got is not None else None
+        status = "timeout" if answer is None else ("ok" if answer.ok else answer.code)
     latency_ms = (time.perf_counter() - started) * 1000
-    if got is None:
+    if status != "ok":
         STATS.record(
-            deployment_id=route.deployment_id, version_id=version.version_id, latency_ms=latency_ms, status="timeout"
+            deployment_id=route.deployment_id, version_id=version.version_id, latency_ms=latency_ms, status=status
         )
-        return _error(
-            503, "timeout", f"No serving worker answered within {route.timeout_s:g}s; try again shortly.", retry_after=1
-        )
-    answer = protocol.Reply.loads(got[1])
-    if not answer.ok:
-        STATS.record(
-            deployment_id=route.deployment_id, version_id=version.version_id, latency_ms=latency_ms, status=answer.code
-        )
-        status, field, retry_after = failure_status(answer.code)
-        return _error(status, answer.code, answer.message, field, retry_after=retry_after)
-
-    request_ids = [f"{message_id}-{i}" for i in range(len(rows))]
-    logs = None
-    if sampled(route.sample_rate):
-        logs = log_records(
-            t=time.time(),
-            deployment_id=route.deployment_id,
-            version_id=version.version_id,
-            request_ids=request_ids,
-            rows=rows,
-            outputs=answer.outputs,
-            confidence=answer.confidence,
-            latency_ms=latency_ms,
-            routing_key=routing_key,
-            violations=violations,
-        )
-    STATS.record(
-        deployment_id=route.deployment_id,
-        version_id=version.version_id,
+        failure = UNAVAILABLE if status == "unavailable" else answer_failure(answer, timeout_s=route.timeout_s)
+        return _error(failure.status, failure.code, failure.message, failure.field, retry_after=failure.retry_after)
+    assert answer is not None  # status "ok" means an answer came
+    request_ids = record_answer(
+        STATS,
+        route=route,
+        version=version,
+        message_id=message_id,
+        rows=rows,
+        answer=answer,
         latency_ms=latency_ms,
-        status="ok",
-        violations=len(violations),
-        confidences=answer.confidence,
-        logs=logs,
+        routing_key=routing_key,
+        violations=violations,
+        now=time.time(),
     )
     return JsonResponse(
         predict_body(

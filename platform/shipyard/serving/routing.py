@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from shipyard.serving.protocol import LogRecord, ProtocolError, dumps
+from shipyard.serving.protocol import LogRecord, ProtocolError, Reply, dumps
 from shipyard.serving.validation import Feature, InputSchema
 
 
@@ -217,3 +217,69 @@ def predict_body(
     if violations:
         result["violations"] = violations
     return result
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A predict call that got no usable answer: what the caller is told."""
+
+    status: int
+    code: str
+    message: str
+    field: str | None = None
+    retry_after: int | None = None
+
+
+#: Redis could not take the request
+UNAVAILABLE = Failure(503, "unavailable", "The serving queue is unavailable; try again shortly.", retry_after=1)
+
+
+def answer_failure(answer: Reply | None, *, timeout_s: float) -> Failure:
+    """The failure for no answer in time (``None``) or a worker's error reply."""
+    if answer is None:
+        message = f"No serving worker answered within {timeout_s:g}s; try again shortly."
+        return Failure(503, "timeout", message, retry_after=1)
+    status, field_name, retry_after = failure_status(answer.code)
+    return Failure(status, answer.code, answer.message, field_name, retry_after)
+
+
+def record_answer(
+    stats: Any,
+    *,
+    route: DeploymentRoute,
+    version: VersionRoute,
+    message_id: str,
+    rows: list[Any],
+    answer: Reply,
+    latency_ms: float,
+    routing_key: str | None,
+    violations: list[dict[str, Any]],
+    now: float,
+) -> list[str]:
+    """Count a successful call (and sample its rows into the prediction log) on ``stats`` (the web
+    process's or the gateway's counters, the same ``record`` signature); returns the request ids."""
+    request_ids = [f"{message_id}-{i}" for i in range(len(rows))]
+    logs = None
+    if sampled(route.sample_rate):
+        logs = log_records(
+            t=now,
+            deployment_id=route.deployment_id,
+            version_id=version.version_id,
+            request_ids=request_ids,
+            rows=rows,
+            outputs=answer.outputs,
+            confidence=answer.confidence,
+            latency_ms=latency_ms,
+            routing_key=routing_key,
+            violations=violations,
+        )
+    stats.record(
+        deployment_id=route.deployment_id,
+        version_id=version.version_id,
+        latency_ms=latency_ms,
+        status="ok",
+        violations=len(violations),
+        confidences=answer.confidence,
+        logs=logs,
+    )
+    return request_ids
