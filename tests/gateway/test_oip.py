@@ -89,7 +89,15 @@ def deployed(stack: Any, world: Any, digits_onnx: Any) -> dict[str, Any]:
     versions = make_versions(world.project, digits_onnx)
     res = api(stack, token, "POST", "", json={"name": "digits", "model": "digits", "version": 1, "reason": "first"})
     assert res.status_code == 201, res.text
-    return {"token": token, "versions": versions, "auth": {"Authorization": f"Token {token}"}}
+    auth = {"Authorization": f"Token {token}"}
+    # The gateway may still hold the previous test's route (same names, other ids) for its cache
+    # TTL (SERVING_CONFIG_TTL_S, 0.5 s): wait until it sees this deployment.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if requests.get(f"{stack['gateway']}/v2/models/{MODEL}/ready", headers=auth, timeout=5).status_code == 200:
+            break
+        time.sleep(0.1)
+    return {"token": token, "versions": versions, "auth": auth}
 
 
 def v2_json(rows: list[list[float]], **extra: Any) -> dict[str, Any]:
