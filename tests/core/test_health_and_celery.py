@@ -96,3 +96,26 @@ def test_healthz_reports_supervised_processes(db: Any, redis_client: Any) -> Non
     assert response.json()["processes"]["beat"]["state"] == "backoff"
     publish.clear()
     assert "processes" not in Client().get("/healthz").json()
+
+
+def test_metrics_count_jobs_by_status_through_the_jobs_apps_hook(world: Any, redis_client: Any) -> None:
+    """/metrics lives in core; the jobs app registers the gauge's refresh (AppConfig.ready)."""
+    from django.test import Client
+
+    from shipyard.jobs.models import Job
+    from shipyard.registry.models import ModelVersion, RegisteredModel
+
+    model = RegisteredModel.objects.create(project=world.project, name="m")
+    version = ModelVersion.objects.create(
+        model=model,
+        number=1,
+        format="onnx",
+        artifact_key="sha256/00/" + "0" * 62,
+        artifact_sha256="0" * 64,
+        artifact_size=1,
+    )
+    for status in ("queued", "queued", "failed"):
+        Job.objects.create(project=world.project, kind="evaluate", model_version=version, status=status)
+    text = Client().get("/metrics").content.decode()
+    assert 'shipyard_jobs{status="queued"} 2.0' in text
+    assert 'shipyard_jobs{status="failed"} 1.0' in text

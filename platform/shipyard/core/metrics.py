@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -22,3 +24,16 @@ HTTP_LATENCY = Histogram(
 QUEUE_LENGTH = Gauge("shipyard_queue_length", "Messages waiting in a Celery queue", ["queue"], registry=REGISTRY)
 WORKERS_UP = Gauge("shipyard_workers_up", "Workers with a fresh heartbeat, per queue", ["queue"], registry=REGISTRY)
 JOBS = Gauge("shipyard_jobs", "Jobs by status", ["status"], registry=REGISTRY)
+
+#: Functions that refresh gauges from data an app above core owns, run on every scrape. Apps
+#: register theirs in ``AppConfig.ready`` (core sits below them and never imports them).
+_scrape_hooks: list[Callable[[], None]] = []
+
+
+def scrape_hook_register(hook: Callable[[], None]) -> None:
+    if hook not in _scrape_hooks:
+        _scrape_hooks.append(hook)
+
+
+def scrape_hooks() -> list[Callable[[], None]]:
+    return list(_scrape_hooks)

@@ -3,8 +3,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
@@ -14,7 +15,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from shipyard.core import heartbeat, supervisor
 from shipyard.core.errors import json_error
-from shipyard.core.metrics import JOBS, QUEUE_LENGTH, REGISTRY, WORKERS_UP
+from shipyard.core.metrics import QUEUE_LENGTH, REGISTRY, WORKERS_UP, scrape_hooks
 from shipyard.core.redis import client as redis_client
 
 logger = logging.getLogger(__name__)
@@ -88,19 +89,13 @@ def metrics(request: HttpRequest) -> HttpResponse:
             QUEUE_LENGTH.labels(queue).set(int(r.llen(queue)))  # type: ignore[arg-type]
         for queue, count in _workers_by_queue().items():
             WORKERS_UP.labels(queue).set(count)
-    except Exception:
+    except redis.RedisError:
         logger.warning("metrics: redis unavailable")
-    try:
-        from django.apps import apps
-
-        if apps.is_installed("shipyard.jobs"):
-            from django.db.models import Count
-
-            job_model: Any = apps.get_model("jobs", "Job")  # type: ignore[misc]
-            for row in job_model.objects.values("status").annotate(n=Count("id")):
-                JOBS.labels(row["status"]).set(row["n"])
-    except Exception:
-        logger.warning("metrics: job counts unavailable")
+    for hook in scrape_hooks():
+        try:
+            hook()
+        except DatabaseError:
+            logger.warning("metrics: the database is unavailable for %s", getattr(hook, "__qualname__", hook))
     return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
 
 

@@ -41,3 +41,10 @@ def jobs_filtered(
     if model_version and model_version.isdecimal():
         qs = qs.filter(model_version_id=int(model_version))
     return qs
+
+
+def job_counts_by_status() -> dict[str, int]:
+    """How many jobs are in each status (all teams: for the operator's /metrics)."""
+    from django.db.models import Count
+
+    return {row["status"]: row["n"] for row in Job.objects.values("status").annotate(n=Count("id"))}
