@@ -10,7 +10,6 @@ the browser's session belongs to the web process), reads the body up to
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -18,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from shipyard.gateway import core, metrics
+from shipyard.gateway import core, metrics, oip_rest
 from shipyard.gateway.config import config
 from shipyard.serving.validation import InputError, predict_input
 
@@ -137,16 +136,11 @@ def _split_predict(path: str) -> tuple[str, str] | None:
 
 async def oip(scope: Scope, receive: Receive, send: Send) -> int:
     try:
-        module: Any = importlib.import_module("shipyard.gateway.oip_rest")
-    except ModuleNotFoundError:
-        await _respond(send, 404, orjson.dumps({"error": "Not found."}))
-        return 404
-    try:
         body = await read_body(receive, limit=config().max_body_bytes)
     except TooLarge:
         await _respond(send, 413, orjson.dumps({"error": str(_too_large().message)}))
         return 413
-    status, headers, payload = await module.handle(scope["method"], scope["path"], _headers(scope), body)
+    status, headers, payload = await oip_rest.handle(scope["method"], scope["path"], _headers(scope), body)
     await _respond(send, status, payload, headers)
     return int(status)
 
@@ -168,7 +162,8 @@ async def lifespan(receive: Receive, send: Send, state: dict[str, Any]) -> None:
                 cfg = config()
                 await core.start(cfg)
                 if cfg.grpc_port:
-                    grpc_server: Any = importlib.import_module("shipyard.gateway.grpc_server")
+                    from shipyard.gateway import grpc_server  # grpc only where it is served
+
                     state["grpc"] = await grpc_server.serve(cfg.grpc_port)
             except Exception as exc:  # the server must not start half-configured
                 logger.exception("gateway start-up failed")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any
 
 import redis
@@ -16,38 +15,16 @@ from shipyard.serving import protocol
 logger = logging.getLogger("shipyard.gateway")
 
 
-class Stats:
-    """The gateway's :class:`protocol.StatsAccumulator`, flushed from its event loop."""
+class Stats(protocol.StatsAccumulator):
+    """The gateway's counters (one event loop: no lock), flushed from that loop."""
 
     def __init__(self, redis_client: Any, interval_s: float = 1.0) -> None:
+        super().__init__()
         self.redis = redis_client
         self.interval_s = interval_s
-        self._acc = protocol.StatsAccumulator()
-
-    def record(
-        self,
-        *,
-        deployment_id: int,
-        version_id: int,
-        latency_ms: float,
-        status: str,
-        violations: int = 0,
-        confidences: list[float] | None = None,
-        logs: list[protocol.LogRecord] | None = None,
-    ) -> None:
-        self._acc.record(
-            deployment_id=deployment_id,
-            version_id=version_id,
-            latency_ms=latency_ms,
-            status=status,
-            violations=violations,
-            confidences=confidences,
-            logs=logs,
-            now=time.time(),
-        )
 
     async def flush(self) -> None:
-        counts, logs = self._acc.take()
+        counts, logs = self.take()
         if not counts and not logs:
             return
         pipe = self.redis.pipeline(transaction=False)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -469,9 +470,9 @@ class StatsAccumulator:
         violations: int = 0,
         confidences: list[float] | None = None,
         logs: list[LogRecord] | None = None,
-        now: float,
+        now: float | None = None,
     ) -> None:
-        key = (deployment_id, version_id, int(now // 60))
+        key = (deployment_id, version_id, int((time.time() if now is None else now) // 60))
         delta = self.counts.get(key)
         if delta is None:
             delta = self.counts[key] = StatsDelta()

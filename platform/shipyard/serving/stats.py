@@ -50,7 +50,6 @@ class StatsBuffer:
                 violations=violations,
                 confidences=confidences,
                 logs=logs,
-                now=time.time(),
             )
         if self._thread is None:
             self._start()
