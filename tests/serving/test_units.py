@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from shipyard.serving import drain, gate, lifecycle, protocol
 from shipyard.serving.canary import canary_analyze
@@ -71,6 +73,47 @@ def test_validation_names_the_feature() -> None:
     assert validate([[1, 2]], bare, reject=True)[0] == [[1, 2]]
     with pytest.raises(InputError):
         validate([[1, True]], bare, reject=True)
+
+
+def _verdict(rows: Any, schema: Any, reject: bool) -> Any:
+    try:
+        return validate(rows, schema, reject=reject)
+    except InputError as exc:
+        return ("error", exc.field, exc.message)
+
+
+_values = st.one_of(
+    st.sampled_from([float("nan"), float("inf"), -float("inf"), -0.5, 16.5, 10**400, True]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=3),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    base=st.lists(st.one_of(st.floats(min_value=0, max_value=16), st.integers(0, 16)), min_size=4, max_size=4),
+    odd=st.lists(st.tuples(st.integers(0, 3), _values), max_size=2),
+    reject=st.booleans(),
+    nullable=st.booleans(),
+)
+@example(base=[1.0, 2.0, 3.0, 4.0], odd=[(1, float("nan"))], reject=False, nullable=False)
+def test_uniform_bounds_fast_path_never_changes_a_verdict(
+    base: list[Any], odd: list[tuple[int, Any]], reject: bool, nullable: bool
+) -> None:
+    """Rows of a schema whose features share their bounds skip the per-value loop when every value is
+    a finite number in range: the verdict must be exactly the per-value loop's."""
+    row = list(base)
+    for position, value in odd:
+        row[position] = value
+    features = [{"name": f"p{i}", "dtype": "numeric", "min": 0, "max": 16, "nullable": nullable} for i in range(4)]
+    fast = build_schema({"features": [f["name"] for f in features]}, {"features": features})
+    slow = build_schema({"features": [f["name"] for f in features]}, {"features": features})
+    slow.uniform = None
+    assert fast.uniform == (0, 16)
+    assert _verdict([row], fast, reject) == _verdict([row], slow, reject)
 
 
 def test_postprocess_logits_probabilities_regression_and_labels() -> None:

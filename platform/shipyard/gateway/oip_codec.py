@@ -130,6 +130,8 @@ def _flatten(name: str, data: Any) -> list[Any]:
     """Nested lists flattened in row-major order (iterative: any nesting is safe)."""
     if not isinstance(data, list):
         raise OIPError(f"Input '{name}': data must be a list.")
+    if list not in set(map(type, data)):  # already flat (as MLServer's and Triton's clients send it)
+        return data
     out: list[Any] = []
     stack: list[Any] = [iter(data)]
     while stack:
@@ -313,7 +315,7 @@ def tensors_to_rows(inputs: list[Tensor], features: list[str] | None = None) -> 
     names = features or []
     if len(inputs) == 1 and (len(inputs[0].shape) > 1 or inputs[0].name not in names):
         tensor = inputs[0]
-        values = [_as_feature(v) for v in tensor.data]
+        values = [_as_feature(v) for v in tensor.data] if tensor.datatype == "BYTES" else tensor.data
         if len(tensor.shape) == 1:
             if not values:
                 raise _no_rows(tensor)
