@@ -119,3 +119,19 @@ def test_metrics_count_jobs_by_status_through_the_jobs_apps_hook(world: Any, red
     text = Client().get("/metrics").content.decode()
     assert 'shipyard_jobs{status="queued"} 2.0' in text
     assert 'shipyard_jobs{status="failed"} 1.0' in text
+
+
+def test_metrics_serving_queue_length_per_request_list(db: Any, redis_client: Any) -> None:
+    """The serving app's hook reports what every request list holds (what a queue-depth autoscaler
+    such as deploy/k8s/keda.yaml sums); a list no longer in the set leaves the exposition."""
+    from shipyard.serving import protocol
+
+    redis_client.sadd(protocol.QUEUES, protocol.queue_key(41), protocol.queue_key(42))
+    redis_client.rpush(protocol.queue_key(41), b"a", b"b", b"c")
+    redis_client.rpush(protocol.QUEUE, b"x")
+    text = Client().get("/metrics").content.decode()
+    assert 'shipyard_serving_queue_length{deployment="41"} 3.0' in text
+    assert 'shipyard_serving_queue_length{deployment="42"} 0.0' in text
+    assert 'shipyard_serving_queue_length{deployment="shared"} 1.0' in text
+    redis_client.srem(protocol.QUEUES, protocol.queue_key(42))
+    assert 'deployment="42"' not in Client().get("/metrics").content.decode()

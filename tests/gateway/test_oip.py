@@ -318,3 +318,30 @@ def test_v2_bad_input_and_auth_on_both_protocols(stack: Any, world: Any, deploye
     assert (code, details) == (grpc.StatusCode.INVALID_ARGUMENT, "Row 0 has 63 values; the model takes 64.")
     code, _ = grpc_error(stack, "ModelInfer", request(raw=b"\0" * (8 * 1024**2 + 1)), meta)
     assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+def test_v2_redis_outage_is_503_with_retry_after_and_grpc_unavailable(django_db_setup: Any) -> None:
+    """With Redis unreachable the gateway cannot authorize nor route: both protocols say
+    "unavailable, retry" in their own shape, and no credentials is still a 401 / UNAUTHENTICATED."""
+    env = serving_env(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    proc, url, grpc_address = start_gateway(env)
+    down = {"gateway": url, "grpc": grpc_address}
+    try:
+        body = {"inputs": [{"name": "input", "shape": [1, 64], "datatype": "FP32", "data": [0.0] * 64}]}
+        for headers in ({"X-Api-Key": "sk_x"}, {"Authorization": "Token " + "a" * 40}):
+            res = infer(down, body, headers)
+            assert res.status_code == 503, res.text
+            assert res.headers["Retry-After"] == "1" and set(res.json()) == {"error"}
+            res = requests.get(f"{url}/v2/models/{MODEL}", headers=headers, timeout=30)
+            assert res.status_code == 503 and set(res.json()) == {"error"}
+        assert requests.get(f"{url}/v2/health/ready", timeout=30).status_code == 400  # the protocol: not ready
+        assert infer(down, body, {}).status_code == 401
+        request = pb.ModelInferRequest(model_name=MODEL)
+        request.inputs.add(name="input", datatype="FP32", shape=[1, 64]).contents.fp32_contents.extend([0.0] * 64)
+        code, _ = grpc_error(down, "ModelInfer", request, [("authorization", "Token " + "a" * 40)])
+        assert code == grpc.StatusCode.UNAVAILABLE
+        code, _ = grpc_error(down, "ModelInfer", request, [])
+        assert code == grpc.StatusCode.UNAUTHENTICATED
+    finally:
+        proc.stop()
+    assert "Traceback" not in proc.log(), proc.log()

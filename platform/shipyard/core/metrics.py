@@ -24,6 +24,14 @@ HTTP_LATENCY = Histogram(
 QUEUE_LENGTH = Gauge("shipyard_queue_length", "Messages waiting in a Celery queue", ["queue"], registry=REGISTRY)
 WORKERS_UP = Gauge("shipyard_workers_up", "Workers with a fresh heartbeat, per queue", ["queue"], registry=REGISTRY)
 JOBS = Gauge("shipyard_jobs", "Jobs by status", ["status"], registry=REGISTRY)
+#: what the serving workers have yet to take: the shared request list and every deployment's own
+#: (``deployment`` is the id, or "shared"); a queue-depth autoscaler sums it (deploy/k8s/keda.yaml)
+SERVING_QUEUE_LENGTH = Gauge(
+    "shipyard_serving_queue_length",
+    "Predict requests waiting for a serving worker, per request list",
+    ["deployment"],
+    registry=REGISTRY,
+)
 
 #: Functions that refresh gauges from data an app above core owns, run on every scrape. Apps
 #: register theirs in ``AppConfig.ready`` (core sits below them and never imports them).
