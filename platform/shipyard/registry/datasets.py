@@ -110,6 +110,8 @@ def dataset_version_create(
             else:
                 meta = policy.check_feature_meta(feature_meta, columns)
             _, policy_check = policy.check_dataset(project, summary["schema"], meta)
+            sensitive = {column for column, declared in meta.items() if declared.get("sensitive")}
+            summary["schema"], summary["stats"] = privacy.redact_summary(summary["schema"], summary["stats"], sensitive)
             norm_blob = storage.hash_file(normalized_temp)
             created_file = storage.store().commit(temp_path, file_blob)
             created_norm = storage.store().commit(normalized_temp, norm_blob)

@@ -65,6 +65,25 @@ def _judge(version: DatasetVersion, scan: dict[str, Any], min_role: str) -> dict
     }
 
 
+def redact_summary(
+    schema: dict[str, Any], stats: dict[str, Any], columns: set[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Drop the values a summary keeps of personal columns (categories, top values, min/max of strings)."""
+    if not columns:
+        return schema, stats
+    features = []
+    for feature in schema.get("features", []):
+        if feature.get("name") in columns:
+            feature = {k: v for k, v in feature.items() if k not in ("categories", "min", "max")}
+            feature["redacted"] = True
+        features.append(feature)
+    redacted_stats = {
+        name: ({k: v for k, v in stat.items() if k not in ("top", "min", "max")} if name in columns else stat)
+        for name, stat in stats.items()
+    }
+    return {**schema, "features": features}, redacted_stats
+
+
 def pii_scan_run(*, version_id: int) -> dict[str, Any] | None:
     """Scan one dataset version (safe to run twice) and record data-5 evidence. None if it is gone."""
     from shipyard_ml.pii import scan_parquet
@@ -79,9 +98,15 @@ def pii_scan_run(*, version_id: int) -> dict[str, Any] | None:
     ).as_dict()
     if not scan["ok"]:
         result = {"status": "failed", "message": scan["message"], "passed": False}
+        DatasetVersion.objects.filter(pk=version.pk).update(pii_scan=result, updated_at=timezone.now())
     else:
         result = _judge(version, scan, sensitive_min_role(version.dataset.project))
-    DatasetVersion.objects.filter(pk=version.pk).update(pii_scan=result, updated_at=timezone.now())
+        personal = {f["column"] for f in result["findings"]} | set(result["sensitive_columns"])
+        with transaction.atomic():
+            locked = DatasetVersion.objects.select_for_update().get(pk=version.pk)
+            locked.schema, locked.stats = redact_summary(locked.schema, locked.stats, personal)
+            locked.pii_scan = result
+            locked.save(update_fields=["schema", "stats", "pii_scan", "updated_at"])
     version.pii_scan = result
     record_evidence(version)
     return result
