@@ -278,7 +278,11 @@ class DatasetVersionCreateSerializer(StrictSerializer):
 
 class FeaturePolicySerializer(serializers.ModelSerializer):
     updated_by = UserNameField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
     configured = serializers.SerializerMethodField()
+    forbidden_features = serializers.ListField(child=serializers.CharField(), read_only=True)
+    allowed_owners = serializers.ListField(child=serializers.CharField(), read_only=True)
+    approved_sources = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = FeaturePolicy
