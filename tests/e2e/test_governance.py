@@ -92,6 +92,9 @@ def test_policy_editor_violations_pii_scan_and_access_audit(
         "risk-team"
     )
     assert "user3@example.com" not in page.content()  # values of a personal column are never shown
+    expect(page.get_by_test_id("feature-histogram").filter(has_text="contact")).to_contain_text(
+        "Values hidden: personal data"
+    )
 
     # every download is logged, and admins read the log on the dataset page
     expect(page.get_by_text("No downloads yet")).to_be_visible()

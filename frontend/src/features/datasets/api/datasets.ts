@@ -15,6 +15,8 @@ export interface FeatureSchema {
   max?: number | null;
   categories?: string[];
   null_rate: number;
+  /** the values of a personal-data column are not kept (PII scan, rubric data-5) */
+  redacted?: boolean;
 }
 
 /** One column of the `stats` JSON field of a dataset version (the schema publishes it as unknown). */
