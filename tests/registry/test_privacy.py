@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from shipyard.registry import privacy
 from shipyard.registry.models import DatasetDownload, DatasetVersion
 from shipyard.rubric.models import Evidence
 from shipyard_ml.pii import Detectors, scan_frame
@@ -165,6 +166,19 @@ def test_sensitive_versions_need_the_role_and_every_download_is_audited(world: A
     assert teammate.get(f"{BASE}/customers/downloads/").status_code == 403
     assert outsider.get(f"{BASE}/customers/downloads/").status_code == 404
 
-    # the policy may let members read sensitive data; viewers never count as restricted
-    assert owner.put("/api/v1/projects/fraud-model/feature-policy/", {"sensitive_min_role": "member"}, format="json")
+    # the scan (a worker's job; run in-process here) passes: the personal columns are declared
+    privacy.pii_scan_run(version_id=DatasetVersion.objects.get().pk)
+    scan = DatasetVersion.objects.get().pii_scan
+    assert scan["undeclared"] == ["note", "card", "client_ip", "first_name"]  # only contact was declared
+    put = "/api/v1/projects/fraud-model/feature-policy/"
+    # the policy may let members read sensitive data; opening it to viewers fails data-5 at once
+    assert owner.put(put, {"sensitive_min_role": "member"}, format="json").status_code == 200
     assert teammate.get(f"{BASE}/customers/versions/1/file").status_code == 200
+    assert owner.put(put, {"sensitive_min_role": "viewer"}, format="json").status_code == 200
+    assert DatasetVersion.objects.get().pii_scan["access"] == {
+        "min_role": "viewer",
+        "audited": True,
+        "restricted": False,
+    }
+    latest = Evidence.objects.filter(test_id="data-5").order_by("-observed_at", "-id").first()
+    assert latest is not None and not latest.passed and latest.detail["access"]["min_role"] == "viewer"

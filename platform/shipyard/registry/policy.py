@@ -19,6 +19,7 @@ from django.utils import timezone
 from shipyard.accounts.roles import Role
 from shipyard.core.errors import DomainConflict, DomainError
 from shipyard.projects.models import Project
+from shipyard.registry import privacy
 from shipyard.registry.models import DatasetVersion, FeaturePolicy, ModelVersion, PolicyMode
 
 LIST_MAX = 200
@@ -314,14 +315,20 @@ def feature_policy_set(*, project: Project, data: dict[str, Any], by: Any) -> Fe
     """Create or replace the project's policy, then re-check the latest version of every dataset
     and model against it (recorded on those versions and as data-4 evidence; nothing is removed)."""
     fields = check_policy(data)
+    before = policy_of(project)
     policy, _ = FeaturePolicy.objects.update_or_create(project=project, defaults={**fields, "updated_by": by})
     recheck_latest(project=project, policy=policy, by=by)
+    if (before.sensitive_min_role if before else Role.MAINTAINER) != policy.sensitive_min_role:
+        privacy.rejudge_latest(project=project)  # data-5 depends on who may download sensitive columns
     return policy
 
 
 @transaction.atomic
 def feature_policy_delete(*, project: Project) -> None:
+    removed = FeaturePolicy.objects.filter(project=project).first()
     FeaturePolicy.objects.filter(project=project).delete()
+    if removed is not None and removed.sensitive_min_role != Role.MAINTAINER:
+        privacy.rejudge_latest(project=project)
 
 
 def recheck_latest(*, project: Project, policy: FeaturePolicy, by: Any) -> None:

@@ -112,6 +112,24 @@ def pii_scan_run(*, version_id: int) -> dict[str, Any] | None:
     return result
 
 
+def rejudge_latest(*, project: Project) -> None:
+    """Judge the latest scanned version of each dataset again (after the policy's access rule changed):
+    the stored counts are enough, nothing is rescanned."""
+    min_role = sensitive_min_role(project)
+    latest = (
+        DatasetVersion.objects.filter(dataset__project=project)
+        .select_related("dataset__project")
+        .order_by("dataset_id", "-number")
+        .distinct("dataset_id")
+    )
+    for version in latest:
+        if (version.pii_scan or {}).get("status") != "done":
+            continue
+        version.pii_scan = _judge(version, version.pii_scan, min_role)
+        version.save(update_fields=["pii_scan", "updated_at"])
+        record_evidence(version)
+
+
 def record_evidence(version: DatasetVersion) -> None:
     from shipyard.rubric.services import evidence_record
 
