@@ -78,6 +78,28 @@ def test_scan_counts_cells_per_column_and_returns_no_values() -> None:
     assert not any(value in dumped for value in [*EMAILS, *CARDS, "Ann", "10.0.1.7", "415-555-2671"])
 
 
+def test_a_large_file_is_sampled_row_group_by_row_group(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from shipyard_ml.pii import scan_parquet
+
+    rows = 5_000
+    table = pa.table(
+        {"n": list(range(rows)), "contact": [f"u{i}@example.com" if i % 2 else "none" for i in range(rows)]}
+    )
+    path = tmp_path / "big.parquet"
+    pq.write_table(table, path, row_group_size=700)
+    scan = scan_parquet(path, sample_rows=1_000)
+    assert scan.ok and scan.rows == rows and scan.sampled_rows == 1_000
+    (finding,) = scan.findings
+    assert finding.column == "contact" and 400 < finding.kinds["email"] < 600  # about half the sample
+    assert scan_parquet(path, sample_rows=1_000).findings == scan.findings  # seeded: the same sample
+    whole = scan_parquet(path, sample_rows=rows)
+    assert whole.sampled_rows == rows and whole.findings[0].kinds == {"email": rows // 2}
+    assert not scan_parquet(tmp_path / "missing.parquet").ok
+
+
 # ---- on a real worker --------------------------------------------------------------------------
 
 

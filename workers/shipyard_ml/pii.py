@@ -221,19 +221,35 @@ def scan_frame(frame: Any, *, region: str = "US", columns: Iterable[str] | None 
     return findings
 
 
+def read_sample(path: Path, sample_rows: int, seed: int = 0) -> tuple[Any, int]:
+    """Every row of a Parquet file when it has at most ``sample_rows``, else a seeded random sample,
+    read one row group at a time (memory stays bounded by a row group plus the sample)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    rows = parquet.metadata.num_rows
+    if rows <= sample_rows:
+        return parquet.read().to_pandas(), rows
+    keep = np.sort(np.random.default_rng(seed).choice(rows, size=sample_rows, replace=False))
+    parts, offset = [], 0
+    for group in range(parquet.num_row_groups):
+        size = parquet.metadata.row_group(group).num_rows
+        wanted = keep[(keep >= offset) & (keep < offset + size)] - offset
+        if len(wanted):
+            parts.append(parquet.read_row_group(group).take(pa.array(wanted)))
+        offset += size
+    return pa.concat_tables(parts).to_pandas(), rows
+
+
 def scan_parquet(path: Path, *, sample_rows: int = 20_000, region: str = "US", seed: int = 0) -> PiiScan:
     """Scan up to ``sample_rows`` rows of a (normalised) Parquet file: every row when it has fewer,
     else a seeded random sample of them."""
-    import pyarrow.parquet as pq
-
     try:
-        table = pq.read_table(path)
+        frame, rows = read_sample(path, sample_rows, seed)
     except (OSError, ValueError) as exc:
         return PiiScan(ok=False, message=f"cannot read the dataset: {str(exc)[:300]}")
-    rows = table.num_rows
-    frame = table.to_pandas()
-    if rows > sample_rows:
-        frame = frame.sample(n=sample_rows, random_state=seed)
     frame.columns = [str(c) for c in frame.columns]
     findings = scan_frame(frame, region=region)
     return PiiScan(
