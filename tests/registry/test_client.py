@@ -34,9 +34,14 @@ def test_training_script_round_trip(reg: Registry, tmp_path: Path) -> None:
     data = tmp_path / "train.csv"
     data.write_bytes(csv_bytes(40))
     dataset = reg.log_dataset(
-        data, name="tx", label_column="label", slices=[{"name": "de", "filter": 'country == "DE"'}]
+        data,
+        name="tx",
+        label_column="label",
+        slices=[{"name": "de", "filter": 'country == "DE"'}],
+        feature_meta={"country": {"owner": "risk-team", "sensitive": True}},
     )
     assert dataset["number"] == 1 and dataset["row_count"] == 40
+    assert dataset["feature_meta"] == {"country": {"owner": "risk-team", "sensitive": True}}
 
     from shipyard_ml.nets import build_architecture
 

@@ -9,6 +9,7 @@ import pytest
 
 from shipyard.registry.demo import seed
 from shipyard.registry.models import DatasetVersion, ModelVersion
+from shipyard.rubric.models import Evidence
 from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
 
 
@@ -40,3 +41,24 @@ def test_demo_seed_registers_datasets_and_trained_models(db: Any) -> None:
     before = ModelVersion.objects.count()
     seed(ctx)
     assert ModelVersion.objects.count() == before and DatasetVersion.objects.count() == 4
+    # the digits models meet the digits team's feature policy (data-4)
+    models = Evidence.objects.filter(test_id="data-4", key__startswith="policy:model:").values_list("key", "passed")
+    assert set(models) == {("policy:model:digits-mlp", True), ("policy:model:digits-cnn", True)}
+
+
+@pytest.mark.django_db
+def test_demo_digits_project_has_fresh_data4_and_data5_evidence_the_others_gaps(db: Any) -> None:
+    from shipyard.rubric.selectors import project_score
+
+    ctx = Ctx(skip_heavy=True)
+    seed(ctx)
+    digits = ctx.projects["digits-classifier"]
+    scan = DatasetVersion.objects.get(dataset__name="digits").pii_scan
+    assert scan["status"] == "done" and scan["findings"] == [] and scan["passed"] is True
+    assert scan["sampled_rows"] == 1797 and scan["columns_scanned"] == 65
+    tests = project_score(digits)["tests"]
+    assert tests["data-4"]["holds"] == "evidence" and tests["data-5"]["holds"] == "evidence"
+    policy_evidence = Evidence.objects.get(project=digits, test_id="data-4", key="policy:dataset:digits")
+    assert policy_evidence.passed and policy_evidence.detail["features"] == 64
+    for slug in ("iris-species", "cancer-screening", "wine-quality"):
+        assert not Evidence.objects.filter(project=ctx.projects[slug], test_id__in=["data-4", "data-5"]).exists()

@@ -586,6 +586,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/datasets/{name}/downloads/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The access audit of a dataset's files (rubric data-5): admins only. */
+        get: operations["projects_datasets_downloads_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/datasets/{name}/versions/": {
         parameters: {
             query?: never;
@@ -928,6 +945,25 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/feature-policy/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The project's feature policy (rubric data-4) and its data access rule (data-5). */
+        get: operations["projects_feature_policy_retrieve"];
+        /** @description The project's feature policy (rubric data-4) and its data access rule (data-5). */
+        put: operations["projects_feature_policy_update"];
+        post?: never;
+        /** @description The project's feature policy (rubric data-4) and its data access rule (data-5). */
+        delete: operations["projects_feature_policy_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1411,6 +1447,18 @@ export interface components {
             /** @default  */
             description: string;
         };
+        DatasetDownload: {
+            readonly id: number;
+            readonly dataset: string;
+            readonly version: number;
+            username?: string;
+            /** Format: date-time */
+            readonly at: string;
+            normalized?: boolean;
+            granted?: boolean;
+            sensitive?: boolean;
+            byte_range?: string;
+        };
         /**
          * @description * `csv` - CSV
          *     * `parquet` - Parquet
@@ -1455,6 +1503,8 @@ export interface components {
             parent?: number | null;
             /** @default  */
             idempotency_key: string;
+            /** @description per column: {"email": {"owner": "crm-team", "source": "crm.contacts", "sensitive": true}}; when omitted, the latest version's declarations carry over */
+            feature_meta?: unknown;
         };
         DatasetVersionDetail: {
             readonly id: number;
@@ -1479,6 +1529,9 @@ export interface components {
             readonly created_at: string;
             schema?: unknown;
             stats?: unknown;
+            feature_meta?: unknown;
+            policy_check?: unknown;
+            pii_scan?: unknown;
         };
         Delivery: {
             readonly id: number;
@@ -1871,6 +1924,33 @@ export interface components {
              */
             output_model: string;
         };
+        FeaturePolicy: {
+            readonly configured: boolean;
+            mode?: components["schemas"]["ModeEnum"];
+            readonly forbidden_features: string[];
+            require_owner?: boolean;
+            readonly allowed_owners: string[];
+            readonly approved_sources: string[];
+            forbid_sensitive_inputs?: boolean;
+            sensitive_min_role?: string;
+            readonly updated_by: string | null;
+            /** Format: date-time */
+            readonly updated_at: string | null;
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        FeaturePolicyWriteRequest: {
+            /** @default block */
+            mode: components["schemas"]["ModeEnum"];
+            forbidden_features?: string[];
+            /** @default false */
+            require_owner: boolean;
+            allowed_owners?: string[];
+            approved_sources?: string[];
+            /** @default false */
+            forbid_sensitive_inputs: boolean;
+            /** @default maintainer */
+            sensitive_min_role: components["schemas"]["SensitiveMinRoleEnum"];
+        };
         HeatCell: {
             none: number;
             manual: number;
@@ -2082,6 +2162,12 @@ export interface components {
             kind: components["schemas"]["MetricKindEnum"];
             direction: components["schemas"]["DirectionEnum"];
         };
+        /**
+         * @description * `block` - Block: a violating version is refused (409)
+         *     * `warn` - Warn: the version is registered and its violations recorded
+         * @enum {string}
+         */
+        ModeEnum: "block" | "warn";
         /** @description Reject keys that the serializer does not declare as writable. */
         ModelCreateRequest: {
             name: string;
@@ -2139,6 +2225,7 @@ export interface components {
             /** Format: int64 */
             produced_by_job_id?: number | null;
             readonly aliases: string[];
+            policy_check?: unknown;
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -2205,6 +2292,7 @@ export interface components {
             /** Format: int64 */
             produced_by_job_id?: number | null;
             readonly aliases: string[];
+            policy_check?: unknown;
             /** Format: date-time */
             readonly created_at: string;
             readonly lineage: {
@@ -2269,6 +2357,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["CIRun"][];
+        };
+        PaginatedDatasetDownloadList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["DatasetDownload"][];
         };
         PaginatedDatasetList: {
             /** @example 123 */
@@ -2844,6 +2947,14 @@ export interface components {
             /** Format: double */
             monitor: number;
         };
+        /**
+         * @description * `viewer` - viewer
+         *     * `member` - member
+         *     * `maintainer` - maintainer
+         *     * `admin` - admin
+         * @enum {string}
+         */
+        SensitiveMinRoleEnum: "viewer" | "member" | "maintainer" | "admin";
         StatusOption: {
             id: string;
             label: string;
@@ -4316,6 +4427,40 @@ export interface operations {
             };
         };
     };
+    projects_datasets_downloads_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDatasetDownloadList"];
+                };
+            };
+            /** @description error: {error: {code, message, fields}} */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     projects_datasets_versions_list: {
         parameters: {
             query?: {
@@ -5060,6 +5205,95 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PaginatedEvidenceList"];
                 };
+            };
+        };
+    };
+    projects_feature_policy_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeaturePolicy"];
+                };
+            };
+        };
+    };
+    projects_feature_policy_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FeaturePolicyWriteRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["FeaturePolicyWriteRequest"];
+                "multipart/form-data": components["schemas"]["FeaturePolicyWriteRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeaturePolicy"];
+                };
+            };
+            /** @description error: {error: {code, message, fields}} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error: {error: {code, message, fields}} */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    projects_feature_policy_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error: {error: {code, message, fields}} */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -2,11 +2,12 @@ import { Tabs, Title } from '@mantine/core';
 import { LoadingState } from '@/components/LoadingState';
 import { useCiRuns } from '@/features/ci/api/ci';
 import { CiSetupPanel } from '@/features/ci/components/CiSetupPanel';
+import { FeaturePolicyEditor } from '@/features/datasets/components/FeaturePolicyEditor';
 import { ProjectAreas, ProjectRoute } from '@/features/projects/routes/ProjectRoute';
 import { useTabParam } from '@/lib/tabs';
 import { ProjectStatus } from './ProjectStatus';
 
-const TABS = ['overview', 'ci-setup'] as const;
+const TABS = ['overview', 'ci-setup', 'data-policy'] as const;
 
 /** Overview and CI Setup; CI Setup comes first (and opens) while the project has no CI runs. */
 function ProjectTabs({ slug }: { slug: string }) {
@@ -27,12 +28,18 @@ function ProjectTabs({ slug }: { slug: string }) {
   return (
     <>
       <Tabs value={tab} onChange={setTab} keepMounted={false}>
-        <Tabs.List mb="md">{onboarding ? [setup, overview] : [overview, setup]}</Tabs.List>
+        <Tabs.List mb="md">
+          {onboarding ? [setup, overview] : [overview, setup]}
+          <Tabs.Tab value="data-policy">Data policy</Tabs.Tab>
+        </Tabs.List>
         <Tabs.Panel value="overview">
           <ProjectStatus slug={slug} />
         </Tabs.Panel>
         <Tabs.Panel value="ci-setup">
           <CiSetupPanel slug={slug} />
+        </Tabs.Panel>
+        <Tabs.Panel value="data-policy">
+          <FeaturePolicyEditor slug={slug} />
         </Tabs.Panel>
       </Tabs>
       {/* the project's areas stay in reach whichever tab is open */}

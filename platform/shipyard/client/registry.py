@@ -159,8 +159,13 @@ class Registry(Client):
         slices: list[dict[str, str]] | None = None,
         description: str = "",
         tags: dict[str, str] | None = None,
+        feature_meta: dict[str, dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Upload a CSV/Parquet/NPZ file, a pandas DataFrame, or an ``(X, y)`` pair as a new dataset version."""
+        """Upload a CSV/Parquet/NPZ file, a pandas DataFrame, or an ``(X, y)`` pair as a new dataset version.
+
+        ``feature_meta`` declares columns' owner, source and sensitivity (the feature policy, PII scan):
+        ``{"email": {"owner": "crm", "source": "warehouse.crm", "sensitive": True}}``.
+        """
         with tempfile.TemporaryDirectory(prefix="shipyard-") as tmp:
             path, fmt = self._dataset_file(data, Path(tmp), format)
             fields = {
@@ -169,6 +174,7 @@ class Registry(Client):
                 "slices": slices,
                 "description": description,
                 "tags": tags,
+                "feature_meta": feature_meta,
             }
             return dict(
                 self._upload(

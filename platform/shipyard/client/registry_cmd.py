@@ -63,7 +63,12 @@ def datasets_list(args: argparse.Namespace) -> int:
 
 def datasets_upload(args: argparse.Namespace) -> int:
     version = _registry(args).log_dataset(
-        args.path, name=args.name, format=args.format, label_column=args.label or "", slices=_json(args.slices)
+        args.path,
+        name=args.name,
+        format=args.format,
+        label_column=args.label or "",
+        slices=_json(args.slices),
+        feature_meta=_json(args.feature_meta),
     )
     print(f"registered dataset {args.name} v{version['number']} ({version['row_count']} rows)")
     return 0
@@ -116,4 +121,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--format", choices=["csv", "parquet", "npz"])
     p.add_argument("--label")
     p.add_argument("--slices", help='JSON list of {"name", "filter"}')
+    p.add_argument(
+        "--feature-meta",
+        help='JSON object: per column {"owner", "source", "sensitive"} (feature policy, PII declarations)',
+    )
     p.set_defaults(func=datasets_upload)

@@ -92,7 +92,7 @@ def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        fields = {exc.field: [exc.message]} if exc.field else None
+        fields = getattr(exc, "fields", None) or ({exc.field: [exc.message]} if exc.field else None)
         return Response(error_body(exc.code, exc.message, fields), status=exc.status_code)
     if isinstance(exc, OperationalError):
         logger.warning("database unavailable: %s", exc)

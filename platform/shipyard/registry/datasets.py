@@ -9,7 +9,7 @@ from django.db.models import Max
 
 from shipyard.core.errors import DomainConflict, DomainError
 from shipyard.projects.models import Project
-from shipyard.registry import blobs, storage, validation, workers
+from shipyard.registry import blobs, policy, privacy, storage, validation, workers
 from shipyard.registry.blobs import ArtifactInput
 from shipyard.registry.models import Dataset, DatasetFormat, DatasetVersion
 
@@ -70,9 +70,16 @@ def dataset_version_create(
     parent: DatasetVersion | None = None,
     produced_by_job_id: int | None = None,
     idempotency_key: str = "",
+    feature_meta: Any = None,
     by: Any = None,
 ) -> DatasetVersion:
-    """Store a dataset file as-is plus a normalised Parquet copy; infer schema and statistics."""
+    """Store a dataset file as-is plus a normalised Parquet copy; infer schema and statistics.
+
+    ``feature_meta`` declares each column's owner, source and sensitivity; when it is not given,
+    the dataset's latest version's declarations carry over for the columns that remain. The
+    project's feature policy is checked before anything is stored (a ``block`` policy refuses a
+    violating version with a 409), and a PII scan of the new version is queued on a worker.
+    """
     validation.check_name(dataset_name, "dataset")
     if format not in DatasetFormat.values:
         raise DomainError(f"must be one of: {', '.join(DatasetFormat.values)}", field="format")
@@ -97,6 +104,14 @@ def dataset_version_create(
     try:
         with blobs.staged(file_or_path, "file") as (temp_path, file_blob):
             summary = workers.summarize_dataset(temp_path, format, normalized_temp, label=label_column, slices=slices)
+            columns = [f["name"] for f in summary["schema"].get("features", [])]
+            if feature_meta in (None, ""):
+                meta = _inherited_meta(project, dataset_name, columns)
+            else:
+                meta = policy.check_feature_meta(feature_meta, columns)
+            _, policy_check = policy.check_dataset(project, summary["schema"], meta)
+            sensitive = {column for column, declared in meta.items() if declared.get("sensitive")}
+            summary["schema"], summary["stats"] = privacy.redact_summary(summary["schema"], summary["stats"], sensitive)
             norm_blob = storage.hash_file(normalized_temp)
             created_file = storage.store().commit(temp_path, file_blob)
             created_norm = storage.store().commit(normalized_temp, norm_blob)
@@ -138,8 +153,13 @@ def dataset_version_create(
                 produced_by_job_id=produced_by_job_id,
                 idempotency_key=idempotency_key,
                 created_by=by,
+                feature_meta=meta,
+                policy_check=policy_check,
+                pii_scan=dict(privacy.PENDING),
             )
             _dataset_version_evidence(dataset_version, by=by)
+            policy.record_dataset_evidence(dataset_version, by=by)
+            privacy.enqueue_scan(dataset_version)
             return dataset_version
     except BaseException:
         if created_file and file_blob is not None:
@@ -149,6 +169,18 @@ def dataset_version_create(
         raise
     finally:
         normalized_temp.unlink(missing_ok=True)
+
+
+def _inherited_meta(project: Project, dataset_name: str, columns: list[str]) -> dict[str, Any]:
+    latest = (
+        DatasetVersion.objects.filter(dataset__project=project, dataset__name=dataset_name)
+        .order_by("-number")
+        .only("feature_meta")
+        .first()
+    )
+    if latest is None:
+        return {}
+    return {c: m for c, m in (latest.feature_meta or {}).items() if c in set(columns)}
 
 
 def _dataset_version_evidence(version: DatasetVersion, *, by: Any) -> None:

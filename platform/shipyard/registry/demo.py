@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from shipyard.registry import aliases, datasets, versions, workers
+from shipyard.registry import aliases, datasets, policy, privacy, versions, workers
 from shipyard.registry.models import DatasetVersion, ModelVersion
 
 DEMO_KEY = "demo:v1"
@@ -50,16 +50,54 @@ def _done(ctx: Any, skip_models: bool) -> bool:
     )
 
 
+#: the digits team's data governance (rubric data-4 and data-5); the other demo projects have none yet
+GOVERNED_PROJECT = "digits-classifier"
+DIGITS_OWNER, DIGITS_SOURCE = "vision-team", "sklearn.datasets.load_digits"
+DIGITS_POLICY = {
+    "mode": "block",
+    "forbidden_features": ["*email*", "*name*", "*phone*", "*ssn*", "*address*", "zip*"],
+    "require_owner": True,
+    "allowed_owners": [DIGITS_OWNER],
+    "approved_sources": ["sklearn.datasets.*"],
+    "forbid_sensitive_inputs": True,
+    "sensitive_min_role": "maintainer",
+}
+
+
 def seed(ctx: Any) -> None:
     skip_models = bool(ctx.options.get("skip_heavy"))
     if _done(ctx, skip_models):
         ctx.stdout.write("registry: demo datasets and models already present")
+    else:
+        with tempfile.TemporaryDirectory(prefix="shipyard-demo-") as tmp:
+            args = [tmp, *(["--skip-models"] if skip_models else [])]
+            manifest = workers.run_module("shipyard_ml.registry_demo", args, field="demo", timeout=900)
+            _register(ctx, manifest)
+        ctx.stdout.write("registry: demo datasets and models registered")
+    _governance(ctx)
+
+
+def _governance(ctx: Any) -> None:
+    """digits-classifier: its feature policy (which re-checks the latest dataset and model versions:
+    fresh data-4 evidence) and a PII scan of its datasets' latest versions (fresh data-5 evidence).
+    The scans run here, in the seed, so the evidence does not wait for a worker; every other
+    upload is scanned on a worker."""
+    project = ctx.projects.get(GOVERNED_PROJECT)
+    if project is None:
         return
-    with tempfile.TemporaryDirectory(prefix="shipyard-demo-") as tmp:
-        args = [tmp, *(["--skip-models"] if skip_models else [])]
-        manifest = workers.run_module("shipyard_ml.registry_demo", args, field="demo", timeout=900)
-        _register(ctx, manifest)
-    ctx.stdout.write("registry: demo datasets and models registered")
+    policy.feature_policy_set(project=project, data=DIGITS_POLICY, by=ctx.user)
+    latest = (
+        DatasetVersion.objects.filter(dataset__project=project).order_by("dataset_id", "-number").distinct("dataset_id")
+    )
+    for version in latest:
+        privacy.pii_scan_run(version_id=version.pk)
+    ctx.stdout.write("registry: digits-classifier feature policy checked and its datasets scanned for PII")
+
+
+def _feature_meta(info: dict[str, Any]) -> dict[str, Any] | None:
+    if info["project"] != GOVERNED_PROJECT:
+        return None
+    return {column: {"owner": DIGITS_OWNER, "source": DIGITS_SOURCE} for column in info["features"]}
 
 
 def _register(ctx: Any, manifest: dict[str, Any]) -> None:
@@ -76,6 +114,7 @@ def _register(ctx: Any, manifest: dict[str, Any]) -> None:
             description=info["description"],
             tags={"source": "scikit-learn"},
             idempotency_key=DEMO_KEY,
+            feature_meta=_feature_meta(info),
             by=ctx.user,
         )
     commit = _source_commit()

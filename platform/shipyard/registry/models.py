@@ -77,6 +77,13 @@ class DatasetVersion(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    #: declared per column: {"<col>": {"owner": str, "source": str, "sensitive": bool}} (rubric data-4/data-5)
+    feature_meta = models.JSONField(default=dict, blank=True)
+    #: the project's feature policy checked at registration: {mode, checked_at, violations: [{rule, feature, message}]}
+    policy_check = models.JSONField(default=dict, blank=True)
+    #: the PII scan (rubric data-5): {status, rows, sampled_rows, findings: [{column, kinds: {kind: count}, declared}],
+    #: undeclared: [<col>], ...}: counts and column names only, never a matched value
+    pii_scan = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["dataset", "-number"]
@@ -152,6 +159,8 @@ class ModelVersion(TimeStampedModel):
     #: id of the jobs.Job that produced it (no FK: keeps migrations free of cycles)
     produced_by_job_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    #: the project's feature policy checked at registration: {mode, checked_at, violations: [{rule, feature, message}]}
+    policy_check = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["model", "-number"]
@@ -205,3 +214,59 @@ class AliasMove(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_id}@{self.alias_name}: {self.from_version_id} -> {self.to_version_id}"
+
+
+class PolicyMode(models.TextChoices):
+    BLOCK = "block", "Block: a violating version is refused (409)"
+    WARN = "warn", "Warn: the version is registered and its violations recorded"
+
+
+class FeaturePolicy(TimeStampedModel):
+    """A project's data governance rules (rubric data-4 and data-5), checked when versions are registered.
+
+    Patterns are shell-style globs matched case-insensitively (``ssn``, ``*_race``, ``warehouse.*``).
+    """
+
+    project = models.OneToOneField("projects.Project", on_delete=models.CASCADE, related_name="feature_policy")
+    mode = models.CharField(max_length=8, choices=PolicyMode.choices, default=PolicyMode.BLOCK)
+    #: feature names no dataset version or model version may carry
+    forbidden_features = models.JSONField(default=list, blank=True)
+    #: every feature must declare an owner (``feature_meta``)
+    require_owner = models.BooleanField(default=False)
+    #: when not empty, a declared owner must be one of these
+    allowed_owners = models.JSONField(default=list, blank=True)
+    #: when not empty, every feature must declare a source matching one of these globs
+    approved_sources = models.JSONField(default=list, blank=True)
+    #: a model version may not take a column declared sensitive as an input
+    forbid_sensitive_inputs = models.BooleanField(default=False)
+    #: the lowest role that may download a dataset version with sensitive columns (data-5)
+    sensitive_min_role = models.CharField(max_length=16, default="maintainer")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"feature policy of {self.project_id}"
+
+
+class DatasetDownload(models.Model):
+    """The access audit (rubric data-5): every request for a dataset version's file, append-only."""
+
+    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="downloads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: kept when the user is deleted
+    username = models.CharField(max_length=150, blank=True, default="")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    normalized = models.BooleanField(default=False)
+    #: False when the role did not allow it (the file was not sent)
+    granted = models.BooleanField(default=True)
+    sensitive = models.BooleanField(default=False)
+    byte_range = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.version_id} {self.at:%Y-%m-%d %H:%M}"

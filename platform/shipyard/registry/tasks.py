@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
 
@@ -11,3 +13,11 @@ def orphan_blobs_delete() -> dict[str, int]:
     from shipyard.registry import blobs
 
     return blobs.orphan_blobs_delete()
+
+
+@shared_task(name="registry.pii_scan", acks_late=True, reject_on_worker_lost=True)
+def pii_scan(version_id: int) -> dict[str, Any] | None:
+    """Scan one dataset version for PII and record data-5 evidence (counts and column names only)."""
+    from shipyard.registry import privacy
+
+    return privacy.pii_scan_run(version_id=version_id)

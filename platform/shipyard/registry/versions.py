@@ -10,7 +10,7 @@ from django.db.models import Max
 
 from shipyard.core.errors import DomainConflict, DomainError
 from shipyard.projects.models import Project
-from shipyard.registry import blobs, storage, validation, workers
+from shipyard.registry import blobs, policy, storage, validation, workers
 from shipyard.registry.blobs import ArtifactInput
 from shipyard.registry.models import ArtifactFormat, DatasetVersion, ModelVersion, RegisteredModel
 
@@ -125,6 +125,7 @@ def model_version_create(
             signature = report["signature"]
         if training_dataset is not None:
             validation.check_signature_matches_schema(signature, training_dataset.schema, "signature")
+        _, policy_check = policy.check_model(project, signature, training_dataset, parent)
         created = storage.store().commit(temp_path, blob)
     try:
         with transaction.atomic():
@@ -159,8 +160,10 @@ def model_version_create(
                 parent=parent,
                 produced_by_job_id=produced_by_job_id,
                 idempotency_key=idempotency_key,
+                policy_check=policy_check,
             )
             _model_version_evidence(version, by=by)
+            policy.record_model_evidence(version, by=by)
             return version
     except BaseException:
         blobs.release_if_orphan(blob.key, created)

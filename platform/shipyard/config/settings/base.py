@@ -140,6 +140,10 @@ API_MAX_JSON_BYTES = env.env_int("API_MAX_JSON_BYTES", 1024**2, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024**2
 REGISTRY_CHECK_TIMEOUT_S = env.env_int("REGISTRY_CHECK_TIMEOUT_S", 300, minimum=1)
 REGISTRY_ORPHAN_GRACE_S = env.env_int("REGISTRY_ORPHAN_GRACE_S", 24 * 3600, minimum=0)
+# The PII scan of each dataset upload (rubric data-5): rows scanned (a seeded sample beyond this),
+# and the region phone numbers without a country code are read in.
+REGISTRY_PII_SAMPLE_ROWS = env.env_int("REGISTRY_PII_SAMPLE_ROWS", 20_000, minimum=1)
+REGISTRY_PII_REGION = env.env_str("REGISTRY_PII_REGION", "US")
 MONITORING_WEBHOOK_TIMEOUT_S = env.env_float("MONITORING_WEBHOOK_TIMEOUT_S", 5.0)
 PORT = env.env_int("PORT", 8000, minimum=1)
 PUBLIC_URL = env.env_str("PUBLIC_URL", f"http://127.0.0.1:{PORT}")

@@ -11,9 +11,12 @@ from shipyard.registry.models import (
     AliasMove,
     ArtifactFormat,
     Dataset,
+    DatasetDownload,
     DatasetFormat,
     DatasetVersion,
+    FeaturePolicy,
     ModelVersion,
+    PolicyMode,
     RegisteredModel,
 )
 
@@ -120,6 +123,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "parent",
             "produced_by_job_id",
             "aliases",
+            "policy_check",
             "created_at",
         ]
 
@@ -230,7 +234,7 @@ class DatasetVersionSerializer(serializers.ModelSerializer):
 
 class DatasetVersionDetailSerializer(DatasetVersionSerializer):
     class Meta(DatasetVersionSerializer.Meta):
-        fields = [*DatasetVersionSerializer.Meta.fields, "schema", "stats"]
+        fields = [*DatasetVersionSerializer.Meta.fields, "schema", "stats", "feature_meta", "policy_check", "pii_scan"]
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -262,3 +266,65 @@ class DatasetVersionCreateSerializer(StrictSerializer):
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)  # type: ignore[assignment]
     idempotency_key = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    feature_meta = serializers.JSONField(
+        required=False,
+        help_text='per column: {"email": {"owner": "crm-team", "source": "crm.contacts", "sensitive": true}}; '
+        "when omitted, the latest version's declarations carry over",
+    )
+
+
+# ---- governance -----------------------------------------------------------------------------
+
+
+class FeaturePolicySerializer(serializers.ModelSerializer):
+    updated_by = UserNameField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    configured = serializers.SerializerMethodField()
+    forbidden_features = serializers.ListField(child=serializers.CharField(), read_only=True)
+    allowed_owners = serializers.ListField(child=serializers.CharField(), read_only=True)
+    approved_sources = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = FeaturePolicy
+        fields = [
+            "configured",
+            "mode",
+            "forbidden_features",
+            "require_owner",
+            "allowed_owners",
+            "approved_sources",
+            "forbid_sensitive_inputs",
+            "sensitive_min_role",
+            "updated_by",
+            "updated_at",
+        ]
+
+    def get_configured(self, obj: FeaturePolicy) -> bool:
+        return obj.pk is not None
+
+
+class FeaturePolicyWriteSerializer(StrictSerializer):
+    mode = serializers.ChoiceField(choices=PolicyMode.choices, default=PolicyMode.BLOCK)
+    forbidden_features = serializers.ListField(
+        child=serializers.CharField(max_length=200), max_length=200, required=False, default=list
+    )
+    require_owner = serializers.BooleanField(required=False, default=False)
+    allowed_owners = serializers.ListField(
+        child=serializers.CharField(max_length=200), max_length=200, required=False, default=list
+    )
+    approved_sources = serializers.ListField(
+        child=serializers.CharField(max_length=200), max_length=200, required=False, default=list
+    )
+    forbid_sensitive_inputs = serializers.BooleanField(required=False, default=False)
+    sensitive_min_role = serializers.ChoiceField(
+        choices=["viewer", "member", "maintainer", "admin"], required=False, default="maintainer"
+    )
+
+
+class DatasetDownloadSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="version.number", read_only=True)
+    dataset = serializers.CharField(source="version.dataset.name", read_only=True)
+
+    class Meta:
+        model = DatasetDownload
+        fields = ["id", "dataset", "version", "username", "at", "normalized", "granted", "sensitive", "byte_range"]

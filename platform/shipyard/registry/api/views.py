@@ -10,21 +10,22 @@ from django.http import HttpRequest, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shipyard.accounts.roles import Role
+from shipyard.accounts.scoping import role_of
 from shipyard.core.errors import DomainError
 from shipyard.core.pagination import DefaultPagination, paginated_response
 from shipyard.projects.models import Project
 from shipyard.projects.selectors import project_get
-from shipyard.registry import aliases, datasets, selectors, storage, uploads, versions
+from shipyard.registry import aliases, datasets, policy, privacy, selectors, storage, uploads, versions
 from shipyard.registry.api import serializers as s
 from shipyard.registry.api.downloads import ranged_response
-from shipyard.registry.models import Alias, DatasetVersion, ModelVersion
+from shipyard.registry.models import Alias, DatasetDownload, DatasetVersion, FeaturePolicy, ModelVersion
 from shipyard.registry.usage import version_users
 
 ErrorResponse = OpenApiResponse(description="error: {error: {code, message, fields}}")
@@ -322,6 +323,7 @@ class DatasetVersionListView(StreamingUploadMixin, ProjectScopedView):
             description=data.get("description", ""),
             parent=parent,
             idempotency_key=data.get("idempotency_key", ""),
+            feature_meta=data.get("feature_meta"),
             by=request.user,
         )
         return Response(s.DatasetVersionDetailSerializer(version).data, status=status.HTTP_201_CREATED)
@@ -340,9 +342,24 @@ class DatasetVersionFileView(ProjectScopedView):
         parameters=[OpenApiParameter("normalized", OpenApiTypes.BOOL, description="the normalised Parquet copy")],
     )
     def get(self, request: Request, project: str, name: str, number: int) -> HttpResponse:
-        version = selectors.dataset_version_get(project=self.project(), dataset_name=name, number=number)
+        proj = self.project()
+        version = selectors.dataset_version_get(project=proj, dataset_name=name, number=number)
         store = storage.store()
         normalized = request.query_params.get("normalized", "") in {"1", "true"} and bool(version.normalized_key)
+        role = role_of(request.user, proj.team) or Role.VIEWER
+        granted = privacy.may_download(version=version, role=role)
+        privacy.download_log(
+            version=version,
+            user=request.user,
+            normalized=normalized,
+            granted=granted,
+            byte_range=request.META.get("HTTP_RANGE", ""),
+        )
+        if not granted:
+            raise PermissionDenied(
+                f"This version has columns declared sensitive; downloading it needs the "
+                f"{privacy.sensitive_min_role(proj)} role."
+            )
         key = version.normalized_key if normalized else version.file_key
         filename = (
             f"{name}-v{number}.parquet"
@@ -356,3 +373,43 @@ class DatasetVersionFileView(ProjectScopedView):
             filename=filename,
             etag=key.replace("/", "")[6:],
         )
+
+
+class DatasetDownloadListView(ProjectScopedView):
+    """The access audit of a dataset's files (rubric data-5): admins only."""
+
+    pagination_class = DefaultPagination
+
+    @extend_schema(responses={200: s.DatasetDownloadSerializer(many=True), 403: ErrorResponse})
+    def get(self, request: Request, project: str, name: str) -> Response:
+        proj = self.project(Role.ADMIN, "read the access audit")
+        dataset = selectors.dataset_get(project=proj, name=name)
+        queryset = DatasetDownload.objects.filter(version__dataset=dataset).select_related("version__dataset")
+        return self.paginate(queryset, s.DatasetDownloadSerializer)
+
+
+class FeaturePolicyView(ProjectScopedView):
+    """The project's feature policy (rubric data-4) and its data access rule (data-5)."""
+
+    @extend_schema(responses={200: s.FeaturePolicySerializer})
+    def get(self, request: Request, project: str) -> Response:
+        proj = self.project()
+        found = policy.policy_of(proj) or FeaturePolicy(project=proj)
+        return Response(s.FeaturePolicySerializer(found).data)
+
+    @extend_schema(
+        request=s.FeaturePolicyWriteSerializer,
+        responses={200: s.FeaturePolicySerializer, 400: ErrorResponse, 403: ErrorResponse},
+    )
+    def put(self, request: Request, project: str) -> Response:
+        proj = self.project(Role.MAINTAINER, "change the feature policy")
+        body = s.FeaturePolicyWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        saved = policy.feature_policy_set(project=proj, data=dict(body.validated_data), by=request.user)
+        return Response(s.FeaturePolicySerializer(saved).data)
+
+    @extend_schema(responses={204: None, 403: ErrorResponse})
+    def delete(self, request: Request, project: str) -> Response:
+        proj = self.project(Role.MAINTAINER, "change the feature policy")
+        policy.feature_policy_delete(project=proj)
+        return Response(status=status.HTTP_204_NO_CONTENT)

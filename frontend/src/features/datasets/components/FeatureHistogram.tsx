@@ -13,14 +13,20 @@ export function FeatureHistogram({ feature, stats }: { feature: FeatureSchema; s
         <Text fw={600} size="sm">{feature.name}</Text>
         <Text size="xs" c="dimmed">{feature.dtype}{feature.role === 'label' ? ' · label' : ''}</Text>
       </Group>
-      <ResponsiveContainer width="100%" height={110}>
-        <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: 0 }}>
-          <XAxis dataKey="bin" hide />
-          <YAxis hide />
-          <Tooltip formatter={(v) => formatNumber(Number(v))} />
-          <Bar dataKey="count" fill="var(--mantine-color-blue-5)" isAnimationActive={false} />
-        </BarChart>
-      </ResponsiveContainer>
+      {feature.redacted ? (
+        <Text size="xs" c="dimmed" h={110} pt="xl" ta="center">
+          Values hidden: personal data
+        </Text>
+      ) : (
+        <ResponsiveContainer width="100%" height={110}>
+          <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: 0 }}>
+            <XAxis dataKey="bin" hide />
+            <YAxis hide />
+            <Tooltip formatter={(v) => formatNumber(Number(v))} />
+            <Bar dataKey="count" fill="var(--mantine-color-blue-5)" isAnimationActive={false} />
+          </BarChart>
+        </ResponsiveContainer>
+      )}
     </Card>
   );
 }

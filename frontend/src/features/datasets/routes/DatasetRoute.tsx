@@ -1,11 +1,14 @@
 import { Anchor, Badge, Card, Group, Select, SimpleGrid, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
-import { Link, useParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
+import { PolicyCheckCard } from '@/components/PolicyCheckCard';
 import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
 import { formatDateTime } from '@/lib/format';
-import { useDatasetVersion, useDatasetVersions } from '../api/datasets';
+import { type DatasetVersionGoverned, useDatasetVersion, useDatasetVersions } from '../api/datasets';
+import { DownloadAudit } from '../components/DownloadAudit';
+import { PiiScanCard } from '../components/PiiScanCard';
 import { FeatureHistogram } from '../components/FeatureHistogram';
 import { formatNumber, formatRatio } from '@/lib/format';
 
@@ -15,10 +18,13 @@ const MAX_HISTOGRAMS = 24;
 export function DatasetRoute() {
   const { slug = '', name = '' } = useParams();
   const versions = useDatasetVersions(slug, name);
-  const [picked, setPicked] = useState<string | null>(null);
+  const [params] = useSearchParams();
+  const [picked, setPicked] = useState<string | null>(params.get('version'));
   const latest = versions.data?.results[0]?.number ?? null;
   const number = picked ? Number(picked) : latest;
   const version = useDatasetVersion(slug, name, number);
+  const governed = version.data as DatasetVersionGoverned | undefined;
+  const meta = governed?.feature_meta ?? {};
   if (versions.isPending) return <LoadingState rows={5} label="Loading dataset" />;
   if (versions.isError) return <ErrorState error={versions.error} onRetry={() => void versions.refetch()} />;
   return (
@@ -55,22 +61,32 @@ export function DatasetRoute() {
               </Group>
             ) : null}
           </Card>
+          <PolicyCheckCard check={governed?.policy_check ?? {}} policyHref={`/projects/${slug}?tab=data-policy`} />
+          <div style={{ marginTop: 12, marginBottom: 16 }}>
+            <PiiScanCard scan={governed?.pii_scan ?? { status: 'done' }} />
+          </div>
           <Title order={4} mb="xs">Schema</Title>
           <Table.ScrollContainer minWidth={640} mb="md">
             <Table striped data-testid="dataset-schema">
               <Table.Thead>
-                <Table.Tr><Table.Th>Feature</Table.Th><Table.Th>Type</Table.Th><Table.Th>Range / categories</Table.Th><Table.Th>Nulls</Table.Th><Table.Th>Mean ± std</Table.Th></Table.Tr>
+                <Table.Tr><Table.Th>Feature</Table.Th><Table.Th>Type</Table.Th><Table.Th>Range / categories</Table.Th><Table.Th>Nulls</Table.Th><Table.Th>Mean ± std</Table.Th><Table.Th>Owner</Table.Th><Table.Th>Source</Table.Th></Table.Tr>
               </Table.Thead>
               <Table.Tbody>
                 {version.data.schema.features.map((f) => {
                   const st = version.data.stats[f.name];
                   return (
                     <Table.Tr key={f.name}>
-                      <Table.Td>{f.name}{f.role === 'label' ? <Badge ml={6} size="xs">label</Badge> : null}</Table.Td>
+                      <Table.Td>
+                        {f.name}
+                        {f.role === 'label' ? <Badge ml={6} size="xs">label</Badge> : null}
+                        {meta[f.name]?.sensitive ? <Badge ml={6} size="xs" color="red" tt="none">sensitive</Badge> : null}
+                      </Table.Td>
                       <Table.Td>{f.dtype}</Table.Td>
                       <Table.Td>{f.categories ? f.categories.slice(0, 8).join(', ') : `${f.min ?? '—'} … ${f.max ?? '—'}`}</Table.Td>
                       <Table.Td>{formatRatio(f.null_rate)}</Table.Td>
                       <Table.Td>{st?.mean !== undefined && st.mean !== null ? `${formatNumber(st.mean)} ± ${formatNumber(st.std ?? 0)}` : '—'}</Table.Td>
+                      <Table.Td>{meta[f.name]?.owner ?? '—'}</Table.Td>
+                      <Table.Td>{meta[f.name]?.source ?? '—'}</Table.Td>
                     </Table.Tr>
                   );
                 })}
@@ -83,6 +99,7 @@ export function DatasetRoute() {
               <FeatureHistogram key={f.name} feature={f} stats={version.data.stats[f.name]} />
             ))}
           </SimpleGrid>
+          <DownloadAudit slug={slug} name={name} />
         </>
       )}
     </>

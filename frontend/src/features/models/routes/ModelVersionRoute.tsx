@@ -3,6 +3,7 @@ import { IconDownload } from '@tabler/icons-react';
 import { Link, useParams } from 'react-router';
 import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
+import { type PolicyCheckView, PolicyCheckCard } from '@/components/PolicyCheckCard';
 import { PageHeader } from '@/components/PageHeader';
 import { formatDateTime, formatNumber } from '@/lib/format';
 import { artifactUrl, formatBytes, type TensorSpec, useModelVersion } from '../api/registry';
@@ -54,6 +55,9 @@ export function ModelVersionRoute() {
           </Button>
         }
       />
+      <div style={{ marginBottom: 16 }}>
+        <PolicyCheckCard check={(v.policy_check ?? {}) as PolicyCheckView} policyHref={`/projects/${slug}?tab=data-policy`} />
+      </div>
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md" mb="md">
         <Card withBorder radius="md" padding="md" data-testid="model-card">
           <Title order={4} mb="xs">Artifact</Title>
