@@ -27,6 +27,7 @@ from shipyard.serving.routing import (
     DeploymentRoute,
     Failure,
     answer_failure,
+    pick_version_async,
     predict_body,
     record_answer,
 )
@@ -175,7 +176,7 @@ async def predict(*, route: DeploymentRoute, inputs: Any, routing_key: str | Non
     them on a serving worker and count the request; :class:`GatewayError` otherwise."""
     rt = runtime()
     started = time.perf_counter()
-    version = route.pick(routing_key)
+    version = await pick_version_async(route, rt.bus.redis, routing_key)
     try:
         rows, violations = validate(inputs, version.schema, reject=route.reject_invalid, max_rows=rt.config.max_rows)
     except InputError as exc:
@@ -287,6 +288,7 @@ async def model_info(*, project: str, deployment: str, credentials: Credentials)
     if not inputs:
         inputs = [{"name": "input", "datatype": "float32", "shape": [-1, width] if width else [-1]}]
     versions = [live.number] + ([route.canary.number] if route.canary is not None else [])
+    versions += [a.number for a in route.arms if a.number not in versions]
     return ModelInfo(
         project=project,
         deployment=deployment,

@@ -32,7 +32,7 @@ from shipyard.serving import protocol
 from shipyard.serving.auth import authorize_caller, error
 from shipyard.serving.bodies import body_too_large, read_body
 from shipyard.serving.dataplane import STATS, serving_redis
-from shipyard.serving.routing import UNAVAILABLE, answer_failure, predict_body, record_answer
+from shipyard.serving.routing import UNAVAILABLE, answer_failure, pick_version, predict_body, record_answer
 from shipyard.serving.validation import InputError, predict_input, validate
 
 
@@ -67,7 +67,8 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
         inputs, routing_key = predict_input(raw, header_routing_key=request.headers.get("X-Routing-Key"))
     except InputError as exc:
         return _error(400, "invalid", exc.message, exc.field)
-    version = route.pick(routing_key)
+    r: Any = serving_redis()
+    version = pick_version(route, r, routing_key)
     try:
         rows, violations = validate(
             inputs, version.schema, reject=route.reject_invalid, max_rows=settings.SERVING_MAX_ROWS
@@ -97,7 +98,6 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
         max_delay_ms=route.max_delay_ms,
         queue=queue,
     )
-    r: Any = serving_redis()
     answer: protocol.Reply | None = None
     try:
         # one round trip: push the request, ring the doorbell, then block on its reply key

@@ -62,10 +62,13 @@ def warm_rebuild() -> int:
     """The warm set and every deployment's route from the database (at start-up, hourly, and
     after a Redis restart)."""
     versions: list[Any] = []
-    for d in Deployment.objects.select_related("live_version", "canary_version"):
+    for d in Deployment.objects.select_related("live_version", "canary_version").prefetch_related(
+        "bandit_arms__version"
+    ):
         versions.append(d.live_version)
         if d.canary_version_id:
             versions.append(d.canary_version)
+        versions.extend(a.version for a in d.bandit_arms.all())
     warm_publish(versions)
     try:
         routes_rebuild()
@@ -232,6 +235,8 @@ def deployment_canary(
     _check_version(d.model, version)
     if version.pk == d.live_version_id:
         raise DomainConflict(f"Version {version.number} is already live; canary another version.", field="version")
+    if d.bandit_policy and weight > 0:
+        raise DomainConflict("A bandit routes this deployment; stop it before starting a canary.", field="bandit")
     gate: GateResult | None = None
     overridden = False
     if weight > canary_gate_weight():

@@ -18,6 +18,11 @@ class ValidationPolicy(models.TextChoices):
     ACCEPT = "accept", "Accept invalid inputs and count the violations"
 
 
+class BanditPolicy(models.TextChoices):
+    THOMPSON = "thompson", "Thompson sampling"
+    EPSILON_GREEDY = "epsilon_greedy", "Epsilon-greedy"
+
+
 class Deployment(TimeStampedModel):
     """A named endpoint of a project serving one live model version and optionally a canary."""
 
@@ -101,6 +106,14 @@ class Deployment(TimeStampedModel):
     canary_passes = models.PositiveSmallIntegerField(default=0)
     canary_analyzed_at = models.DateTimeField(null=True, blank=True)
 
+    # multi-armed bandit routing (see serving/bandit.py): blank = fixed live/canary split
+    bandit_policy = models.CharField(max_length=16, blank=True, default="", choices=BanditPolicy.choices)
+    #: epsilon-greedy's exploration probability
+    bandit_epsilon = models.FloatField(default=0.1, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    #: the least share of requests each arm gets, whatever its posterior
+    bandit_min_share = models.FloatField(default=0.02, validators=[MinValueValidator(0.0), MaxValueValidator(0.5)])
+    bandit_started_at = models.DateTimeField(null=True, blank=True)
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -116,6 +129,21 @@ class Deployment(TimeStampedModel):
         return f"{self.project_id}/{self.name}"
 
 
+class BanditArm(models.Model):
+    """One version a deployment's bandit routes among (two or more while the bandit is on)."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="bandit_arms")
+    version = models.ForeignKey("registry.ModelVersion", on_delete=models.PROTECT, related_name="bandit_arm_in")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["deployment", "version"], name="serving_bandit_arm_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}:{self.version_id}"
+
+
 class EventKind(models.TextChoices):
     CREATE = "create", "Created"
     DEPLOY = "deploy", "Deployed"
@@ -127,6 +155,8 @@ class EventKind(models.TextChoices):
     GATE_OVERRIDE = "gate_override", "Quality gate overridden"
     SETTINGS = "settings", "Settings changed"
     API_KEY = "api_key", "API key created or revoked"
+    BANDIT = "bandit", "Bandit routing started"
+    BANDIT_STOP = "bandit_stop", "Bandit routing stopped"
 
 
 class DeploymentEvent(models.Model):

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import redis
 
+from shipyard.serving import bandit
+from shipyard.serving.bandit import BanditConfig
 from shipyard.serving.protocol import LogRecord, ProtocolError, Reply, dumps
 from shipyard.serving.validation import Feature, InputSchema
 
@@ -107,10 +110,21 @@ class DeploymentRoute:
     reject_invalid: bool
     sample_rate: float
     key_hashes: frozenset[str] = frozenset()
+    #: multi-armed bandit routing among ``arms`` (replaces the canary split while set)
+    bandit: BanditConfig | None = None
+    arms: tuple[VersionRoute, ...] = ()
 
     def pick(self, routing_key: str | None = None) -> VersionRoute:
+        """The version of a fixed split (live or canary); a bandit's arm comes from :meth:`arm`."""
         if self.canary is not None and choose_canary(self.weight, routing_key, str(self.deployment_id)):
             return self.canary
+        return self.live
+
+    def arm(self, version_id: int) -> VersionRoute:
+        """The bandit arm serving ``version_id`` (live when it is no longer an arm)."""
+        for version in self.arms:
+            if version.version_id == version_id:
+                return version
         return self.live
 
     def dumps(self) -> str:
@@ -129,6 +143,8 @@ class DeploymentRoute:
                 "reject_invalid": self.reject_invalid,
                 "sample_rate": self.sample_rate,
                 "key_hashes": sorted(self.key_hashes),
+                "bandit": self.bandit.as_dict() if self.bandit is not None else None,
+                "arms": [a.as_dict() for a in self.arms],
             }
         )
 
@@ -151,9 +167,32 @@ class DeploymentRoute:
                 reject_invalid=bool(d["reject_invalid"]),
                 sample_rate=float(d["sample_rate"]),
                 key_hashes=frozenset(str(h) for h in d.get("key_hashes") or []),
+                bandit=BanditConfig.from_dict(d["bandit"]) if d.get("bandit") else None,
+                arms=tuple(VersionRoute.from_dict(a) for a in d.get("arms") or []),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ProtocolError(f"not a deployment route ({exc.__class__.__name__})") from None
+
+
+def pick_version(route: DeploymentRoute, r: Any, routing_key: str | None = None) -> VersionRoute:
+    """The version this request goes to: a bandit's arm from the shared state in Redis (``r``, a
+    ``redis.Redis``), otherwise the fixed split. Without Redis a bandit falls back to live."""
+    if route.bandit is None:
+        return route.pick(routing_key)
+    try:
+        return route.arm(bandit.pick_sync(r, route.deployment_id, route.bandit, routing_key))
+    except redis.RedisError:
+        return route.live
+
+
+async def pick_version_async(route: DeploymentRoute, r: Any, routing_key: str | None = None) -> VersionRoute:
+    """:func:`pick_version` on an asyncio Redis client (the gateway)."""
+    if route.bandit is None:
+        return route.pick(routing_key)
+    try:
+        return route.arm(await bandit.pick_async(r, route.deployment_id, route.bandit, routing_key))
+    except (redis.RedisError, OSError):
+        return route.live
 
 
 def failure_status(code: str) -> tuple[int, str | None, int | None]:

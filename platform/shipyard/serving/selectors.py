@@ -13,6 +13,7 @@ from shipyard.accounts.roles import Role
 from shipyard.accounts.scoping import restrict
 from shipyard.projects.models import Project
 from shipyard.serving import protocol
+from shipyard.serving.bandit import BanditConfig
 from shipyard.serving.models import LATENCY_EDGES_MS, Deployment, DeploymentEvent, PredictionRollup
 from shipyard.serving.routing import DeploymentRoute, VersionRoute
 from shipyard.serving.validation import build_schema
@@ -72,7 +73,27 @@ def _version_route(version: Any) -> VersionRoute:
 def deployments_routed() -> QuerySet[Deployment]:
     return Deployment.objects.select_related(
         "project", "live_version__training_dataset", "canary_version__training_dataset"
+    ).prefetch_related("bandit_arms__version__training_dataset")
+
+
+def bandit_config(deployment: Deployment) -> BanditConfig | None:
+    """The deployment's bandit as the data plane sees it; None without one."""
+    arms = [a.version_id for a in deployment.bandit_arms.all()]
+    if not deployment.bandit_policy or len(arms) < 2 or deployment.bandit_started_at is None:
+        return None
+    return BanditConfig(
+        policy=deployment.bandit_policy,
+        epsilon=deployment.bandit_epsilon,
+        min_share=deployment.bandit_min_share,
+        epoch=bandit_epoch(deployment),
+        arms=tuple(arms),
     )
+
+
+def bandit_epoch(deployment: Deployment) -> int:
+    """The bandit's epoch: its start in milliseconds (0 without one)."""
+    started = deployment.bandit_started_at
+    return int(started.timestamp() * 1000) if started is not None else 0
 
 
 def deployment_route(*, project: str, name: str) -> DeploymentRoute | None:
@@ -90,6 +111,7 @@ def route_of(deployment: Deployment) -> DeploymentRoute:
     """A deployment's routing config (its unrevoked API keys' hashes included)."""
     keys = frozenset(k.key_hash for k in deployment.api_keys.all() if k.revoked_at is None)
     canary = deployment.canary_version if deployment.canary_version_id and deployment.canary_weight > 0 else None
+    bandit = bandit_config(deployment)
     return DeploymentRoute(
         deployment_id=deployment.pk,
         project_id=deployment.project_id,
@@ -104,6 +126,8 @@ def route_of(deployment: Deployment) -> DeploymentRoute:
         reject_invalid=deployment.validation_policy == "reject",
         sample_rate=deployment.log_sample_rate,
         key_hashes=keys,
+        bandit=bandit,
+        arms=tuple(_version_route(a.version) for a in deployment.bandit_arms.all()) if bandit else (),
     )
 
 

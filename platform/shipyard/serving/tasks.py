@@ -41,9 +41,10 @@ def maintain() -> dict[str, Any]:
     """Monthly log partitions ahead of time, rollup compaction, and what the data plane reads from
     Redis: the warm set, every deployment's route, valid tokens and memberships (after a Redis restart)."""
     from shipyard.accounts.tokens import tokens_resync
-    from shipyard.serving import drain, lifecycle
+    from shipyard.serving import bandit_service, drain, lifecycle
 
     return {
+        "bandits": bandit_service.bandits_rebuild(),
         "partitions": drain.prediction_log_partitions_ensure(),
         "compacted": drain.rollups_compact(),
         "warm": lifecycle.warm_rebuild(),

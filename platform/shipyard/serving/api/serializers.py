@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from shipyard.core.serializers import StrictSerializer
-from shipyard.serving.models import ApiKey, Deployment, DeploymentEvent
+from shipyard.serving.models import ApiKey, BanditPolicy, Deployment, DeploymentEvent
 
 
 class DeploymentSettingsSerializer(serializers.ModelSerializer):
@@ -66,6 +66,55 @@ class RollbackSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class BanditSerializer(StrictSerializer):
+    #: the version numbers to route among (two or more)
+    versions = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=8)
+    policy = serializers.ChoiceField(choices=BanditPolicy.choices, required=False, default=BanditPolicy.THOMPSON)
+    epsilon = serializers.FloatField(min_value=0.0, max_value=1.0, required=False, default=0.1)
+    min_share = serializers.FloatField(min_value=0.0, max_value=0.5, required=False, default=0.02)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class BanditStopSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class BanditArmSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    version_id = serializers.IntegerField()
+    requests = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True)
+    successes = serializers.IntegerField()
+    failures = serializers.IntegerField()
+    alpha = serializers.IntegerField()
+    beta = serializers.IntegerField()
+    mean = serializers.FloatField()
+    low = serializers.FloatField()
+    high = serializers.FloatField()
+
+
+class BanditPointSerializer(serializers.Serializer):
+    t = serializers.DateTimeField()
+    version = serializers.IntegerField()
+    requests = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True)
+    mean = serializers.FloatField()
+    low = serializers.FloatField()
+    high = serializers.FloatField()
+
+
+class BanditReportSerializer(serializers.Serializer):
+    active = serializers.BooleanField()
+    policy = serializers.CharField()
+    epsilon = serializers.FloatField()
+    min_share = serializers.FloatField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    #: where the arms' counts came from: "redis", "database" (Redis lost them) or "none"
+    state_source = serializers.CharField()
+    arms = BanditArmSerializer(many=True)
+    history = BanditPointSerializer(many=True)
+
+
 class ApiKeyCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=100)
 
@@ -84,6 +133,8 @@ class DeploymentSerializer(serializers.ModelSerializer):
     traffic = serializers.SerializerMethodField()
     endpoint = serializers.SerializerMethodField()
     can_rollback = serializers.SerializerMethodField()
+    #: version numbers a bandit routes among (empty without one)
+    bandit_arms = serializers.SerializerMethodField()
 
     class Meta:
         model = Deployment
@@ -99,6 +150,8 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "endpoint",
             "can_rollback",
             "canary_started_at",
+            "bandit_policy",
+            "bandit_arms",
             *Deployment.SETTINGS_FIELDS,
             "canary_breaches",
             "canary_passes",
@@ -120,6 +173,11 @@ class DeploymentSerializer(serializers.ModelSerializer):
         if obj.canary_version_id:
             out.append({"version": obj.canary_version.number, "role": "canary", "share": weight})  # type: ignore[union-attr]
         return out
+
+    def get_bandit_arms(self, obj: Deployment) -> list[int]:
+        if not obj.bandit_policy:
+            return []
+        return [a.version.number for a in obj.bandit_arms.select_related("version")]
 
     def get_endpoint(self, obj: Deployment) -> str:
         return f"/serve/{obj.project.slug}/{obj.name}/predict"

@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(_d + "rollback/", views.RollbackView.as_view(), name="deployment-rollback"),
     path(_d + "events/", views.EventListView.as_view(), name="deployment-events"),
     path(_d + "metrics/", views.MetricsView.as_view(), name="deployment-metrics"),
+    path(_d + "bandit/", views.BanditView.as_view(), name="deployment-bandit"),
     path(_d + "gate/", views.GateView.as_view(), name="deployment-gate"),
     path(_d + "keys/", views.ApiKeyListView.as_view(), name="deployment-keys"),
     path(_d + "keys/<int:key_id>/revoke/", views.ApiKeyRevokeView.as_view(), name="deployment-key-revoke"),

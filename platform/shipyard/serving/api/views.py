@@ -235,3 +235,48 @@ class ApiKeyRevokeView(APIView):
         with transaction.atomic():
             key = lifecycle.api_key_revoke(key=key, by=request.user)
         return Response(s.ApiKeySerializer(key).data)
+
+
+class BanditView(APIView):
+    @extend_schema(
+        responses=s.BanditReportSerializer, summary="Each bandit arm's share and posterior, now and over time"
+    )
+    def get(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.bandit_report import bandit_report
+
+        deployment = _deployment(request, project, name)
+        return Response(s.BanditReportSerializer(bandit_report(deployment=deployment)).data)
+
+    @extend_schema(
+        request=s.BanditSerializer, responses=s.DeploymentSerializer, summary="Route among versions with a bandit"
+    )
+    def post(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.bandit_service import bandit_start
+
+        deployment = _deployment(request, project, name, Role.MAINTAINER)
+        ser = s.BanditSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        data = ser.validated_data
+        if len(data["versions"]) < 2:
+            raise DomainError("A bandit needs two versions or more to choose between.", field="versions")
+        versions = [_model_version(deployment.model, n, field="versions") for n in data["versions"]]
+        return _out(
+            bandit_start(
+                deployment=deployment,
+                versions=versions,
+                policy=data["policy"],
+                epsilon=data["epsilon"],
+                min_share=data["min_share"],
+                by=request.user,
+                reason=data["reason"],
+            )
+        )
+
+    @extend_schema(request=s.BanditStopSerializer, responses=s.DeploymentSerializer, summary="Stop the bandit")
+    def delete(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.bandit_service import bandit_stop
+
+        deployment = _deployment(request, project, name, Role.MAINTAINER)
+        ser = s.BanditStopSerializer(data=request.data or {})
+        ser.is_valid(raise_exception=True)
+        return _out(bandit_stop(deployment=deployment, by=request.user, reason=ser.validated_data["reason"]))
