@@ -22,9 +22,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 def test_gateway_and_web_share_the_bandit(
     gateway: str,
     worker: Any,
-    setup: Any,
+    setup: Any,  # noqa: F811
     digits_rows: Any,
-    redis_client: Any,  # noqa: F811
+    redis_client: Any,
 ) -> None:
     d = bandit_start(deployment=setup["deployment"], versions=[setup["v1"], setup["v2"]], min_share=0.5, by=None)
     dataplane.ROUTES.clear()

@@ -772,6 +772,25 @@ export interface paths {
         patch: operations["projects_deployments_partial_update"];
         trace?: never;
     };
+    "/api/v1/projects/{project}/deployments/{name}/bandit/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each bandit arm's share and posterior, now and over time */
+        get: operations["projects_deployments_bandit_retrieve"];
+        put?: never;
+        /** Route among versions with a bandit */
+        post: operations["projects_deployments_bandit_create"];
+        /** Stop the bandit */
+        delete: operations["projects_deployments_bandit_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/deployments/{name}/canary/": {
         parameters: {
             query?: never;
@@ -1261,6 +1280,74 @@ export interface components {
             /** Format: double */
             upper: number | null;
         };
+        BanditArm: {
+            version: number;
+            version_id: number;
+            requests: number;
+            /** Format: double */
+            share: number | null;
+            successes: number;
+            failures: number;
+            alpha: number;
+            beta: number;
+            /** Format: double */
+            mean: number;
+            /** Format: double */
+            low: number;
+            /** Format: double */
+            high: number;
+        };
+        BanditPoint: {
+            /** Format: date-time */
+            t: string;
+            version: number;
+            requests: number;
+            /** Format: double */
+            share: number | null;
+            /** Format: double */
+            mean: number;
+            /** Format: double */
+            low: number;
+            /** Format: double */
+            high: number;
+        };
+        /**
+         * @description * `thompson` - Thompson sampling
+         *     * `epsilon_greedy` - Epsilon-greedy
+         * @enum {string}
+         */
+        BanditPolicyEnum: "thompson" | "epsilon_greedy";
+        BanditReport: {
+            active: boolean;
+            policy: string;
+            /** Format: double */
+            epsilon: number;
+            /** Format: double */
+            min_share: number;
+            /** Format: date-time */
+            started_at: string | null;
+            state_source: string;
+            arms: components["schemas"]["BanditArm"][];
+            history: components["schemas"]["BanditPoint"][];
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        BanditRequest: {
+            versions: number[];
+            /** @default thompson */
+            policy: components["schemas"]["PolicyEnum"];
+            /**
+             * Format: double
+             * @default 0.1
+             */
+            epsilon: number;
+            /**
+             * Format: double
+             * @default 0.02
+             */
+            min_share: number;
+            /** @default  */
+            reason: string;
+        };
         /** @enum {unknown} */
         BlankEnum: "";
         /** @description Reject keys that the serializer does not declare as writable. */
@@ -1544,6 +1631,8 @@ export interface components {
             readonly can_rollback: boolean;
             /** Format: date-time */
             readonly canary_started_at: string | null;
+            readonly bandit_policy: components["schemas"]["BanditPolicyEnum"];
+            readonly bandit_arms: number[];
             readonly max_batch_size: number;
             /** Format: double */
             readonly max_delay_ms: number;
@@ -1772,9 +1861,11 @@ export interface components {
          *     * `gate_override` - Quality gate overridden
          *     * `settings` - Settings changed
          *     * `api_key` - API key created or revoked
+         *     * `bandit` - Bandit routing started
+         *     * `bandit_stop` - Bandit routing stopped
          * @enum {string}
          */
-        EventKindEnum: "create" | "deploy" | "canary" | "weight" | "promote" | "rollback" | "auto_rollback" | "gate_override" | "settings" | "api_key";
+        EventKindEnum: "create" | "deploy" | "canary" | "weight" | "promote" | "rollback" | "auto_rollback" | "gate_override" | "settings" | "api_key" | "bandit" | "bandit_stop";
         Evidence: {
             id: number;
             test_id: string;
@@ -2574,6 +2665,12 @@ export interface components {
             pattern?: string;
             rubric_id?: components["schemas"]["RubricIdEnum"];
         };
+        /**
+         * @description * `thompson` - Thompson sampling
+         *     * `epsilon_greedy` - Epsilon-greedy
+         * @enum {string}
+         */
+        PolicyEnum: "thompson" | "epsilon_greedy";
         /** @description Reject keys that the serializer does not declare as writable. */
         Project: {
             readonly id: number;
@@ -4763,6 +4860,77 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Deployment"];
                 };
+            };
+        };
+    };
+    projects_deployments_bandit_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BanditReport"];
+                };
+            };
+        };
+    };
+    projects_deployments_bandit_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BanditRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["BanditRequest"];
+                "multipart/form-data": components["schemas"]["BanditRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+        };
+    };
+    projects_deployments_bandit_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -1,4 +1,4 @@
-"""`shipyard deploy create|canary|promote|rollback|status`: change a project's deployments from a terminal or CI.
+"""`shipyard deploy create|canary|promote|rollback|bandit|status`: change a project's deployments from a terminal or CI.
 
 Uses ``SHIPYARD_TOKEN`` (a maintainer's or admin's API token) and ``SHIPYARD_URL``.
 """
@@ -74,6 +74,32 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bandit(args: argparse.Namespace) -> int:
+    client = _client(args)
+    if args.stop:
+        _show(client.request("DELETE", _path(args, "bandit/"), json={"reason": args.reason}).json())
+        return 0
+    if args.versions:
+        body: dict[str, Any] = {"versions": args.versions, "policy": args.policy, "reason": args.reason}
+        if args.epsilon is not None:
+            body["epsilon"] = args.epsilon
+        if args.min_share is not None:
+            body["min_share"] = args.min_share
+        client.post(_path(args, "bandit/"), json=body)
+    report = client.get(_path(args, "bandit/"))
+    if not report["active"]:
+        print(f"{args.project}/{args.deployment}: no bandit")
+        return 0
+    print(f"{args.project}/{args.deployment}: {report['policy']} bandit, min share {report['min_share']:g} per arm")
+    for arm in report["arms"]:
+        share = "-" if arm["share"] is None else f"{arm['share'] * 100:.1f}%"
+        print(
+            f"  v{arm['version']}: {share} of {arm['requests']} requests, {arm['successes']} right / "
+            f"{arm['failures']} wrong, posterior mean {arm['mean']:.3f} [{arm['low']:.3f}, {arm['high']:.3f}]"
+        )
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     client = _client(args)
     if args.deployment:
@@ -145,6 +171,18 @@ def register(subparsers: Any) -> None:
     common(p)
     p.add_argument("--reason", default="")
     p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser(
+        "bandit", help="route among versions with a bandit rewarded by feedback; without --versions, show its arms"
+    )
+    common(p)
+    p.add_argument("--versions", type=int, nargs="+", help="two or more version numbers to route among")
+    p.add_argument("--policy", choices=["thompson", "epsilon_greedy"], default="thompson")
+    p.add_argument("--epsilon", type=float, help="epsilon-greedy's exploration probability (default 0.1)")
+    p.add_argument("--min-share", type=float, help="the least share of requests each arm gets (default 0.02)")
+    p.add_argument("--stop", action="store_true", help="back to the fixed live/canary split")
+    p.add_argument("--reason", default="")
+    p.set_defaults(func=cmd_bandit)
 
     p = sub.add_parser("status", help="deployments of a project, or one with its history")
     p.add_argument("--project", "-p", required=True)

@@ -150,3 +150,15 @@ export function useCreateDeployment(project: string) {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: deploymentKeys.all }),
   });
 }
+
+export type BanditReport = Schemas['BanditReport'];
+
+/** Each bandit arm's share and posterior, now and minute by minute (polled while the page is open). */
+export function useBandit(project: string, name: string, enabled: boolean) {
+  return useQuery({
+    queryKey: [...deploymentKeys.detail(project, name), 'bandit'],
+    queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/bandit/', { params: one(project, name) })),
+    enabled,
+    refetchInterval: POLL_MS,
+  });
+}

@@ -8,6 +8,7 @@ import { PageHeader } from '@/components/PageHeader';
 import type { ActionKind, MetricPoint } from '../api/deployments';
 import { useDeployment, useDeploymentEvents, useDeploymentMetrics } from '../api/deployments';
 import { ActionModal } from '../components/ActionModal';
+import { BanditPanel } from '../components/BanditPanel';
 import { HistoryTable } from '../components/HistoryTable';
 import { MetricsCharts } from '../components/MetricsCharts';
 import { TrafficSplit } from '../components/TrafficSplit';
@@ -28,7 +29,8 @@ export function DeploymentRoute() {
   if (deployment.isError) return <ErrorState error={deployment.error} onRetry={() => deployment.refetch()} />;
   const d = deployment.data;
   const series = metrics.data?.series ?? [];
-  const versions = [d.live_version.number, ...(d.canary_version ? [d.canary_version.number] : [])];
+  const bandit = d.bandit_arms.length > 0;
+  const versions = bandit ? d.bandit_arms : [d.live_version.number, ...(d.canary_version ? [d.canary_version.number] : [])];
 
   return (
     <>
@@ -78,10 +80,14 @@ export function DeploymentRoute() {
           </Card>
           <Card withBorder>
             <Text size="xs" c="dimmed">
-              Canary
+              {bandit ? 'Bandit arms' : 'Canary'}
             </Text>
             <Text fw={600} data-testid="canary">
-              {d.canary_version ? `v${d.canary_version.number} at ${d.canary_weight} %` : 'none'}
+              {bandit
+                ? d.bandit_arms.map((v) => `v${v}`).join(' · ')
+                : d.canary_version
+                  ? `v${d.canary_version.number} at ${d.canary_weight} %`
+                  : 'none'}
             </Text>
           </Card>
           {versions.map((v) => {
@@ -98,12 +104,16 @@ export function DeploymentRoute() {
             );
           })}
         </SimpleGrid>
-        <Card withBorder>
-          <Title order={3} fz="h5" mb="xs">
-            Traffic split
-          </Title>
-          <TrafficSplit deployment={d} />
-        </Card>
+        {bandit ? (
+          <BanditPanel project={project} name={name} />
+        ) : (
+          <Card withBorder>
+            <Title order={3} fz="h5" mb="xs">
+              Traffic split
+            </Title>
+            <TrafficSplit deployment={d} />
+          </Card>
+        )}
         <MetricsCharts series={series} />
         <Group gap="xs">
           <Text size="sm" c="dimmed">
