@@ -73,3 +73,16 @@ def test_cli_bandit_start_show_stop(
     assert Deployment.objects.get().bandit_policy == "thompson"
     assert run("bandit", "-p", "fraud-model", "digits", "--stop", "--reason", "done") == 0
     assert Deployment.objects.get().bandit_policy == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cli_ensemble(live_server: Any, world: Any, monkeypatch: Any, capsys: Any) -> None:
+    monkeypatch.setenv("SHIPYARD_TOKEN", Token.objects.create(user=world.owner).key)
+    fake_version(world.project)
+    fake_version(world.project)
+    run = lambda *a: cli.main(["--url", live_server.url, "deploy", *a])  # noqa: E731
+    assert run("ensemble", "-p", "fraud-model", "-m", "digits", "--members", "1") == 1
+    assert "members" in capsys.readouterr().err
+    args = ["ensemble", "-p", "fraud-model", "-m", "digits", "--members", "1", "2", "--combine", "weighted"]
+    assert run(*args, "--weights", "3", "1", "--metric", "accuracy=0.97") == 0
+    assert "v3: ensemble (weighted) of v1 + v2" in capsys.readouterr().out

@@ -1016,6 +1016,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/models/{model}/ensembles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register an ensemble of versions as the model's next version */
+        post: operations["projects_models_ensembles_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/models/{model}/versions/": {
         parameters: {
             query?: never;
@@ -1236,9 +1253,10 @@ export interface components {
          *     * `safetensors` - safetensors
          *     * `torchscript` - TorchScript (code: loaded by workers only)
          *     * `torch_export` - torch.export program (.pt2: loaded by workers only)
+         *     * `ensemble` - Ensemble of versions
          * @enum {string}
          */
-        ArtifactFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export";
+        ArtifactFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export" | "ensemble";
         Assessment: {
             id: number;
             project: string;
@@ -1450,6 +1468,13 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @description * `mean` - mean
+         *     * `weighted` - weighted
+         *     * `vote` - vote
+         * @enum {string}
+         */
+        CombineEnum: "mean" | "weighted" | "vote";
         /**
          * @description Result of a ``quantize`` or ``prune`` job (``kind``: quantize_dynamic, quantize_static or prune;
          *     ``version``: none when the gate failed).
@@ -1817,6 +1842,30 @@ export interface components {
             };
             latency_ms: {
                 [key: string]: number;
+            };
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        EnsembleCreateRequest: {
+            members: number[];
+            /** @default mean */
+            combine: components["schemas"]["CombineEnum"];
+            weights?: number[];
+            metrics?: {
+                [key: string]: number;
+            };
+            /** @default  */
+            description: string;
+        };
+        EnsembleVersion: {
+            model: string;
+            number: number;
+            format: string;
+            description: string;
+            metrics: {
+                [key: string]: unknown;
+            };
+            readonly ensemble: {
+                [key: string]: unknown;
             };
         };
         /** @description Result of an ``evaluate`` job. */
@@ -2233,11 +2282,20 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
+        /**
+         * @description * `onnx` - ONNX
+         *     * `state_dict` - PyTorch state_dict (.pt/.pth, weights_only)
+         *     * `safetensors` - safetensors
+         *     * `torchscript` - TorchScript (code: loaded by workers only)
+         *     * `torch_export` - torch.export program (.pt2: loaded by workers only)
+         * @enum {string}
+         */
+        ModelVersionCreateFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export";
         /** @description Multipart: ``artifact`` plus metadata; JSON-valued fields may be sent as JSON strings. */
         ModelVersionCreateRequest: {
             /** Format: binary */
             artifact: string;
-            format: components["schemas"]["ArtifactFormatEnum"];
+            format: components["schemas"]["ModelVersionCreateFormatEnum"];
             /** @default  */
             framework: string;
             signature?: unknown;
@@ -5438,6 +5496,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    projects_models_ensembles_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnsembleCreateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["EnsembleCreateRequest"];
+                "multipart/form-data": components["schemas"]["EnsembleCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnsembleVersion"];
+                };
             };
         };
     };

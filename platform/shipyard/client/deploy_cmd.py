@@ -1,4 +1,4 @@
-"""`shipyard deploy create|canary|promote|rollback|bandit|status`: change a project's deployments from a terminal or CI.
+"""`shipyard deploy create|canary|promote|rollback|bandit|ensemble|status`: change a project's deployments from a terminal or CI.
 
 Uses ``SHIPYARD_TOKEN`` (a maintainer's or admin's API token) and ``SHIPYARD_URL``.
 """
@@ -100,6 +100,20 @@ def cmd_bandit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ensemble(args: argparse.Namespace) -> int:
+    body: dict[str, Any] = {"members": args.members, "combine": args.combine, "description": args.description}
+    if args.weights:
+        body["weights"] = args.weights
+    if args.metric:
+        body["metrics"] = {name: float(value) for name, value in (m.split("=", 1) for m in args.metric)}
+    v = _client(args).post(f"/api/v1/projects/{args.project}/models/{args.model}/ensembles/", json=body)
+    e = v["ensemble"]
+    members = " + ".join(f"v{n}" for n in e["members"])
+    print(f"{args.project}/{v['model']} v{v['number']}: ensemble ({e['combine']}) of {members}")
+    print(f"  deploy it like any version: shipyard deploy canary -p {args.project} <deployment> -v {v['number']} -w 10")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     client = _client(args)
     if args.deployment:
@@ -183,6 +197,16 @@ def register(subparsers: Any) -> None:
     p.add_argument("--stop", action="store_true", help="back to the fixed live/canary split")
     p.add_argument("--reason", default="")
     p.set_defaults(func=cmd_bandit)
+
+    p = sub.add_parser("ensemble", help="register an ensemble of versions as the model's next version")
+    common(p, deployment=False)
+    p.add_argument("--model", "-m", required=True)
+    p.add_argument("--members", type=int, nargs="+", required=True, help="two or more version numbers")
+    p.add_argument("--combine", choices=["mean", "weighted", "vote"], default="mean")
+    p.add_argument("--weights", type=float, nargs="+", help="one per member (weighted)")
+    p.add_argument("--metric", action="append", help="NAME=VALUE, the ensemble's measured metric (quality gate)")
+    p.add_argument("--description", default="")
+    p.set_defaults(func=cmd_ensemble)
 
     p = sub.add_parser("status", help="deployments of a project, or one with its history")
     p.add_argument("--project", "-p", required=True)

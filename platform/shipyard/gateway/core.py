@@ -27,6 +27,7 @@ from shipyard.serving.routing import (
     DeploymentRoute,
     Failure,
     answer_failure,
+    member_outputs,
     pick_version_async,
     predict_body,
     record_answer,
@@ -65,6 +66,8 @@ class InferResult:
     model_version: int
     request_ids: list[str]
     violations: list[dict[str, Any]]
+    #: an ensemble's members' own outputs (when the caller asked)
+    members: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -171,7 +174,9 @@ async def authorize(*, project: str, deployment: str, credentials: Credentials) 
     raise GatewayError(401, "unauthenticated", "Send a token (Authorization: Token <t>) or the deployment's X-Api-Key.")
 
 
-async def predict(*, route: DeploymentRoute, inputs: Any, routing_key: str | None = None) -> InferResult:
+async def predict(
+    *, route: DeploymentRoute, inputs: Any, routing_key: str | None = None, members: bool = False
+) -> InferResult:
     """Validate ``inputs`` (one row or a list of rows) against the chosen version's schema, run
     them on a serving worker and count the request; :class:`GatewayError` otherwise."""
     rt = runtime()
@@ -200,6 +205,7 @@ async def predict(*, route: DeploymentRoute, inputs: Any, routing_key: str | Non
         max_batch=route.max_batch,
         max_delay_ms=route.max_delay_ms,
         queue=protocol.queue_key(route.deployment_id),
+        ensemble=version.ensemble_spec(members),
     )
     metrics.IN_FLIGHT.inc()
     try:
@@ -236,6 +242,7 @@ async def predict(*, route: DeploymentRoute, inputs: Any, routing_key: str | Non
         model_version=version.number,
         request_ids=request_ids,
         violations=violations,
+        members=member_outputs(version, answer) if members else None,
     )
 
 
@@ -248,6 +255,7 @@ def result_body(result: InferResult) -> dict[str, Any]:
         model_version=result.model_version,
         request_ids=result.request_ids,
         violations=result.violations,
+        members=result.members,
     )
 
 

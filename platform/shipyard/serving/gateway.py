@@ -32,8 +32,15 @@ from shipyard.serving import protocol
 from shipyard.serving.auth import authorize_caller, error
 from shipyard.serving.bodies import body_too_large, read_body
 from shipyard.serving.dataplane import STATS, serving_redis
-from shipyard.serving.routing import UNAVAILABLE, answer_failure, pick_version, predict_body, record_answer
-from shipyard.serving.validation import InputError, predict_input, validate
+from shipyard.serving.routing import (
+    UNAVAILABLE,
+    answer_failure,
+    member_outputs,
+    pick_version,
+    predict_body,
+    record_answer,
+)
+from shipyard.serving.validation import InputError, predict_request, validate
 
 
 def _error(
@@ -64,9 +71,10 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
     if isinstance(raw, JsonResponse):
         return raw
     try:
-        inputs, routing_key = predict_input(raw, header_routing_key=request.headers.get("X-Routing-Key"))
+        parsed = predict_request(raw, header_routing_key=request.headers.get("X-Routing-Key"))
     except InputError as exc:
         return _error(400, "invalid", exc.message, exc.field)
+    inputs, routing_key = parsed.inputs, parsed.routing_key
     r: Any = serving_redis()
     version = pick_version(route, r, routing_key)
     try:
@@ -97,6 +105,7 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
         max_batch=route.max_batch,
         max_delay_ms=route.max_delay_ms,
         queue=queue,
+        ensemble=version.ensemble_spec(parsed.members),
     )
     answer: protocol.Reply | None = None
     try:
@@ -140,5 +149,6 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
             model_version=version.number,
             request_ids=request_ids,
             violations=violations,
+            members=member_outputs(version, answer) if parsed.members else None,
         )
     )

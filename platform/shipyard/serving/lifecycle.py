@@ -49,13 +49,22 @@ def warm_publish(versions: list[Any]) -> None:
     from shipyard.serving.dataplane import ROUTES, serving_redis
 
     ROUTES.clear()
-    mapping = dict(_warm_spec(v) for v in versions if v is not None)
+    from shipyard.registry.models import ModelVersion
+
+    plain = [v for v in versions if v is not None and v.format != "ensemble"]
+    member_ids = [m for v in versions if v is not None and v.format == "ensemble" for m in _members(v)]
+    plain += list(ModelVersion.objects.filter(pk__in=member_ids))  # an ensemble warms its members
+    mapping = dict(_warm_spec(v) for v in plain)
     if not mapping:
         return
     try:
         serving_redis().hset(protocol.WARM, mapping=mapping)
     except Exception as exc:
         logger.warning("cannot publish serving warm set: %s", exc)
+
+
+def _members(version: Any) -> list[int]:
+    return [int(m) for m in ((version.params or {}).get("ensemble") or {}).get("members") or []]
 
 
 def warm_rebuild() -> int:
@@ -116,7 +125,7 @@ def _event(
 def _check_version(deployment_model: Any, version: Any) -> None:
     if version.model_id != deployment_model.pk:
         raise DomainError(f"Version {version.number} belongs to another model.", field="version")
-    if version.format not in {"onnx", "torchscript", "torch_export"} and not (
+    if version.format not in {"onnx", "torchscript", "torch_export", "ensemble"} and not (
         version.recipe and version.format in {"state_dict", "safetensors"}
     ):
         raise DomainError(

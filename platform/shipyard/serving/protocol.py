@@ -29,6 +29,8 @@ from typing import Any
 
 import orjson
 
+from shipyard.serving.ensemble_spec import ensemble_spec
+
 PREFIX = "shipyard:serving"
 QUEUE = f"{PREFIX}:queue"
 #: set of every deployment's request list (written by the control plane; workers scan these)
@@ -173,6 +175,9 @@ class Request:
     #: the request list the message was pushed onto (where a reaper gives it back)
     queue: str = QUEUE
     extra: dict[str, Any] = field(default_factory=dict)
+    #: an ensemble version's members: {"c": combine, "w": weights, "m": [[version key, artifact key,
+    #: format], ...], "r": whether the reply carries each member's output}
+    ensemble: dict[str, Any] | None = None
 
     def dumps(self) -> str:
         return dumps(
@@ -187,6 +192,7 @@ class Request:
                 "b": self.max_batch,
                 "w": self.max_delay_ms,
                 "q": self.queue,
+                **({"e": self.ensemble} if self.ensemble is not None else {}),
             }
         )
 
@@ -215,6 +221,7 @@ class Request:
                 max_batch=int(d.get("b", 32)),
                 max_delay_ms=float(d.get("w", 5.0)),
                 queue=d.get("q", QUEUE),
+                ensemble=ensemble_spec(d.get("e")),
             )
         except KeyError as exc:
             raise ProtocolError(f"missing field {exc}") from None
@@ -247,6 +254,8 @@ class Reply:
     message: str = ""
     #: the request message's id (a gateway matches replies to callers by it)
     id: str = ""
+    #: an ensemble's members' own results, in member order, when the request asked for them
+    members: list[dict[str, Any]] | None = None
 
     def dumps(self) -> str:
         body: dict[str, Any] = {"ok": self.ok, "worker": self.worker, "id": self.id}
@@ -256,6 +265,8 @@ class Reply:
                 body["probabilities"] = self.probabilities
             if self.confidence is not None:
                 body["confidence"] = self.confidence
+            if self.members is not None:
+                body["members"] = self.members
         else:
             body.update(code=self.code, message=self.message)
         return dumps(body)
@@ -278,15 +289,14 @@ class Reply:
             probabilities=d.get("probabilities"),
             confidence=d.get("confidence"),
             id=str(d.get("id", "")),
+            members=d.get("members") if isinstance(d.get("members"), list) else None,
         )
 
 
 def ok_reply(
-    outputs: list[Any], probabilities: list[Any] | None, confidence: list[Any] | None, worker: str, id: str = ""
+    outputs: list[Any], probabilities: Any, confidence: Any, worker: str, id: str = "", members: Any = None
 ) -> str:
-    return Reply(
-        ok=True, worker=worker, outputs=outputs, probabilities=probabilities, confidence=confidence, id=id
-    ).dumps()
+    return Reply(True, worker, outputs, probabilities, confidence, id=id, members=members).dumps()
 
 
 def error_reply(code: str, message: str, worker: str, id: str = "") -> str:

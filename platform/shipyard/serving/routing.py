@@ -48,9 +48,28 @@ class VersionRoute:
     schema: InputSchema = field(default_factory=InputSchema, compare=False)
     #: the version's signature (inputs, outputs, features) as registered
     signature: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: an ensemble version: how its members' outputs combine ("mean", "weighted", "vote"), the
+    #: weights (weighted) and the members, run in one batch on the worker
+    combine: str = ""
+    weights: tuple[float, ...] = ()
+    members: tuple[VersionRoute, ...] = field(default=(), compare=False)
+
+    def ensemble_spec(self, members: bool = False) -> dict[str, Any] | None:
+        """The ``ensemble`` of a request message for this version (None for a plain version)."""
+        if not self.members:
+            return None
+        return {
+            "c": self.combine,
+            "w": list(self.weights) if self.weights else None,
+            "m": [[m.version_key, m.artifact_key, m.format] for m in self.members],
+            "r": members,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "combine": self.combine,
+            "weights": list(self.weights),
+            "members": [m.as_dict() for m in self.members],
             "version_id": self.version_id,
             "number": self.number,
             "version_key": self.version_key,
@@ -92,6 +111,9 @@ class VersionRoute:
             format=str(d["format"]),
             schema=InputSchema(features=features, width=d.get("width")),
             signature=dict(d.get("signature") or {}),
+            combine=str(d.get("combine") or ""),
+            weights=tuple(float(w) for w in d.get("weights") or ()),
+            members=tuple(VersionRoute.from_dict(m) for m in d.get("members") or ()),
         )
 
 
@@ -202,6 +224,13 @@ def failure_status(code: str) -> tuple[int, str | None, int | None]:
     return 422, "inputs", None
 
 
+def member_outputs(version: VersionRoute, answer: Reply) -> list[dict[str, Any]] | None:
+    """Each ensemble member's version number and its own outputs, from a worker's reply."""
+    if not version.members or answer.members is None or len(answer.members) != len(version.members):
+        return None
+    return [{"version": m.number, **result} for m, result in zip(version.members, answer.members, strict=True)]
+
+
 def sampled(rate: float) -> bool:
     """Whether this request's rows go to the prediction log (a share ``rate`` of requests)."""
     return rate > 0 and (rate >= 1 or random.random() < rate)
@@ -246,9 +275,13 @@ def predict_body(
     model_version: int,
     request_ids: list[str],
     violations: list[dict[str, Any]],
+    members: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The JSON body of a served ``predict`` call."""
+    """The JSON body of a served ``predict`` call (``members``: an ensemble's members' own outputs,
+    when the caller asked)."""
     result: dict[str, Any] = {"outputs": outputs, "model_version": model_version, "request_ids": request_ids}
+    if members is not None:
+        result["members"] = members
     if probabilities is not None:
         result["probabilities"] = probabilities
     if confidence is not None:

@@ -59,6 +59,13 @@ def events_of(deployment: Deployment) -> QuerySet[DeploymentEvent]:
 def _version_route(version: Any) -> VersionRoute:
     dataset_schema = version.training_dataset.schema if version.training_dataset_id else None
     label = version.training_dataset.label_column if version.training_dataset_id else ""
+    ensemble = ((version.params or {}).get("ensemble") or {}) if version.format == "ensemble" else {}
+    members: tuple[VersionRoute, ...] = ()
+    if ensemble:
+        from shipyard.registry.models import ModelVersion
+
+        found = ModelVersion.objects.select_related("training_dataset").in_bulk(ensemble.get("members") or [])
+        members = tuple(_version_route(found[int(m)]) for m in ensemble.get("members") or [] if int(m) in found)
     return VersionRoute(
         version_id=version.pk,
         number=version.number,
@@ -67,6 +74,9 @@ def _version_route(version: Any) -> VersionRoute:
         format=version.format,
         schema=build_schema(version.signature, dataset_schema, label),
         signature=dict(version.signature or {}),
+        combine=str(ensemble.get("combine") or ""),
+        weights=tuple(float(w) for w in ensemble.get("weights") or ()),
+        members=members,
     )
 
 

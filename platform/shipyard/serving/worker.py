@@ -241,6 +241,7 @@ class ServingWorker:
         return items
 
     def process(self, items: list[bytes]) -> None:
+        from shipyard.serving.worker_ensemble import ensemble_replies
         from shipyard_ml.inference import InferenceError, run_batch
 
         now = time.time()
@@ -255,6 +256,9 @@ class ServingWorker:
             groups[req.version_key].append(req)
         replies: list[tuple[str, str]] = []
         for key, reqs in groups.items():
+            if reqs[0].ensemble is not None:
+                replies += ensemble_replies(self, reqs)
+                continue
             try:
                 model = self.sessions.get(key, self.artifact_path(reqs[0].artifact_key), reqs[0].format)
             except Exception as exc:

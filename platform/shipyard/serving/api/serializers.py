@@ -122,7 +122,52 @@ class ApiKeyCreateSerializer(StrictSerializer):
 def _version(v: Any) -> dict[str, Any] | None:
     if v is None:
         return None
-    return {"id": v.pk, "number": v.number, "format": v.format}
+    out = {"id": v.pk, "number": v.number, "format": v.format}
+    if v.format == "ensemble":
+        out["ensemble"] = ensemble_summary(v)
+    return out
+
+
+def ensemble_summary(v: Any) -> dict[str, Any]:
+    """An ensemble version's combination, weights and member version numbers."""
+    from shipyard.registry.models import ModelVersion
+
+    definition = (v.params or {}).get("ensemble") or {}
+    ids = [int(m) for m in definition.get("members") or []]
+    numbers = dict(ModelVersion.objects.filter(pk__in=ids).values_list("pk", "number"))
+    return {
+        "combine": definition.get("combine", ""),
+        "weights": definition.get("weights"),
+        "members": [numbers[i] for i in ids if i in numbers],
+    }
+
+
+class EnsembleCreateSerializer(StrictSerializer):
+    #: the version numbers to combine (two or more, same signature)
+    members = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=8)
+    combine = serializers.ChoiceField(choices=["mean", "weighted", "vote"], default="mean")
+    weights = serializers.ListField(child=serializers.FloatField(min_value=0.0), max_length=8, required=False)
+    #: the ensemble's own measured metrics (the quality gate reads them, as for an uploaded version)
+    metrics = serializers.DictField(child=serializers.FloatField(), required=False)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class EnsembleDefinitionSerializer(serializers.Serializer):
+    combine = serializers.CharField()
+    weights = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    members = serializers.ListField(child=serializers.IntegerField())
+
+
+class EnsembleVersionSerializer(serializers.Serializer):
+    model = serializers.CharField(source="model.name")
+    number = serializers.IntegerField()
+    format = serializers.CharField()
+    description = serializers.CharField()
+    metrics = serializers.DictField()
+    ensemble = serializers.SerializerMethodField()
+
+    def get_ensemble(self, obj: Any) -> dict[str, Any]:
+        return ensemble_summary(obj)
 
 
 class DeploymentSerializer(serializers.ModelSerializer):

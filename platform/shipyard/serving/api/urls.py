@@ -14,6 +14,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(_d + "rollback/", views.RollbackView.as_view(), name="deployment-rollback"),
     path(_d + "events/", views.EventListView.as_view(), name="deployment-events"),
     path(_d + "metrics/", views.MetricsView.as_view(), name="deployment-metrics"),
+    path(
+        "projects/<str:project>/models/<str:model>/ensembles/",
+        views.EnsembleCreateView.as_view(),
+        name="ensemble-create",
+    ),
     path(_d + "bandit/", views.BanditView.as_view(), name="deployment-bandit"),
     path(_d + "gate/", views.GateView.as_view(), name="deployment-gate"),
     path(_d + "keys/", views.ApiKeyListView.as_view(), name="deployment-keys"),

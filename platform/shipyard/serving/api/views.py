@@ -280,3 +280,34 @@ class BanditView(APIView):
         ser = s.BanditStopSerializer(data=request.data or {})
         ser.is_valid(raise_exception=True)
         return _out(bandit_stop(deployment=deployment, by=request.user, reason=ser.validated_data["reason"]))
+
+
+class EnsembleCreateView(APIView):
+    @extend_schema(
+        request=s.EnsembleCreateSerializer,
+        responses={201: s.EnsembleVersionSerializer},
+        summary="Register an ensemble of versions as the model's next version",
+    )
+    def post(self, request: Request, project: str, model: str) -> Response:
+        from shipyard.serving.ensembles import ensemble_version_create
+
+        proj = project_get(user=request.user, ref=project, minimum=Role.MEMBER, action="register model versions")
+        registered = proj.registered_models.filter(name=model).first()
+        if registered is None:
+            raise NotFound(f"No model '{model}' in project '{proj.slug}'.")
+        ser = s.EnsembleCreateSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        data = ser.validated_data
+        if len(data["members"]) < 2:
+            raise DomainError("An ensemble needs two versions or more.", field="members")
+        members = [_model_version(registered, n, field="members") for n in data["members"]]
+        version = ensemble_version_create(
+            model=registered,
+            members=members,
+            combine=data["combine"],
+            weights=data.get("weights"),
+            metrics=data.get("metrics"),
+            description=data["description"],
+            by=request.user,
+        )
+        return Response(s.EnsembleVersionSerializer(version).data, status=status.HTTP_201_CREATED)

@@ -6,8 +6,21 @@ import type { Narrow } from '@/api/types';
 
 type Schemas = components['schemas'];
 
-/** The `{id, number, format}` dict the serializer sends for `live_version` and `canary_version`. */
-export type VersionRef = { id: number; number: number; format: string };
+/** The `{id, number, format}` dict the serializer sends for `live_version` and `canary_version`;
+ * an ensemble version also names its combination and members. */
+export type VersionRef = {
+  id: number;
+  number: number;
+  format: string;
+  ensemble?: { combine: string; weights: number[] | null; members: number[] };
+};
+
+/** "ensemble (mean) of v1 + v2", or null for a plain version. */
+export function ensembleLabel(v: VersionRef | null): string | null {
+  if (!v?.ensemble) return null;
+  const weights = v.ensemble.weights ? ` weights ${v.ensemble.weights.join(':')}` : '';
+  return `ensemble (${v.ensemble.combine}${weights}) of ${v.ensemble.members.map((m) => `v${m}`).join(' + ')}`;
+}
 
 /** Narrowed from the schema's loose dicts: a deployment always has a live version; `traffic` lists the shares. */
 export type Deployment = Narrow<

@@ -6,7 +6,7 @@ import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
 import type { ActionKind, MetricPoint } from '../api/deployments';
-import { useDeployment, useDeploymentEvents, useDeploymentMetrics } from '../api/deployments';
+import { ensembleLabel, useDeployment, useDeploymentEvents, useDeploymentMetrics } from '../api/deployments';
 import { ActionModal } from '../components/ActionModal';
 import { BanditPanel } from '../components/BanditPanel';
 import { HistoryTable } from '../components/HistoryTable';
@@ -77,6 +77,11 @@ export function DeploymentRoute() {
             <Badge color="teal.9" size="lg" tt="none" data-testid="live-version">
               v{d.live_version.number}
             </Badge>
+            {ensembleLabel(d.live_version) ? (
+              <Text size="sm" mt={4} data-testid="live-ensemble">
+                {ensembleLabel(d.live_version)}
+              </Text>
+            ) : null}
           </Card>
           <Card withBorder>
             <Text size="xs" c="dimmed">
@@ -89,6 +94,11 @@ export function DeploymentRoute() {
                   ? `v${d.canary_version.number} at ${d.canary_weight} %`
                   : 'none'}
             </Text>
+            {!bandit && ensembleLabel(d.canary_version) ? (
+              <Text size="sm" mt={4} data-testid="canary-ensemble">
+                {ensembleLabel(d.canary_version)}
+              </Text>
+            ) : null}
           </Card>
           {versions.map((v) => {
             const p = latest(series, v);
