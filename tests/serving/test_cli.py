@@ -86,3 +86,19 @@ def test_cli_ensemble(live_server: Any, world: Any, monkeypatch: Any, capsys: An
     args = ["ensemble", "-p", "fraud-model", "-m", "digits", "--members", "1", "2", "--combine", "weighted"]
     assert run(*args, "--weights", "3", "1", "--metric", "accuracy=0.97") == 0
     assert "v3: ensemble (weighted) of v1 + v2" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cli_shadow(live_server: Any, world: Any, monkeypatch: Any, capsys: Any, redis_client: Any) -> None:
+    monkeypatch.setenv("SHIPYARD_TOKEN", Token.objects.create(user=world.owner).key)
+    fake_version(world.project)
+    fake_version(world.project)
+    run = lambda *a: cli.main(["--url", live_server.url, "deploy", *a])  # noqa: E731
+    assert run("create", "-p", "fraud-model", "digits", "-m", "digits", "-v", "1") == 0
+    assert run("shadow", "-p", "fraud-model", "digits", "-v", "1") == 1
+    assert "version" in capsys.readouterr().err
+    assert run("shadow", "-p", "fraud-model", "digits", "-v", "2", "--share", "0.5") == 0
+    out = capsys.readouterr().out
+    assert "shadow v2 gets 50% of requests" in out and "0 rows compared" in out
+    assert run("shadow", "-p", "fraud-model", "digits", "--stop") == 0
+    assert Deployment.objects.get().shadow_version is None

@@ -935,6 +935,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/deployments/{name}/shadow/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shadow's agreement with live and both latencies */
+        get: operations["projects_deployments_shadow_retrieve"];
+        put?: never;
+        /** Mirror a share of requests to a version */
+        post: operations["projects_deployments_shadow_create"];
+        /** Stop the shadow */
+        delete: operations["projects_deployments_shadow_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/evidence/": {
         parameters: {
             query?: never;
@@ -1352,7 +1371,7 @@ export interface components {
         BanditRequest: {
             versions: number[];
             /** @default thompson */
-            policy: components["schemas"]["PolicyEnum"];
+            policy: components["schemas"]["BanditPolicyEnum"];
             /**
              * Format: double
              * @default 0.1
@@ -1658,6 +1677,11 @@ export interface components {
             readonly canary_started_at: string | null;
             readonly bandit_policy: components["schemas"]["BanditPolicyEnum"];
             readonly bandit_arms: number[];
+            readonly shadow_version: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: double */
+            readonly shadow_share: number;
             readonly max_batch_size: number;
             /** Format: double */
             readonly max_delay_ms: number;
@@ -1912,9 +1936,11 @@ export interface components {
          *     * `api_key` - API key created or revoked
          *     * `bandit` - Bandit routing started
          *     * `bandit_stop` - Bandit routing stopped
+         *     * `shadow` - Shadow traffic started
+         *     * `shadow_stop` - Shadow traffic stopped
          * @enum {string}
          */
-        EventKindEnum: "create" | "deploy" | "canary" | "weight" | "promote" | "rollback" | "auto_rollback" | "gate_override" | "settings" | "api_key" | "bandit" | "bandit_stop";
+        EventKindEnum: "create" | "deploy" | "canary" | "weight" | "promote" | "rollback" | "auto_rollback" | "gate_override" | "settings" | "api_key" | "bandit" | "bandit_stop" | "shadow" | "shadow_stop";
         Evidence: {
             id: number;
             test_id: string;
@@ -2723,12 +2749,6 @@ export interface components {
             pattern?: string;
             rubric_id?: components["schemas"]["RubricIdEnum"];
         };
-        /**
-         * @description * `thompson` - Thompson sampling
-         *     * `epsilon_greedy` - Epsilon-greedy
-         * @enum {string}
-         */
-        PolicyEnum: "thompson" | "epsilon_greedy";
         /** @description Reject keys that the serializer does not declare as writable. */
         Project: {
             readonly id: number;
@@ -2998,6 +3018,57 @@ export interface components {
             infra: number;
             /** Format: double */
             monitor: number;
+        };
+        ShadowDisagreement: {
+            /** Format: date-time */
+            created_at: string;
+            request_id: string;
+            live_output: unknown;
+            shadow_output: unknown;
+        };
+        ShadowPoint: {
+            /** Format: date-time */
+            t: string;
+            count: number;
+            /** Format: double */
+            agreement: number | null;
+            /** Format: double */
+            live_p50_ms: number | null;
+            /** Format: double */
+            shadow_p50_ms: number | null;
+        };
+        ShadowReport: {
+            active: boolean;
+            version: number | null;
+            /** Format: double */
+            share: number;
+            /** Format: date-time */
+            started_at: string | null;
+            count: number;
+            failed: number;
+            /** Format: double */
+            agreement: number | null;
+            /** Format: double */
+            live_p50_ms: number | null;
+            /** Format: double */
+            live_p99_ms: number | null;
+            /** Format: double */
+            shadow_p50_ms: number | null;
+            /** Format: double */
+            shadow_p99_ms: number | null;
+            series: components["schemas"]["ShadowPoint"][];
+            disagreements: components["schemas"]["ShadowDisagreement"][];
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        ShadowRequest: {
+            version: number;
+            /**
+             * Format: double
+             * @default 1
+             */
+            share: number;
+            /** @default  */
+            reason: string;
         };
         StatusOption: {
             id: string;
@@ -5257,6 +5328,80 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Deployment"];
                 };
+            };
+        };
+    };
+    projects_deployments_shadow_retrieve: {
+        parameters: {
+            query?: {
+                /** @description per-minute series over the last N (1-1440) */
+                minutes?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowReport"];
+                };
+            };
+        };
+    };
+    projects_deployments_shadow_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShadowRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ShadowRequest"];
+                "multipart/form-data": components["schemas"]["ShadowRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+        };
+    };
+    projects_deployments_shadow_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -1,4 +1,4 @@
-"""`shipyard deploy create|canary|promote|rollback|bandit|ensemble|status`: change a project's deployments from a terminal or CI.
+"""`shipyard deploy create|canary|promote|rollback|bandit|ensemble|shadow|status`: change a project's deployments from a terminal or CI.
 
 Uses ``SHIPYARD_TOKEN`` (a maintainer's or admin's API token) and ``SHIPYARD_URL``.
 """
@@ -114,6 +114,31 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_shadow(args: argparse.Namespace) -> int:
+    client = _client(args)
+    if args.stop:
+        _show(client.request("DELETE", _path(args, "shadow/"), json={"reason": args.reason}).json())
+        return 0
+    if args.version is not None:
+        body = {"version": args.version, "share": args.share, "reason": args.reason}
+        client.post(_path(args, "shadow/"), json=body)
+    r = client.get(_path(args, "shadow/"))
+    if not r["active"]:
+        print(f"{args.project}/{args.deployment}: no shadow")
+        return 0
+    agreement = "-" if r["agreement"] is None else f"{r['agreement'] * 100:.1f}%"
+    print(f"{args.project}/{args.deployment}: shadow v{r['version']} gets {r['share'] * 100:g}% of requests")
+    print(f"  {r['count']} rows compared, agreement with live {agreement}, {r['failed']} failed")
+
+    def ms(v: float | None) -> str:
+        return "-" if v is None else f"{v:.1f} ms"
+
+    print(
+        f"  p50/p99: live {ms(r['live_p50_ms'])} / {ms(r['live_p99_ms'])}, shadow {ms(r['shadow_p50_ms'])} / {ms(r['shadow_p99_ms'])}"
+    )
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     client = _client(args)
     if args.deployment:
@@ -207,6 +232,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--metric", action="append", help="NAME=VALUE, the ensemble's measured metric (quality gate)")
     p.add_argument("--description", default="")
     p.set_defaults(func=cmd_ensemble)
+
+    p = sub.add_parser("shadow", help="mirror a share of requests to a version and compare; without -v, show it")
+    common(p)
+    p.add_argument("--version", "-v", type=int)
+    p.add_argument("--share", type=float, default=1.0, help="share of requests mirrored, 0 < share <= 1")
+    p.add_argument("--stop", action="store_true")
+    p.add_argument("--reason", default="")
+    p.set_defaults(func=cmd_shadow)
 
     p = sub.add_parser("status", help="deployments of a project, or one with its history")
     p.add_argument("--project", "-p", required=True)

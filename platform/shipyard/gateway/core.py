@@ -21,7 +21,7 @@ from shipyard.gateway.bus import Bus, Unavailable
 from shipyard.gateway.config import GatewayConfig
 from shipyard.gateway.directory import Directory, key_matches
 from shipyard.gateway.stats import Stats
-from shipyard.serving import protocol
+from shipyard.serving import protocol, shadow
 from shipyard.serving.routing import (
     UNAVAILABLE,
     DeploymentRoute,
@@ -100,6 +100,8 @@ class Runtime:
         self.directory = Directory(self.bus.redis, config_ttl_s=config.config_ttl_s, token_ttl_s=config.token_ttl_s)
         self.stats = Stats(self.bus.redis)
         self._tasks: list[asyncio.Task[None]] = []
+        #: shadow mirrors being pushed (held so they are not collected before they finish)
+        self.mirrors: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self.bus.start()
@@ -235,6 +237,19 @@ async def predict(
         violations=violations,
         now=time.time(),
     )
+    if route.shadow is not None and shadow.due(route.shadow_share):
+        message = shadow.shadow_message(
+            route=route,
+            message_id=message_id,
+            rows=rows,
+            live_version_id=version.version_id,
+            live_outputs=answer.outputs,
+            live_ms=latency_ms,
+            request_ids=request_ids,
+        )
+        task = asyncio.create_task(_mirror(rt, message))  # off the caller's path
+        rt.mirrors.add(task)
+        task.add_done_callback(rt.mirrors.discard)
     return InferResult(
         outputs=answer.outputs,
         probabilities=answer.probabilities,
@@ -244,6 +259,16 @@ async def predict(
         violations=violations,
         members=member_outputs(version, answer) if members else None,
     )
+
+
+async def _mirror(rt: Runtime, message: protocol.Request) -> None:
+    """Push a mirrored request for the shadow version (best effort)."""
+    try:
+        pipe = rt.bus.redis.pipeline(transaction=False)
+        shadow.push_commands(pipe, message)
+        await pipe.execute()
+    except (redis.RedisError, OSError):
+        pass  # a lost mirror costs nothing but one comparison
 
 
 def result_body(result: InferResult) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from shipyard.serving import protocol
+from shipyard.serving import protocol, shadow
 from shipyard.serving.auth import authorize_caller, error
 from shipyard.serving.bodies import body_too_large, read_body
 from shipyard.serving.dataplane import STATS, serving_redis
@@ -50,6 +50,34 @@ def _error(
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+def _mirror(
+    r: Any,
+    route: Any,
+    message_id: str,
+    rows: list[Any],
+    live_version_id: int,
+    outputs: list[Any],
+    latency_ms: float,
+    request_ids: list[str],
+) -> None:
+    """Mirror an answered request to the deployment's shadow version (best effort, after the answer)."""
+    message = shadow.shadow_message(
+        route=route,
+        message_id=message_id,
+        rows=rows,
+        live_version_id=live_version_id,
+        live_outputs=outputs,
+        live_ms=latency_ms,
+        request_ids=request_ids,
+    )
+    try:
+        pipe = r.pipeline(transaction=False)
+        shadow.push_commands(pipe, message)
+        pipe.execute()
+    except redis.RedisError:
+        pass  # a lost mirror costs nothing but one comparison
 
 
 @csrf_exempt
@@ -141,6 +169,8 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
         violations=violations,
         now=time.time(),
     )
+    if route.shadow is not None and shadow.due(route.shadow_share):
+        _mirror(r, route, message_id, rows, version.version_id, answer.outputs, latency_ms, request_ids)
     return JsonResponse(
         predict_body(
             outputs=answer.outputs,

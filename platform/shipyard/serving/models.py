@@ -114,6 +114,13 @@ class Deployment(TimeStampedModel):
     bandit_min_share = models.FloatField(default=0.02, validators=[MinValueValidator(0.0), MaxValueValidator(0.5)])
     bandit_started_at = models.DateTimeField(null=True, blank=True)
 
+    # shadow traffic (see serving/shadow.py): a version that gets a mirrored share of the requests
+    shadow_version = models.ForeignKey(
+        "registry.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="shadow_in"
+    )
+    shadow_share = models.FloatField(default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    shadow_started_at = models.DateTimeField(null=True, blank=True)
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -157,6 +164,8 @@ class EventKind(models.TextChoices):
     API_KEY = "api_key", "API key created or revoked"
     BANDIT = "bandit", "Bandit routing started"
     BANDIT_STOP = "bandit_stop", "Bandit routing stopped"
+    SHADOW = "shadow", "Shadow traffic started"
+    SHADOW_STOP = "shadow_stop", "Shadow traffic stopped"
 
 
 class DeploymentEvent(models.Model):
@@ -232,6 +241,34 @@ class PredictionLog(models.Model):
         managed = True
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["deployment", "created_at"], name="serving_plog_dep_time")]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}:{self.request_id}"
+
+
+class ShadowLog(models.Model):
+    """One mirrored row: what the shadow version answered next to what live answered."""
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(db_index=True)
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="+")
+    live_version = models.ForeignKey("registry.ModelVersion", on_delete=models.CASCADE, related_name="+")
+    shadow_version = models.ForeignKey("registry.ModelVersion", on_delete=models.CASCADE, related_name="+")
+    #: the live request's id (feedback and the prediction log use it)
+    request_id = models.CharField(max_length=40)
+    live_output = models.JSONField(null=True)
+    shadow_output = models.JSONField(null=True)
+    #: null when the shadow failed
+    agree = models.BooleanField(null=True)
+    live_ms = models.FloatField()
+    #: from the mirror's push to the worker's answer
+    shadow_ms = models.FloatField()
+    #: "ok" or the shadow's error code
+    status = models.CharField(max_length=32, default="ok")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["deployment", "created_at"], name="serving_shadow_dep_time")]
 
     def __str__(self) -> str:
         return f"{self.deployment_id}:{self.request_id}"

@@ -135,6 +135,9 @@ class DeploymentRoute:
     #: multi-armed bandit routing among ``arms`` (replaces the canary split while set)
     bandit: BanditConfig | None = None
     arms: tuple[VersionRoute, ...] = ()
+    #: a version that gets a mirrored share (0..1) of the requests; its answers are never returned
+    shadow: VersionRoute | None = None
+    shadow_share: float = 0.0
 
     def pick(self, routing_key: str | None = None) -> VersionRoute:
         """The version of a fixed split (live or canary); a bandit's arm comes from :meth:`arm`."""
@@ -167,6 +170,8 @@ class DeploymentRoute:
                 "key_hashes": sorted(self.key_hashes),
                 "bandit": self.bandit.as_dict() if self.bandit is not None else None,
                 "arms": [a.as_dict() for a in self.arms],
+                "shadow": self.shadow.as_dict() if self.shadow is not None else None,
+                "shadow_share": self.shadow_share,
             }
         )
 
@@ -191,6 +196,8 @@ class DeploymentRoute:
                 key_hashes=frozenset(str(h) for h in d.get("key_hashes") or []),
                 bandit=BanditConfig.from_dict(d["bandit"]) if d.get("bandit") else None,
                 arms=tuple(VersionRoute.from_dict(a) for a in d.get("arms") or []),
+                shadow=VersionRoute.from_dict(d["shadow"]) if d.get("shadow") else None,
+                shadow_share=float(d.get("shadow_share") or 0.0),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ProtocolError(f"not a deployment route ({exc.__class__.__name__})") from None

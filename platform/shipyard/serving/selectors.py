@@ -82,7 +82,10 @@ def _version_route(version: Any) -> VersionRoute:
 
 def deployments_routed() -> QuerySet[Deployment]:
     return Deployment.objects.select_related(
-        "project", "live_version__training_dataset", "canary_version__training_dataset"
+        "project",
+        "live_version__training_dataset",
+        "canary_version__training_dataset",
+        "shadow_version__training_dataset",
     ).prefetch_related("bandit_arms__version__training_dataset")
 
 
@@ -122,6 +125,7 @@ def route_of(deployment: Deployment) -> DeploymentRoute:
     keys = frozenset(k.key_hash for k in deployment.api_keys.all() if k.revoked_at is None)
     canary = deployment.canary_version if deployment.canary_version_id and deployment.canary_weight > 0 else None
     bandit = bandit_config(deployment)
+    shadow_on = deployment.shadow_version_id is not None and deployment.shadow_share > 0
     return DeploymentRoute(
         deployment_id=deployment.pk,
         project_id=deployment.project_id,
@@ -138,6 +142,8 @@ def route_of(deployment: Deployment) -> DeploymentRoute:
         key_hashes=keys,
         bandit=bandit,
         arms=tuple(_version_route(a.version) for a in deployment.bandit_arms.all()) if bandit else (),
+        shadow=_version_route(deployment.shadow_version) if shadow_on else None,
+        shadow_share=deployment.shadow_share if shadow_on else 0.0,
     )
 
 

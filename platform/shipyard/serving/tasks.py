@@ -15,9 +15,10 @@ def drain() -> dict[str, int]:
     """Fold request counters into rollups and bulk-write the sampled prediction log."""
     from shipyard.serving import drain
     from shipyard.serving.dataplane import serving_redis
+    from shipyard.serving.shadow_service import shadow_drain
 
     r = serving_redis()
-    return {"rollups": drain.drain_stats(r), "logs": drain.drain_prediction_log(r)}
+    return {"rollups": drain.drain_stats(r), "logs": drain.drain_prediction_log(r), "shadow": shadow_drain(r)}
 
 
 @shared_task(
@@ -41,9 +42,10 @@ def maintain() -> dict[str, Any]:
     """Monthly log partitions ahead of time, rollup compaction, and what the data plane reads from
     Redis: the warm set, every deployment's route, valid tokens and memberships (after a Redis restart)."""
     from shipyard.accounts.tokens import tokens_resync
-    from shipyard.serving import bandit_service, drain, lifecycle
+    from shipyard.serving import bandit_service, drain, lifecycle, shadow_service
 
     return {
+        "shadow_pruned": shadow_service.shadow_prune(),
         "bandits": bandit_service.bandits_rebuild(),
         "partitions": drain.prediction_log_partitions_ensure(),
         "compacted": drain.rollups_compact(),

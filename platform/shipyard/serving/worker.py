@@ -241,6 +241,9 @@ class ServingWorker:
         return items
 
     def process(self, items: list[bytes]) -> None:
+        import orjson
+
+        from shipyard.serving import shadow
         from shipyard.serving.worker_ensemble import ensemble_replies
         from shipyard_ml.inference import InferenceError, run_batch
 
@@ -300,13 +303,19 @@ class ServingWorker:
             self.rows += len(rows)
         self.batches += 1
         # One LPUSH and one EXPIRE per reply list: a gateway process has one list for all its callers.
+        shadows = {r.id: r.shadow for reqs in groups.values() for r in reqs if r.shadow is not None}
         by_key: dict[str, list[str]] = defaultdict(list)
         for key, body in replies:
+            if shadows and key == shadow.REPLIES:
+                body = shadow.annotate(body, shadows.get(orjson.loads(body).get("id"), {}))
             by_key[key].append(body)
         pipe = self.redis.pipeline(transaction=False)
         for key, bodies in by_key.items():
             pipe.lpush(key, *bodies)
-            pipe.expire(key, self.p.REPLY_TTL_S)
+            if key == shadow.REPLIES:  # kept for the drain, bounded
+                pipe.ltrim(key, 0, shadow.MAX_WAITING - 1)
+            else:
+                pipe.expire(key, self.p.REPLY_TTL_S)
         pipe.delete(self.processing)
         pipe.execute()
 

@@ -76,6 +76,8 @@ class BanditSerializer(StrictSerializer):
 
 
 class BanditStopSerializer(StrictSerializer):
+    """The body of stopping a bandit or a shadow."""
+
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -113,6 +115,45 @@ class BanditReportSerializer(serializers.Serializer):
     state_source = serializers.CharField()
     arms = BanditArmSerializer(many=True)
     history = BanditPointSerializer(many=True)
+
+
+class ShadowSerializer(StrictSerializer):
+    version = serializers.IntegerField(min_value=1)
+    #: the share of requests mirrored to the shadow (0 < share <= 1)
+    share = serializers.FloatField(min_value=0.0, max_value=1.0, default=1.0)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ShadowPointSerializer(serializers.Serializer):
+    t = serializers.DateTimeField()
+    count = serializers.IntegerField()
+    agreement = serializers.FloatField(allow_null=True)
+    live_p50_ms = serializers.FloatField(allow_null=True)
+    shadow_p50_ms = serializers.FloatField(allow_null=True)
+
+
+class ShadowDisagreementSerializer(serializers.Serializer):
+    created_at = serializers.DateTimeField()
+    request_id = serializers.CharField()
+    live_output = serializers.JSONField()
+    shadow_output = serializers.JSONField()
+
+
+class ShadowReportSerializer(serializers.Serializer):
+    active = serializers.BooleanField()
+    version = serializers.IntegerField(allow_null=True)
+    share = serializers.FloatField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    count = serializers.IntegerField()
+    #: mirrored rows the shadow failed to answer
+    failed = serializers.IntegerField()
+    agreement = serializers.FloatField(allow_null=True)
+    live_p50_ms = serializers.FloatField(allow_null=True)
+    live_p99_ms = serializers.FloatField(allow_null=True)
+    shadow_p50_ms = serializers.FloatField(allow_null=True)
+    shadow_p99_ms = serializers.FloatField(allow_null=True)
+    series = ShadowPointSerializer(many=True)
+    disagreements = ShadowDisagreementSerializer(many=True)
 
 
 class ApiKeyCreateSerializer(StrictSerializer):
@@ -180,6 +221,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
     can_rollback = serializers.SerializerMethodField()
     #: version numbers a bandit routes among (empty without one)
     bandit_arms = serializers.SerializerMethodField()
+    shadow_version = serializers.SerializerMethodField()
 
     class Meta:
         model = Deployment
@@ -197,6 +239,8 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "canary_started_at",
             "bandit_policy",
             "bandit_arms",
+            "shadow_version",
+            "shadow_share",
             *Deployment.SETTINGS_FIELDS,
             "canary_breaches",
             "canary_passes",
@@ -218,6 +262,9 @@ class DeploymentSerializer(serializers.ModelSerializer):
         if obj.canary_version_id:
             out.append({"version": obj.canary_version.number, "role": "canary", "share": weight})  # type: ignore[union-attr]
         return out
+
+    def get_shadow_version(self, obj: Deployment) -> dict[str, Any] | None:
+        return _version(obj.shadow_version)
 
     def get_bandit_arms(self, obj: Deployment) -> list[int]:
         if not obj.bandit_policy:

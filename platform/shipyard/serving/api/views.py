@@ -37,9 +37,9 @@ def _deployment(
 
 
 def _out(deployment: Deployment, code: int = 200) -> Response:
-    fresh = Deployment.objects.select_related("project", "model", "live_version", "canary_version").get(
-        pk=deployment.pk
-    )
+    fresh = Deployment.objects.select_related(
+        "project", "model", "live_version", "canary_version", "shadow_version"
+    ).get(pk=deployment.pk)
     return Response(s.DeploymentSerializer(fresh).data, status=code)
 
 
@@ -311,3 +311,50 @@ class EnsembleCreateView(APIView):
             by=request.user,
         )
         return Response(s.EnsembleVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class ShadowView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("minutes", OpenApiTypes.INT, description="per-minute series over the last N (1-1440)")
+        ],
+        responses=s.ShadowReportSerializer,
+        summary="The shadow's agreement with live and both latencies",
+    )
+    def get(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.shadow_service import shadow_report
+
+        deployment = _deployment(request, project, name)
+        try:
+            minutes = int(request.query_params.get("minutes", 60))
+        except ValueError:
+            raise DomainError("Must be a whole number of minutes.", field="minutes") from None
+        if not 1 <= minutes <= 1440:
+            raise DomainError("Must be between 1 and 1440.", field="minutes")
+        return Response(s.ShadowReportSerializer(shadow_report(deployment=deployment, minutes=minutes)).data)
+
+    @extend_schema(
+        request=s.ShadowSerializer, responses=s.DeploymentSerializer, summary="Mirror a share of requests to a version"
+    )
+    def post(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.shadow_service import shadow_start
+
+        deployment = _deployment(request, project, name, Role.MAINTAINER)
+        ser = s.ShadowSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        data = ser.validated_data
+        version = _model_version(deployment.model, data["version"])
+        return _out(
+            shadow_start(
+                deployment=deployment, version=version, share=data["share"], by=request.user, reason=data["reason"]
+            )
+        )
+
+    @extend_schema(request=s.BanditStopSerializer, responses=s.DeploymentSerializer, summary="Stop the shadow")
+    def delete(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.shadow_service import shadow_stop
+
+        deployment = _deployment(request, project, name, Role.MAINTAINER)
+        ser = s.BanditStopSerializer(data=request.data or {})
+        ser.is_valid(raise_exception=True)
+        return _out(shadow_stop(deployment=deployment, by=request.user, reason=ser.validated_data["reason"]))

@@ -28,6 +28,7 @@ export type Deployment = Narrow<
   {
     live_version: VersionRef;
     canary_version: VersionRef | null;
+    shadow_version: VersionRef | null;
     traffic: { version: number; role: 'live' | 'canary'; share: number }[];
   }
 >;
@@ -171,6 +172,18 @@ export function useBandit(project: string, name: string, enabled: boolean) {
   return useQuery({
     queryKey: [...deploymentKeys.detail(project, name), 'bandit'],
     queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/bandit/', { params: one(project, name) })),
+    enabled,
+    refetchInterval: POLL_MS,
+  });
+}
+
+export type ShadowReport = Schemas['ShadowReport'];
+
+/** The shadow's agreement with live and both latencies (polled while the page is open). */
+export function useShadow(project: string, name: string, enabled: boolean) {
+  return useQuery({
+    queryKey: [...deploymentKeys.detail(project, name), 'shadow'],
+    queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/shadow/', { params: one(project, name) })),
     enabled,
     refetchInterval: POLL_MS,
   });

@@ -9,6 +9,7 @@ import type { ActionKind, MetricPoint } from '../api/deployments';
 import { ensembleLabel, useDeployment, useDeploymentEvents, useDeploymentMetrics } from '../api/deployments';
 import { ActionModal } from '../components/ActionModal';
 import { BanditPanel } from '../components/BanditPanel';
+import { ShadowPanel } from '../components/ShadowPanel';
 import { HistoryTable } from '../components/HistoryTable';
 import { MetricsCharts } from '../components/MetricsCharts';
 import { TrafficSplit } from '../components/TrafficSplit';
@@ -124,6 +125,7 @@ export function DeploymentRoute() {
             <TrafficSplit deployment={d} />
           </Card>
         )}
+        {d.shadow_version ? <ShadowPanel project={project} name={name} /> : null}
         <MetricsCharts series={series} />
         <Group gap="xs">
           <Text size="sm" c="dimmed">
