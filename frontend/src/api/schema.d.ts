@@ -903,6 +903,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/deployments/{name}/outliers/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The outlier detector and the last hour's outlier rate */
+        get: operations["projects_deployments_outliers_retrieve"];
+        put?: never;
+        /** Fit an outlier detector on the live version's training dataset (on a worker) */
+        post: operations["projects_deployments_outliers_create"];
+        /** Remove the outlier detector */
+        delete: operations["projects_deployments_outliers_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/deployments/{name}/promote/": {
         parameters: {
             query?: never;
@@ -2415,6 +2434,35 @@ export interface components {
          * @enum {string}
          */
         OperatorEnum: "gt" | "gte" | "lt" | "lte";
+        OutlierDetector: {
+            version: number;
+            state: string;
+            method: string;
+            /** Format: double */
+            quantile: number;
+            /** Format: double */
+            threshold: number | null;
+            training_rows: number;
+            error: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        OutlierDetectorRequestRequest: {
+            /**
+             * Format: double
+             * @default 0.99
+             */
+            quantile: number;
+        };
+        OutlierReport: {
+            detector: components["schemas"]["OutlierDetector"] | null;
+            minutes: number;
+            scored: number;
+            outliers: number;
+            /** Format: double */
+            rate: number | null;
+        };
         PaginatedAssessmentList: {
             /** @example 123 */
             count: number;
@@ -2680,6 +2728,8 @@ export interface components {
             skew_max_mismatch?: number;
             /** Format: double */
             invariant_max_rate?: number;
+            /** Format: double */
+            outlier_max_rate?: number;
             /** Format: double */
             latency_max_ratio?: number;
             /** Format: double */
@@ -5272,6 +5322,77 @@ export interface operations {
                         [key: string]: unknown;
                     };
                 };
+            };
+        };
+    };
+    projects_deployments_outliers_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutlierReport"];
+                };
+            };
+        };
+    };
+    projects_deployments_outliers_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["OutlierDetectorRequestRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["OutlierDetectorRequestRequest"];
+                "multipart/form-data": components["schemas"]["OutlierDetectorRequestRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutlierReport"];
+                };
+            };
+        };
+    };
+    projects_deployments_outliers_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

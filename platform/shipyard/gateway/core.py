@@ -68,6 +68,8 @@ class InferResult:
     violations: list[dict[str, Any]]
     #: an ensemble's members' own outputs (when the caller asked)
     members: list[dict[str, Any]] | None = None
+    outlier_score: list[float] | None = None
+    is_outlier: list[bool] | None = None
 
 
 @dataclass
@@ -208,6 +210,7 @@ async def predict(
         max_delay_ms=route.max_delay_ms,
         queue=protocol.queue_key(route.deployment_id),
         ensemble=version.ensemble_spec(members),
+        outlier=route.detector_for(version.version_id),
     )
     metrics.IN_FLIGHT.inc()
     try:
@@ -258,6 +261,8 @@ async def predict(
         request_ids=request_ids,
         violations=violations,
         members=member_outputs(version, answer) if members else None,
+        outlier_score=answer.outlier_score,
+        is_outlier=answer.is_outlier,
     )
 
 
@@ -281,6 +286,8 @@ def result_body(result: InferResult) -> dict[str, Any]:
         request_ids=result.request_ids,
         violations=result.violations,
         members=result.members,
+        outlier_score=result.outlier_score,
+        is_outlier=result.is_outlier,
     )
 
 

@@ -134,6 +134,7 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
         max_delay_ms=route.max_delay_ms,
         queue=queue,
         ensemble=version.ensemble_spec(parsed.members),
+        outlier=route.detector_for(version.version_id),
     )
     answer: protocol.Reply | None = None
     try:
@@ -180,5 +181,7 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
             request_ids=request_ids,
             violations=violations,
             members=member_outputs(version, answer) if parsed.members else None,
+            outlier_score=answer.outlier_score,
+            is_outlier=answer.is_outlier,
         )
     )

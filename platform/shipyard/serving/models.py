@@ -236,6 +236,9 @@ class PredictionLog(models.Model):
     #: input-invariant violations counted under the "accept" policy: [{feature, kind}]
     violations = models.JSONField(default=list, blank=True)
     routing_key = models.CharField(max_length=200, blank=True, default="")
+    #: the deployment's outlier detector's score and verdict for this row (null without a detector)
+    outlier_score = models.FloatField(null=True, blank=True)
+    is_outlier = models.BooleanField(null=True, blank=True)
 
     class Meta:
         managed = True
@@ -244,6 +247,36 @@ class PredictionLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deployment_id}:{self.request_id}"
+
+
+class OutlierDetector(TimeStampedModel):
+    """A Mahalanobis outlier detector of one deployment's version, fitted on the version's training
+    dataset (``shipyard_ml.outliers``); the serving workers score every request with it."""
+
+    class State(models.TextChoices):
+        FITTING = "fitting", "Fitting"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="outlier_detectors")
+    version = models.ForeignKey("registry.ModelVersion", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.FITTING)
+    #: the share of training rows the threshold lets through (0.99: about 1 % flagged)
+    quantile = models.FloatField(default=0.99, validators=[MinValueValidator(0.5), MaxValueValidator(0.9999)])
+    #: the Mahalanobis distance above which a row is an outlier (set by the fit)
+    threshold = models.FloatField(null=True, blank=True)
+    training_rows = models.PositiveIntegerField(default=0)
+    artifact_key = models.CharField(max_length=200, blank=True, default="")
+    error = models.TextField(blank=True, default="", max_length=2000)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "version"], name="serving_outlier_detector_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}:{self.version_id}"
 
 
 class ShadowLog(models.Model):

@@ -126,6 +126,8 @@ class Request:
     ensemble: dict[str, Any] | None = None
     #: a mirrored request's live side, echoed in the reply (see ``serving.shadow``)
     shadow: dict[str, Any] | None = None
+    #: the outlier detector to score the rows with: {"k": its artifact key, "t": threshold or None}
+    outlier: dict[str, Any] | None = None
 
     def dumps(self) -> str:
         return dumps(
@@ -142,6 +144,7 @@ class Request:
                 "q": self.queue,
                 **({"e": self.ensemble} if self.ensemble is not None else {}),
                 **({"s": self.shadow} if self.shadow is not None else {}),
+                **({"o": self.outlier} if self.outlier is not None else {}),
             }
         )
 
@@ -172,6 +175,7 @@ class Request:
                 queue=d.get("q", QUEUE),
                 ensemble=ensemble_spec(d.get("e")),
                 shadow=d.get("s") if isinstance(d.get("s"), dict) else None,
+                outlier=d["o"] if isinstance(d.get("o"), dict) and isinstance(d["o"].get("k"), str) else None,
             )
         except KeyError as exc:
             raise ProtocolError(f"missing field {exc}") from None
@@ -206,6 +210,9 @@ class Reply:
     id: str = ""
     #: an ensemble's members' own results, in member order, when the request asked for them
     members: list[dict[str, Any]] | None = None
+    #: per row, the outlier detector's score and verdict (when the deployment has a detector)
+    outlier_score: list[float] | None = None
+    is_outlier: list[bool] | None = None
 
     def dumps(self) -> str:
         body: dict[str, Any] = {"ok": self.ok, "worker": self.worker, "id": self.id}
@@ -240,6 +247,8 @@ class Reply:
             confidence=d.get("confidence"),
             id=str(d.get("id", "")),
             members=d.get("members") if isinstance(d.get("members"), list) else None,
+            outlier_score=d.get("os") if isinstance(d.get("os"), list) else None,
+            is_outlier=d.get("io") if isinstance(d.get("io"), list) else None,
         )
 
 
@@ -267,10 +276,14 @@ class LogRecord:
     latency_ms: float
     routing_key: str = ""
     violations: list[dict[str, Any]] = field(default_factory=list)
+    outlier_score: float | None = None
+    is_outlier: bool | None = None
 
     def dumps(self) -> str:
         return dumps(
             {
+                "os": self.outlier_score,
+                "io": self.is_outlier,
                 "t": self.t,
                 "d": self.deployment_id,
                 "v": self.version_id,
@@ -300,6 +313,8 @@ class LogRecord:
                 latency_ms=float(d.get("ms", 0.0)),
                 routing_key=str(d.get("k") or "")[:200],
                 violations=list(d.get("vi") or []),
+                outlier_score=float(d["os"]) if d.get("os") is not None else None,
+                is_outlier=bool(d["io"]) if d.get("io") is not None else None,
             )
         except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise ProtocolError(f"not a prediction-log record ({exc.__class__.__name__})") from None

@@ -138,6 +138,15 @@ class DeploymentRoute:
     #: a version that gets a mirrored share (0..1) of the requests; its answers are never returned
     shadow: VersionRoute | None = None
     shadow_share: float = 0.0
+    #: fitted outlier detectors: (version id, detector artifact key, threshold)
+    detectors: tuple[tuple[int, str, float], ...] = ()
+
+    def detector_for(self, version_id: int) -> dict[str, Any] | None:
+        """The ``outlier`` of a request message served by ``version_id`` (None: no detector)."""
+        for vid, key, threshold in self.detectors:
+            if vid == version_id:
+                return {"k": key, "t": threshold}
+        return None
 
     def pick(self, routing_key: str | None = None) -> VersionRoute:
         """The version of a fixed split (live or canary); a bandit's arm comes from :meth:`arm`."""
@@ -172,6 +181,7 @@ class DeploymentRoute:
                 "arms": [a.as_dict() for a in self.arms],
                 "shadow": self.shadow.as_dict() if self.shadow is not None else None,
                 "shadow_share": self.shadow_share,
+                "detectors": [list(d) for d in self.detectors],
             }
         )
 
@@ -198,6 +208,7 @@ class DeploymentRoute:
                 arms=tuple(VersionRoute.from_dict(a) for a in d.get("arms") or []),
                 shadow=VersionRoute.from_dict(d["shadow"]) if d.get("shadow") else None,
                 shadow_share=float(d.get("shadow_share") or 0.0),
+                detectors=tuple((int(v), str(k), float(t)) for v, k, t in d.get("detectors") or []),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ProtocolError(f"not a deployment route ({exc.__class__.__name__})") from None
@@ -255,6 +266,8 @@ def log_records(
     latency_ms: float,
     routing_key: str | None,
     violations: list[dict[str, Any]],
+    outlier_score: list[float] | None = None,
+    is_outlier: list[bool] | None = None,
 ) -> list[LogRecord]:
     """One prediction-log record per row of a served request."""
     return [
@@ -269,6 +282,8 @@ def log_records(
             latency_ms=latency_ms,
             routing_key=routing_key or "",
             violations=[v for v in violations if v["row"] == i],
+            outlier_score=outlier_score[i] if outlier_score and i < len(outlier_score) else None,
+            is_outlier=is_outlier[i] if is_outlier and i < len(is_outlier) else None,
         )
         for i in range(len(rows))
     ]
@@ -283,12 +298,16 @@ def predict_body(
     request_ids: list[str],
     violations: list[dict[str, Any]],
     members: list[dict[str, Any]] | None = None,
+    outlier_score: list[float] | None = None,
+    is_outlier: list[bool] | None = None,
 ) -> dict[str, Any]:
     """The JSON body of a served ``predict`` call (``members``: an ensemble's members' own outputs,
     when the caller asked)."""
     result: dict[str, Any] = {"outputs": outputs, "model_version": model_version, "request_ids": request_ids}
     if members is not None:
         result["members"] = members
+    if outlier_score is not None and is_outlier is not None:
+        result["outlier_score"], result["is_outlier"] = outlier_score, is_outlier
     if probabilities is not None:
         result["probabilities"] = probabilities
     if confidence is not None:
@@ -351,6 +370,8 @@ def record_answer(
             latency_ms=latency_ms,
             routing_key=routing_key,
             violations=violations,
+            outlier_score=answer.outlier_score,
+            is_outlier=answer.is_outlier,
         )
     stats.record(
         deployment_id=route.deployment_id,

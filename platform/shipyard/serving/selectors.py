@@ -86,7 +86,7 @@ def deployments_routed() -> QuerySet[Deployment]:
         "live_version__training_dataset",
         "canary_version__training_dataset",
         "shadow_version__training_dataset",
-    ).prefetch_related("bandit_arms__version__training_dataset")
+    ).prefetch_related("bandit_arms__version__training_dataset", "outlier_detectors")
 
 
 def bandit_config(deployment: Deployment) -> BanditConfig | None:
@@ -144,6 +144,11 @@ def route_of(deployment: Deployment) -> DeploymentRoute:
         arms=tuple(_version_route(a.version) for a in deployment.bandit_arms.all()) if bandit else (),
         shadow=_version_route(deployment.shadow_version) if shadow_on else None,
         shadow_share=deployment.shadow_share if shadow_on else 0.0,
+        detectors=tuple(
+            (od.version_id, od.artifact_key, float(od.threshold))
+            for od in deployment.outlier_detectors.all()
+            if od.state == "ready" and od.artifact_key and od.threshold is not None
+        ),
     )
 
 

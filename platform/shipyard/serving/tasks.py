@@ -52,3 +52,13 @@ def maintain() -> dict[str, Any]:
         "warm": lifecycle.warm_rebuild(),
         "tokens": tokens_resync(),
     }
+
+
+@shared_task(
+    name="serving.fit_outlier_detector", queue="cpu", acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
+def fit_outlier_detector(detector_id: int) -> str:
+    """Fit a deployment's outlier detector on its version's training dataset."""
+    from shipyard.serving.outlier_service import detector_fit
+
+    return detector_fit(detector_id=detector_id)

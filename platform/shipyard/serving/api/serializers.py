@@ -156,6 +156,30 @@ class ShadowReportSerializer(serializers.Serializer):
     disagreements = ShadowDisagreementSerializer(many=True)
 
 
+class OutlierDetectorRequestSerializer(StrictSerializer):
+    #: the share of training rows the threshold lets through (0.99 flags about 1 % of such data)
+    quantile = serializers.FloatField(min_value=0.5, max_value=0.9999, default=0.99)
+
+
+class OutlierDetectorSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    state = serializers.CharField()
+    method = serializers.CharField()
+    quantile = serializers.FloatField()
+    threshold = serializers.FloatField(allow_null=True)
+    training_rows = serializers.IntegerField()
+    error = serializers.CharField(allow_blank=True)
+    updated_at = serializers.DateTimeField()
+
+
+class OutlierReportSerializer(serializers.Serializer):
+    detector = OutlierDetectorSerializer(allow_null=True)
+    minutes = serializers.IntegerField()
+    scored = serializers.IntegerField()
+    outliers = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True)
+
+
 class ApiKeyCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=100)
 

@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.EnsembleCreateView.as_view(),
         name="ensemble-create",
     ),
+    path(_d + "outliers/", views.OutlierView.as_view(), name="deployment-outliers"),
     path(_d + "shadow/", views.ShadowView.as_view(), name="deployment-shadow"),
     path(_d + "bandit/", views.BanditView.as_view(), name="deployment-bandit"),
     path(_d + "gate/", views.GateView.as_view(), name="deployment-gate"),

@@ -358,3 +358,35 @@ class ShadowView(APIView):
         ser = s.BanditStopSerializer(data=request.data or {})
         ser.is_valid(raise_exception=True)
         return _out(shadow_stop(deployment=deployment, by=request.user, reason=ser.validated_data["reason"]))
+
+
+class OutlierView(APIView):
+    @extend_schema(responses=s.OutlierReportSerializer, summary="The outlier detector and the last hour's outlier rate")
+    def get(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.outlier_service import detector_report
+
+        deployment = _deployment(request, project, name)
+        return Response(s.OutlierReportSerializer(detector_report(deployment=deployment)).data)
+
+    @extend_schema(
+        request=s.OutlierDetectorRequestSerializer,
+        responses={202: s.OutlierReportSerializer},
+        summary="Fit an outlier detector on the live version's training dataset (on a worker)",
+    )
+    def post(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.outlier_service import detector_report, detector_request
+
+        deployment = _deployment(request, project, name, Role.MAINTAINER)
+        ser = s.OutlierDetectorRequestSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        detector_request(deployment=deployment, quantile=ser.validated_data["quantile"], by=request.user)
+        return Response(
+            s.OutlierReportSerializer(detector_report(deployment=deployment)).data, status=status.HTTP_202_ACCEPTED
+        )
+
+    @extend_schema(request=None, responses={204: None}, summary="Remove the outlier detector")
+    def delete(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.outlier_service import detector_remove
+
+        detector_remove(deployment=_deployment(request, project, name, Role.MAINTAINER))
+        return Response(status=status.HTTP_204_NO_CONTENT)
