@@ -188,3 +188,24 @@ export function useShadow(project: string, name: string, enabled: boolean) {
     refetchInterval: POLL_MS,
   });
 }
+
+export type OutlierReport = Schemas['OutlierReport'];
+
+/** The deployment's outlier detector and the last hour's outlier rate (polled while the page is open). */
+export function useOutliers(project: string, name: string) {
+  return useQuery({
+    queryKey: [...deploymentKeys.detail(project, name), 'outliers'],
+    queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/outliers/', { params: one(project, name) })),
+    refetchInterval: POLL_MS,
+  });
+}
+
+/** Fit (or refit) the detector on the live version's training dataset; the fit runs on a worker. */
+export function useFitDetector(project: string, name: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () =>
+      unwrap(api.POST('/api/v1/projects/{project}/deployments/{name}/outliers/', { params: one(project, name), body: { quantile: 0.99 } })),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: [...deploymentKeys.detail(project, name), 'outliers'] }),
+  });
+}

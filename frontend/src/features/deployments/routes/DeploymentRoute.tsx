@@ -9,6 +9,7 @@ import type { ActionKind, MetricPoint } from '../api/deployments';
 import { ensembleLabel, useDeployment, useDeploymentEvents, useDeploymentMetrics } from '../api/deployments';
 import { ActionModal } from '../components/ActionModal';
 import { BanditPanel } from '../components/BanditPanel';
+import { OutlierPanel } from '../components/OutlierPanel';
 import { ShadowPanel } from '../components/ShadowPanel';
 import { HistoryTable } from '../components/HistoryTable';
 import { MetricsCharts } from '../components/MetricsCharts';
@@ -126,6 +127,7 @@ export function DeploymentRoute() {
           </Card>
         )}
         {d.shadow_version ? <ShadowPanel project={project} name={name} /> : null}
+        <OutlierPanel project={project} name={name} />
         <MetricsCharts series={series} />
         <Group gap="xs">
           <Text size="sm" c="dimmed">
