@@ -54,3 +54,51 @@ def test_cli_canary_above_the_gated_share_needs_an_admin_override(
     )
     assert Deployment.objects.get().canary_weight == 80
     assert DeploymentEvent.objects.filter(kind="gate_override", reason=reason).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cli_bandit_start_show_stop(
+    live_server: Any, world: Any, monkeypatch: Any, capsys: Any, redis_client: Any
+) -> None:
+    monkeypatch.setenv("SHIPYARD_TOKEN", Token.objects.create(user=world.owner).key)
+    fake_version(world.project)
+    fake_version(world.project)
+    run = lambda *a: cli.main(["--url", live_server.url, "deploy", *a])  # noqa: E731
+    assert run("create", "-p", "fraud-model", "digits", "-m", "digits", "-v", "1") == 0
+    assert run("bandit", "-p", "fraud-model", "digits", "--versions", "1") == 1
+    assert "versions" in capsys.readouterr().err
+    assert run("bandit", "-p", "fraud-model", "digits", "--versions", "1", "2", "--min-share", "0.1") == 0
+    out = capsys.readouterr().out
+    assert "thompson bandit, min share 0.1" in out and "v2: - of 0 requests" in out
+    assert Deployment.objects.get().bandit_policy == "thompson"
+    assert run("bandit", "-p", "fraud-model", "digits", "--stop", "--reason", "done") == 0
+    assert Deployment.objects.get().bandit_policy == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cli_ensemble(live_server: Any, world: Any, monkeypatch: Any, capsys: Any) -> None:
+    monkeypatch.setenv("SHIPYARD_TOKEN", Token.objects.create(user=world.owner).key)
+    fake_version(world.project)
+    fake_version(world.project)
+    run = lambda *a: cli.main(["--url", live_server.url, "deploy", *a])  # noqa: E731
+    assert run("ensemble", "-p", "fraud-model", "-m", "digits", "--members", "1") == 1
+    assert "members" in capsys.readouterr().err
+    args = ["ensemble", "-p", "fraud-model", "-m", "digits", "--members", "1", "2", "--combine", "weighted"]
+    assert run(*args, "--weights", "3", "1", "--metric", "accuracy=0.97") == 0
+    assert "v3: ensemble (weighted) of v1 + v2" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cli_shadow(live_server: Any, world: Any, monkeypatch: Any, capsys: Any, redis_client: Any) -> None:
+    monkeypatch.setenv("SHIPYARD_TOKEN", Token.objects.create(user=world.owner).key)
+    fake_version(world.project)
+    fake_version(world.project)
+    run = lambda *a: cli.main(["--url", live_server.url, "deploy", *a])  # noqa: E731
+    assert run("create", "-p", "fraud-model", "digits", "-m", "digits", "-v", "1") == 0
+    assert run("shadow", "-p", "fraud-model", "digits", "-v", "1") == 1
+    assert "version" in capsys.readouterr().err
+    assert run("shadow", "-p", "fraud-model", "digits", "-v", "2", "--share", "0.5") == 0
+    out = capsys.readouterr().out
+    assert "shadow v2 gets 50% of requests" in out and "0 rows compared" in out
+    assert run("shadow", "-p", "fraud-model", "digits", "--stop") == 0
+    assert Deployment.objects.get().shadow_version is None

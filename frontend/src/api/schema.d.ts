@@ -789,6 +789,25 @@ export interface paths {
         patch: operations["projects_deployments_partial_update"];
         trace?: never;
     };
+    "/api/v1/projects/{project}/deployments/{name}/bandit/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each bandit arm's share and posterior, now and over time */
+        get: operations["projects_deployments_bandit_retrieve"];
+        put?: never;
+        /** Route among versions with a bandit */
+        post: operations["projects_deployments_bandit_create"];
+        /** Stop the bandit */
+        delete: operations["projects_deployments_bandit_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/deployments/{name}/canary/": {
         parameters: {
             query?: never;
@@ -901,6 +920,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/deployments/{name}/outliers/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The outlier detector and the last hour's outlier rate */
+        get: operations["projects_deployments_outliers_retrieve"];
+        put?: never;
+        /** Fit an outlier detector on the live version's training dataset (on a worker) */
+        post: operations["projects_deployments_outliers_create"];
+        /** Remove the outlier detector */
+        delete: operations["projects_deployments_outliers_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/deployments/{name}/promote/": {
         parameters: {
             query?: never;
@@ -928,6 +966,25 @@ export interface paths {
         put?: never;
         post: operations["projects_deployments_rollback_create"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/deployments/{name}/shadow/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shadow's agreement with live and both latencies */
+        get: operations["projects_deployments_shadow_retrieve"];
+        put?: never;
+        /** Mirror a share of requests to a version */
+        post: operations["projects_deployments_shadow_create"];
+        /** Stop the shadow */
+        delete: operations["projects_deployments_shadow_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1028,6 +1085,23 @@ export interface paths {
         put?: never;
         post?: never;
         delete: operations["projects_models_aliases_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/models/{model}/ensembles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register an ensemble of versions as the model's next version */
+        post: operations["projects_models_ensembles_create"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1253,9 +1327,10 @@ export interface components {
          *     * `safetensors` - safetensors
          *     * `torchscript` - TorchScript (code: loaded by workers only)
          *     * `torch_export` - torch.export program (.pt2: loaded by workers only)
+         *     * `ensemble` - Ensemble of versions
          * @enum {string}
          */
-        ArtifactFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export";
+        ArtifactFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export" | "ensemble";
         Assessment: {
             id: number;
             project: string;
@@ -1296,6 +1371,74 @@ export interface components {
             lower: number | null;
             /** Format: double */
             upper: number | null;
+        };
+        BanditArm: {
+            version: number;
+            version_id: number;
+            requests: number;
+            /** Format: double */
+            share: number | null;
+            successes: number;
+            failures: number;
+            alpha: number;
+            beta: number;
+            /** Format: double */
+            mean: number;
+            /** Format: double */
+            low: number;
+            /** Format: double */
+            high: number;
+        };
+        BanditPoint: {
+            /** Format: date-time */
+            t: string;
+            version: number;
+            requests: number;
+            /** Format: double */
+            share: number | null;
+            /** Format: double */
+            mean: number;
+            /** Format: double */
+            low: number;
+            /** Format: double */
+            high: number;
+        };
+        /**
+         * @description * `thompson` - Thompson sampling
+         *     * `epsilon_greedy` - Epsilon-greedy
+         * @enum {string}
+         */
+        BanditPolicyEnum: "thompson" | "epsilon_greedy";
+        BanditReport: {
+            active: boolean;
+            policy: string;
+            /** Format: double */
+            epsilon: number;
+            /** Format: double */
+            min_share: number;
+            /** Format: date-time */
+            started_at: string | null;
+            state_source: string;
+            arms: components["schemas"]["BanditArm"][];
+            history: components["schemas"]["BanditPoint"][];
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        BanditRequest: {
+            versions: number[];
+            /** @default thompson */
+            policy: components["schemas"]["BanditPolicyEnum"];
+            /**
+             * Format: double
+             * @default 0.1
+             */
+            epsilon: number;
+            /**
+             * Format: double
+             * @default 0.02
+             */
+            min_share: number;
+            /** @default  */
+            reason: string;
         };
         /** @enum {unknown} */
         BlankEnum: "";
@@ -1399,6 +1542,13 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @description * `mean` - mean
+         *     * `weighted` - weighted
+         *     * `vote` - vote
+         * @enum {string}
+         */
+        CombineEnum: "mean" | "weighted" | "vote";
         /**
          * @description Result of a ``quantize`` or ``prune`` job (``kind``: quantize_dynamic, quantize_static or prune;
          *     ``version``: none when the gate failed).
@@ -1597,6 +1747,13 @@ export interface components {
             readonly can_rollback: boolean;
             /** Format: date-time */
             readonly canary_started_at: string | null;
+            readonly bandit_policy: components["schemas"]["BanditPolicyEnum"];
+            readonly bandit_arms: number[];
+            readonly shadow_version: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: double */
+            readonly shadow_share: number;
             readonly max_batch_size: number;
             /** Format: double */
             readonly max_delay_ms: number;
@@ -1783,6 +1940,30 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        EnsembleCreateRequest: {
+            members: number[];
+            /** @default mean */
+            combine: components["schemas"]["CombineEnum"];
+            weights?: number[];
+            metrics?: {
+                [key: string]: number;
+            };
+            /** @default  */
+            description: string;
+        };
+        EnsembleVersion: {
+            model: string;
+            number: number;
+            format: string;
+            description: string;
+            metrics: {
+                [key: string]: unknown;
+            };
+            readonly ensemble: {
+                [key: string]: unknown;
+            };
+        };
         /** @description Result of an ``evaluate`` job. */
         EvaluateJobReport: {
             metrics: {
@@ -1825,9 +2006,13 @@ export interface components {
          *     * `gate_override` - Quality gate overridden
          *     * `settings` - Settings changed
          *     * `api_key` - API key created or revoked
+         *     * `bandit` - Bandit routing started
+         *     * `bandit_stop` - Bandit routing stopped
+         *     * `shadow` - Shadow traffic started
+         *     * `shadow_stop` - Shadow traffic stopped
          * @enum {string}
          */
-        EventKindEnum: "create" | "deploy" | "canary" | "weight" | "promote" | "rollback" | "auto_rollback" | "gate_override" | "settings" | "api_key";
+        EventKindEnum: "create" | "deploy" | "canary" | "weight" | "promote" | "rollback" | "auto_rollback" | "gate_override" | "settings" | "api_key" | "bandit" | "bandit_stop" | "shadow" | "shadow_stop";
         Evidence: {
             id: number;
             test_id: string;
@@ -2229,11 +2414,20 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
+        /**
+         * @description * `onnx` - ONNX
+         *     * `state_dict` - PyTorch state_dict (.pt/.pth, weights_only)
+         *     * `safetensors` - safetensors
+         *     * `torchscript` - TorchScript (code: loaded by workers only)
+         *     * `torch_export` - torch.export program (.pt2: loaded by workers only)
+         * @enum {string}
+         */
+        ModelVersionCreateFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export";
         /** @description Multipart: ``artifact`` plus metadata; JSON-valued fields may be sent as JSON strings. */
         ModelVersionCreateRequest: {
             /** Format: binary */
             artifact: string;
-            format: components["schemas"]["ArtifactFormatEnum"];
+            format: components["schemas"]["ModelVersionCreateFormatEnum"];
             /** @default  */
             framework: string;
             signature?: unknown;
@@ -2328,6 +2522,35 @@ export interface components {
          * @enum {string}
          */
         OperatorEnum: "gt" | "gte" | "lt" | "lte";
+        OutlierDetector: {
+            version: number;
+            state: string;
+            method: string;
+            /** Format: double */
+            quantile: number;
+            /** Format: double */
+            threshold: number | null;
+            training_rows: number;
+            error: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        OutlierDetectorRequestRequest: {
+            /**
+             * Format: double
+             * @default 0.99
+             */
+            quantile: number;
+        };
+        OutlierReport: {
+            detector: components["schemas"]["OutlierDetector"] | null;
+            minutes: number;
+            scored: number;
+            outliers: number;
+            /** Format: double */
+            rate: number | null;
+        };
         PaginatedAssessmentList: {
             /** @example 123 */
             count: number;
@@ -2608,6 +2831,8 @@ export interface components {
             skew_max_mismatch?: number;
             /** Format: double */
             invariant_max_rate?: number;
+            /** Format: double */
+            outlier_max_rate?: number;
             /** Format: double */
             latency_max_ratio?: number;
             /** Format: double */
@@ -2955,6 +3180,57 @@ export interface components {
          * @enum {string}
          */
         SensitiveMinRoleEnum: "viewer" | "member" | "maintainer" | "admin";
+        ShadowDisagreement: {
+            /** Format: date-time */
+            created_at: string;
+            request_id: string;
+            live_output: unknown;
+            shadow_output: unknown;
+        };
+        ShadowPoint: {
+            /** Format: date-time */
+            t: string;
+            count: number;
+            /** Format: double */
+            agreement: number | null;
+            /** Format: double */
+            live_p50_ms: number | null;
+            /** Format: double */
+            shadow_p50_ms: number | null;
+        };
+        ShadowReport: {
+            active: boolean;
+            version: number | null;
+            /** Format: double */
+            share: number;
+            /** Format: date-time */
+            started_at: string | null;
+            count: number;
+            failed: number;
+            /** Format: double */
+            agreement: number | null;
+            /** Format: double */
+            live_p50_ms: number | null;
+            /** Format: double */
+            live_p99_ms: number | null;
+            /** Format: double */
+            shadow_p50_ms: number | null;
+            /** Format: double */
+            shadow_p99_ms: number | null;
+            series: components["schemas"]["ShadowPoint"][];
+            disagreements: components["schemas"]["ShadowDisagreement"][];
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        ShadowRequest: {
+            version: number;
+            /**
+             * Format: double
+             * @default 1
+             */
+            share: number;
+            /** @default  */
+            reason: string;
+        };
         StatusOption: {
             id: string;
             label: string;
@@ -4911,6 +5187,77 @@ export interface operations {
             };
         };
     };
+    projects_deployments_bandit_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BanditReport"];
+                };
+            };
+        };
+    };
+    projects_deployments_bandit_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BanditRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["BanditRequest"];
+                "multipart/form-data": components["schemas"]["BanditRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+        };
+    };
+    projects_deployments_bandit_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     projects_deployments_canary_create: {
         parameters: {
             query?: never;
@@ -5123,6 +5470,77 @@ export interface operations {
             };
         };
     };
+    projects_deployments_outliers_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutlierReport"];
+                };
+            };
+        };
+    };
+    projects_deployments_outliers_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["OutlierDetectorRequestRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["OutlierDetectorRequestRequest"];
+                "multipart/form-data": components["schemas"]["OutlierDetectorRequestRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutlierReport"];
+                };
+            };
+        };
+    };
+    projects_deployments_outliers_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     projects_deployments_promote_create: {
         parameters: {
             query?: never;
@@ -5176,6 +5594,80 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Deployment"];
                 };
+            };
+        };
+    };
+    projects_deployments_shadow_retrieve: {
+        parameters: {
+            query?: {
+                /** @description per-minute series over the last N (1-1440) */
+                minutes?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowReport"];
+                };
+            };
+        };
+    };
+    projects_deployments_shadow_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShadowRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ShadowRequest"];
+                "multipart/form-data": components["schemas"]["ShadowRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+        };
+    };
+    projects_deployments_shadow_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -5504,6 +5996,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    projects_models_ensembles_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnsembleCreateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["EnsembleCreateRequest"];
+                "multipart/form-data": components["schemas"]["EnsembleCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnsembleVersion"];
+                };
             };
         };
     };

@@ -19,7 +19,7 @@ import orjson
 
 from shipyard.gateway import core, metrics, oip_rest
 from shipyard.gateway.config import config
-from shipyard.serving.validation import InputError, predict_input
+from shipyard.serving.validation import InputError, predict_request
 
 logger = logging.getLogger("shipyard.gateway")
 
@@ -115,10 +115,12 @@ async def predict(scope: Scope, receive: Receive, send: Send, project: str, depl
         except TooLarge:
             raise _too_large() from None
         try:
-            inputs, routing_key = predict_input(raw, header_routing_key=headers.get("x-routing-key"))
+            parsed = predict_request(raw, header_routing_key=headers.get("x-routing-key"))
         except InputError as exc:
             raise core.GatewayError(400, "invalid", exc.message, exc.field) from None
-        result = await core.predict(route=caller.route, inputs=inputs, routing_key=routing_key)
+        result = await core.predict(
+            route=caller.route, inputs=parsed.inputs, routing_key=parsed.routing_key, members=parsed.members
+        )
     except core.GatewayError as exc:
         await _error(send, exc)
         return exc.status

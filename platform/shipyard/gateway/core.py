@@ -21,12 +21,14 @@ from shipyard.gateway.bus import Bus, Unavailable
 from shipyard.gateway.config import GatewayConfig
 from shipyard.gateway.directory import Directory, key_matches
 from shipyard.gateway.stats import Stats
-from shipyard.serving import protocol
+from shipyard.serving import protocol, shadow
 from shipyard.serving.routing import (
     UNAVAILABLE,
     DeploymentRoute,
     Failure,
     answer_failure,
+    member_outputs,
+    pick_version_async,
     predict_body,
     record_answer,
 )
@@ -64,6 +66,10 @@ class InferResult:
     model_version: int
     request_ids: list[str]
     violations: list[dict[str, Any]]
+    #: an ensemble's members' own outputs (when the caller asked)
+    members: list[dict[str, Any]] | None = None
+    outlier_score: list[float] | None = None
+    is_outlier: list[bool] | None = None
 
 
 @dataclass
@@ -96,6 +102,8 @@ class Runtime:
         self.directory = Directory(self.bus.redis, config_ttl_s=config.config_ttl_s, token_ttl_s=config.token_ttl_s)
         self.stats = Stats(self.bus.redis)
         self._tasks: list[asyncio.Task[None]] = []
+        #: shadow mirrors being pushed (held so they are not collected before they finish)
+        self.mirrors: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self.bus.start()
@@ -170,12 +178,14 @@ async def authorize(*, project: str, deployment: str, credentials: Credentials) 
     raise GatewayError(401, "unauthenticated", "Send a token (Authorization: Token <t>) or the deployment's X-Api-Key.")
 
 
-async def predict(*, route: DeploymentRoute, inputs: Any, routing_key: str | None = None) -> InferResult:
+async def predict(
+    *, route: DeploymentRoute, inputs: Any, routing_key: str | None = None, members: bool = False
+) -> InferResult:
     """Validate ``inputs`` (one row or a list of rows) against the chosen version's schema, run
     them on a serving worker and count the request; :class:`GatewayError` otherwise."""
     rt = runtime()
     started = time.perf_counter()
-    version = route.pick(routing_key)
+    version = await pick_version_async(route, rt.bus.redis, routing_key)
     try:
         rows, violations = validate(inputs, version.schema, reject=route.reject_invalid, max_rows=rt.config.max_rows)
     except InputError as exc:
@@ -199,6 +209,8 @@ async def predict(*, route: DeploymentRoute, inputs: Any, routing_key: str | Non
         max_batch=route.max_batch,
         max_delay_ms=route.max_delay_ms,
         queue=protocol.queue_key(route.deployment_id),
+        ensemble=version.ensemble_spec(members),
+        outlier=route.detector_for(version.version_id),
     )
     metrics.IN_FLIGHT.inc()
     try:
@@ -228,6 +240,19 @@ async def predict(*, route: DeploymentRoute, inputs: Any, routing_key: str | Non
         violations=violations,
         now=time.time(),
     )
+    if route.shadow is not None and shadow.due(route.shadow_share):
+        message = shadow.shadow_message(
+            route=route,
+            message_id=message_id,
+            rows=rows,
+            live_version_id=version.version_id,
+            live_outputs=answer.outputs,
+            live_ms=latency_ms,
+            request_ids=request_ids,
+        )
+        task = asyncio.create_task(_mirror(rt, message))  # off the caller's path
+        rt.mirrors.add(task)
+        task.add_done_callback(rt.mirrors.discard)
     return InferResult(
         outputs=answer.outputs,
         probabilities=answer.probabilities,
@@ -235,7 +260,20 @@ async def predict(*, route: DeploymentRoute, inputs: Any, routing_key: str | Non
         model_version=version.number,
         request_ids=request_ids,
         violations=violations,
+        members=member_outputs(version, answer) if members else None,
+        outlier_score=answer.outlier_score,
+        is_outlier=answer.is_outlier,
     )
+
+
+async def _mirror(rt: Runtime, message: protocol.Request) -> None:
+    """Push a mirrored request for the shadow version (best effort)."""
+    try:
+        pipe = rt.bus.redis.pipeline(transaction=False)
+        shadow.push_commands(pipe, message)
+        await pipe.execute()
+    except (redis.RedisError, OSError):
+        pass  # a lost mirror costs nothing but one comparison
 
 
 def result_body(result: InferResult) -> dict[str, Any]:
@@ -247,6 +285,9 @@ def result_body(result: InferResult) -> dict[str, Any]:
         model_version=result.model_version,
         request_ids=result.request_ids,
         violations=result.violations,
+        members=result.members,
+        outlier_score=result.outlier_score,
+        is_outlier=result.is_outlier,
     )
 
 
@@ -287,6 +328,7 @@ async def model_info(*, project: str, deployment: str, credentials: Credentials)
     if not inputs:
         inputs = [{"name": "input", "datatype": "float32", "shape": [-1, width] if width else [-1]}]
     versions = [live.number] + ([route.canary.number] if route.canary is not None else [])
+    versions += [a.number for a in route.arms if a.number not in versions]
     return ModelInfo(
         project=project,
         deployment=deployment,

@@ -254,3 +254,6 @@ def seed(ctx: Any) -> None:
             f"monitoring demo: {result['predictions']} predictions, {result['feedback']} labels, drift in "
             f"{', '.join(result['drifted_features'])} on {deployment.project.slug}/{deployment.name}"
         )
+    from shipyard.monitoring.demo_routing import seed_routing
+
+    seed_routing(ctx)

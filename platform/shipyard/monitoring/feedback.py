@@ -69,12 +69,15 @@ def feedback_submit(*, deployment: Any, request_id: str, label: Any, by: Any = N
         existing = Feedback.objects.select_for_update().filter(deployment=deployment, request_id=request_id).first()
         if existing is not None:
             if existing.label != label:
+                previous = existing.correct
                 existing.label, existing.correct = label, correct
                 existing.save(update_fields=["label", "correct", "updated_at"])
+                if previous != correct:
+                    _reward_arm(deployment.pk, log, correct, previous)
             return existing, False
         try:
             with transaction.atomic():
-                return (
+                created = (
                     Feedback.objects.create(
                         deployment=deployment,
                         request_id=request_id,
@@ -89,8 +92,27 @@ def feedback_submit(*, deployment: Any, request_id: str, label: Any, by: Any = N
                     ),
                     True,
                 )
+            _reward_arm(deployment.pk, log, correct, None)
+            return created
         except IntegrityError:
             return Feedback.objects.get(deployment=deployment, request_id=request_id), False
+
+
+def _reward_arm(deployment_id: int, log: Any, correct: bool, previous: bool | None) -> None:
+    """Once the feedback commits, reward the bandit arm that served the request (if a bandit routed
+    it): once per request id, and again only when a changed label flips its correctness."""
+    from shipyard.serving.bandit_service import bandit_reward
+
+    version_id, predicted_at = log["version_id"], log["created_at"]
+    transaction.on_commit(
+        lambda: bandit_reward(
+            deployment_id=deployment_id,
+            version_id=version_id,
+            predicted_at=predicted_at,
+            correct=correct,
+            previous=previous,
+        )
+    )
 
 
 def flywheel_export(

@@ -42,6 +42,8 @@ class MonitorConfig(TimeStampedModel):
     skew_max_mismatch = models.FloatField(default=0.01, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
     #: invariant violations per prediction above which monitor-2 fails
     invariant_max_rate = models.FloatField(default=0.01, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    #: the share of scored requests the outlier detector may flag in the last hour before an alert
+    outlier_max_rate = models.FloatField(default=0.05, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
     #: p99 latency of the live version may be this many times the previous version's
     latency_max_ratio = models.FloatField(default=1.5, validators=[MinValueValidator(1.0)])
     #: feedback accuracy may drop this much below the previous version's
@@ -160,6 +162,7 @@ class MonitorKind(models.TextChoices):
     PERFORMANCE = "performance", "Computing performance"
     QUALITY = "quality", "Prediction quality"
     CORRELATION = "correlation", "Offline/online correlation"
+    OUTLIERS = "outliers", "Outlier rate"
 
 
 #: the rubric test each monitor is evidence for (see docs/monitoring.md)
@@ -172,6 +175,7 @@ RUBRIC_TEST = {
     MonitorKind.PERFORMANCE: "monitor-6",
     MonitorKind.QUALITY: "monitor-7",
     MonitorKind.CORRELATION: "model-2",
+    MonitorKind.OUTLIERS: "monitor-2",
 }
 
 

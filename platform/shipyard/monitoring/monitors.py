@@ -128,6 +128,28 @@ def run_invariants(config: MonitorConfig, now: dt.datetime, rows: int, counters:
     )
 
 
+def run_outliers(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
+    """The share of the last hour's logged rows the deployment's outlier detector flagged."""
+    from django.db.models import Count, Q
+
+    from shipyard.serving.models import PredictionLog
+
+    counts = PredictionLog.objects.filter(
+        deployment_id=config.deployment.pk,
+        created_at__gte=now - dt.timedelta(hours=1),
+        created_at__lte=now,
+        is_outlier__isnull=False,
+    ).aggregate(n=Count("id"), flagged=Count("id", filter=Q(is_outlier=True)))
+    scored, flagged = counts["n"] or 0, counts["flagged"] or 0
+    if scored == 0:
+        return _save_run(config, MonitorKind.OUTLIERS, Status.NO_DATA, None, "no rows scored by a detector", {}, now)
+    rate = flagged / scored
+    status = Status.FAIL if rate > config.outlier_max_rate else Status.OK
+    summary = f"{flagged} of {scored} requests in the last hour are outliers ({rate:.1%}, limit {config.outlier_max_rate:.1%})"
+    detail = {"scored": scored, "outliers": flagged, "max_rate": config.outlier_max_rate}
+    return _save_run(config, MonitorKind.OUTLIERS, status, rate, summary, detail, now)
+
+
 def run_numerics(config: MonitorConfig, now: dt.datetime, rows: int, counters: dict) -> MonitorRun:
     if rows == 0:
         return _save_run(config, MonitorKind.NUMERICS, Status.NO_DATA, None, "no predictions in the window", {}, now)
@@ -343,6 +365,7 @@ def monitors_run(*, deployment_id: int, now: dt.datetime | None = None, force_dr
         (MonitorKind.PERFORMANCE, lambda: run_performance(config, now)),
         (MonitorKind.QUALITY, lambda: run_quality(config, now)),
         (MonitorKind.CORRELATION, lambda: run_correlation(config, now)),
+        (MonitorKind.OUTLIERS, lambda: run_outliers(config, now)),
     ):
         run = _guard(config, kind, fn)
         out[kind] = run.status if run else "error"

@@ -13,9 +13,11 @@ def on_deployment_notice(*, sender: Any, deployment: Any, message: str, **_: Any
 
 
 def connect() -> None:
-    from shipyard.monitoring.selectors import feedback_accuracy_by_version
+    from shipyard.monitoring.selectors import feedback_accuracy_by_version, feedback_outcomes
+    from shipyard.serving.bandit_service import outcome_source_register
     from shipyard.serving.canary import quality_source_register
     from shipyard.serving.signals import deployment_notice
 
     deployment_notice.connect(on_deployment_notice, dispatch_uid="monitoring.deployment_notice")
     quality_source_register(feedback_accuracy_by_version)
+    outcome_source_register(feedback_outcomes)

@@ -32,6 +32,7 @@ CONFIG_FIELDS = {
     "skew_sample_size",
     "skew_max_mismatch",
     "invariant_max_rate",
+    "outlier_max_rate",
     "latency_max_ratio",
     "quality_max_drop",
     "correlation_max_gap",

@@ -38,6 +38,23 @@ def feedback_accuracy_by_version(*, deployment: Any, since: dt.datetime) -> dict
     return {int(r["version_id"]): r["ok"] / r["n"] for r in rows if r["n"]}
 
 
+def feedback_outcomes(
+    *, deployment: Any, since: dt.datetime, version_ids: list[int]
+) -> list[tuple[dt.datetime, int, int, int]]:
+    """(minute received, version id, correct, total) of the feedback on ``version_ids``' predictions
+    made since ``since`` (a bandit's rewards)."""
+    from django.db.models.functions import TruncMinute
+
+    rows = (
+        Feedback.objects.filter(deployment=deployment, version_id__in=version_ids, predicted_at__gte=since)
+        .annotate(minute=TruncMinute("created_at"))
+        .values("minute", "version_id")
+        .annotate(n=Count("id"), ok=Count("id", filter=Q(correct=True)))
+        .order_by("minute", "version_id")
+    )
+    return [(r["minute"], int(r["version_id"]), int(r["ok"]), int(r["n"])) for r in rows]
+
+
 def offline_accuracy_by_version(*, version_ids: list[int], metric: str = "accuracy") -> dict[int, dict[str, Any]]:
     """The latest finished evaluate job's offline ``metric`` per version: {version id: {value, job, dataset,
     finished_at}}. A job that failed its gate still measured the metric and counts; versions without a

@@ -26,6 +26,12 @@ class ArtifactFormat(models.TextChoices):
     SAFETENSORS = "safetensors", "safetensors"
     TORCHSCRIPT = "torchscript", "TorchScript (code: loaded by workers only)"
     TORCH_EXPORT = "torch_export", "torch.export program (.pt2: loaded by workers only)"
+    #: an ensemble of other versions of the model (a JSON manifest; made by POST .../ensembles/)
+    ENSEMBLE = "ensemble", "Ensemble of versions"
+
+
+#: the formats an upload may declare (an ensemble is made from versions already registered)
+UPLOAD_FORMATS = [c for c in ArtifactFormat.choices if c[0] != ArtifactFormat.ENSEMBLE]
 
 
 class Dataset(TimeStampedModel):

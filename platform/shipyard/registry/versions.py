@@ -12,7 +12,7 @@ from shipyard.core.errors import DomainConflict, DomainError
 from shipyard.projects.models import Project
 from shipyard.registry import blobs, policy, storage, validation, workers
 from shipyard.registry.blobs import ArtifactInput
-from shipyard.registry.models import ArtifactFormat, DatasetVersion, ModelVersion, RegisteredModel
+from shipyard.registry.models import UPLOAD_FORMATS, ArtifactFormat, DatasetVersion, ModelVersion, RegisteredModel
 
 #: formats that hold weights only: a built-in recipe rebuilds their module
 WEIGHTS_FORMATS = (ArtifactFormat.STATE_DICT, ArtifactFormat.SAFETENSORS)
@@ -92,8 +92,9 @@ def model_version_create(
     (a redelivered job never registers twice). Creates the model when it does not exist yet.
     """
     validation.check_name(model_name, "model")
-    if format not in ArtifactFormat.values:
-        raise DomainError(f"must be one of: {', '.join(ArtifactFormat.values)}", field="format")
+    if format not in ArtifactFormat.values or format == ArtifactFormat.ENSEMBLE:
+        allowed = [value for value, _ in UPLOAD_FORMATS]
+        raise DomainError(f"must be one of: {', '.join(allowed)}", field="format")
     if len(idempotency_key) > 200:
         raise DomainError("must be at most 200 characters", field="idempotency_key")
     artifact_filename = validation.check_filename(artifact_filename or blobs.name_of(artifact_file_or_path), "artifact")

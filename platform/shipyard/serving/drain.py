@@ -95,6 +95,8 @@ def drain_prediction_log(redis_client: Any, batch: int = 5000, max_batches: int 
                     status="ok",
                     violations=r.violations,
                     routing_key=r.routing_key,
+                    outlier_score=r.outlier_score,
+                    is_outlier=r.is_outlier,
                 )
             )
         PredictionLog.objects.bulk_create(objs, batch_size=1000)

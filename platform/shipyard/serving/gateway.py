@@ -28,12 +28,19 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from shipyard.serving import protocol
+from shipyard.serving import protocol, shadow
 from shipyard.serving.auth import authorize_caller, error
 from shipyard.serving.bodies import body_too_large, read_body
 from shipyard.serving.dataplane import STATS, serving_redis
-from shipyard.serving.routing import UNAVAILABLE, answer_failure, predict_body, record_answer
-from shipyard.serving.validation import InputError, predict_input, validate
+from shipyard.serving.routing import (
+    UNAVAILABLE,
+    answer_failure,
+    member_outputs,
+    pick_version,
+    predict_body,
+    record_answer,
+)
+from shipyard.serving.validation import InputError, predict_request, validate
 
 
 def _error(
@@ -43,6 +50,34 @@ def _error(
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+def _mirror(
+    r: Any,
+    route: Any,
+    message_id: str,
+    rows: list[Any],
+    live_version_id: int,
+    outputs: list[Any],
+    latency_ms: float,
+    request_ids: list[str],
+) -> None:
+    """Mirror an answered request to the deployment's shadow version (best effort, after the answer)."""
+    message = shadow.shadow_message(
+        route=route,
+        message_id=message_id,
+        rows=rows,
+        live_version_id=live_version_id,
+        live_outputs=outputs,
+        live_ms=latency_ms,
+        request_ids=request_ids,
+    )
+    try:
+        pipe = r.pipeline(transaction=False)
+        shadow.push_commands(pipe, message)
+        pipe.execute()
+    except redis.RedisError:
+        pass  # a lost mirror costs nothing but one comparison
 
 
 @csrf_exempt
@@ -64,10 +99,12 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
     if isinstance(raw, JsonResponse):
         return raw
     try:
-        inputs, routing_key = predict_input(raw, header_routing_key=request.headers.get("X-Routing-Key"))
+        parsed = predict_request(raw, header_routing_key=request.headers.get("X-Routing-Key"))
     except InputError as exc:
         return _error(400, "invalid", exc.message, exc.field)
-    version = route.pick(routing_key)
+    inputs, routing_key = parsed.inputs, parsed.routing_key
+    r: Any = serving_redis()
+    version = pick_version(route, r, routing_key)
     try:
         rows, violations = validate(
             inputs, version.schema, reject=route.reject_invalid, max_rows=settings.SERVING_MAX_ROWS
@@ -96,8 +133,9 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
         max_batch=route.max_batch,
         max_delay_ms=route.max_delay_ms,
         queue=queue,
+        ensemble=version.ensemble_spec(parsed.members),
+        outlier=route.detector_for(version.version_id),
     )
-    r: Any = serving_redis()
     answer: protocol.Reply | None = None
     try:
         # one round trip: push the request, ring the doorbell, then block on its reply key
@@ -132,6 +170,8 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
         violations=violations,
         now=time.time(),
     )
+    if route.shadow is not None and shadow.due(route.shadow_share):
+        _mirror(r, route, message_id, rows, version.version_id, answer.outputs, latency_ms, request_ids)
     return JsonResponse(
         predict_body(
             outputs=answer.outputs,
@@ -140,5 +180,8 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
             model_version=version.number,
             request_ids=request_ids,
             violations=violations,
+            members=member_outputs(version, answer) if parsed.members else None,
+            outlier_score=answer.outlier_score,
+            is_outlier=answer.is_outlier,
         )
     )

@@ -49,7 +49,12 @@ def warm_publish(versions: list[Any]) -> None:
     from shipyard.serving.dataplane import ROUTES, serving_redis
 
     ROUTES.clear()
-    mapping = dict(_warm_spec(v) for v in versions if v is not None)
+    from shipyard.registry.models import ModelVersion
+
+    plain = [v for v in versions if v is not None and v.format != "ensemble"]
+    member_ids = [m for v in versions if v is not None and v.format == "ensemble" for m in _members(v)]
+    plain += list(ModelVersion.objects.filter(pk__in=member_ids))  # an ensemble warms its members
+    mapping = dict(_warm_spec(v) for v in plain)
     if not mapping:
         return
     try:
@@ -58,14 +63,21 @@ def warm_publish(versions: list[Any]) -> None:
         logger.warning("cannot publish serving warm set: %s", exc)
 
 
+def _members(version: Any) -> list[int]:
+    return [int(m) for m in ((version.params or {}).get("ensemble") or {}).get("members") or []]
+
+
 def warm_rebuild() -> int:
     """The warm set and every deployment's route from the database (at start-up, hourly, and
     after a Redis restart)."""
     versions: list[Any] = []
-    for d in Deployment.objects.select_related("live_version", "canary_version"):
+    for d in Deployment.objects.select_related("live_version", "canary_version").prefetch_related(
+        "bandit_arms__version"
+    ):
         versions.append(d.live_version)
         if d.canary_version_id:
             versions.append(d.canary_version)
+        versions.extend(a.version for a in d.bandit_arms.all())
     warm_publish(versions)
     try:
         routes_rebuild()
@@ -113,7 +125,7 @@ def _event(
 def _check_version(deployment_model: Any, version: Any) -> None:
     if version.model_id != deployment_model.pk:
         raise DomainError(f"Version {version.number} belongs to another model.", field="version")
-    if version.format not in {"onnx", "torchscript", "torch_export"} and not (
+    if version.format not in {"onnx", "torchscript", "torch_export", "ensemble"} and not (
         version.recipe and version.format in {"state_dict", "safetensors"}
     ):
         raise DomainError(
@@ -232,6 +244,8 @@ def deployment_canary(
     _check_version(d.model, version)
     if version.pk == d.live_version_id:
         raise DomainConflict(f"Version {version.number} is already live; canary another version.", field="version")
+    if d.bandit_policy and weight > 0:
+        raise DomainConflict("A bandit routes this deployment; stop it before starting a canary.", field="bandit")
     gate: GateResult | None = None
     overridden = False
     if weight > canary_gate_weight():

@@ -18,6 +18,11 @@ class ValidationPolicy(models.TextChoices):
     ACCEPT = "accept", "Accept invalid inputs and count the violations"
 
 
+class BanditPolicy(models.TextChoices):
+    THOMPSON = "thompson", "Thompson sampling"
+    EPSILON_GREEDY = "epsilon_greedy", "Epsilon-greedy"
+
+
 class Deployment(TimeStampedModel):
     """A named endpoint of a project serving one live model version and optionally a canary."""
 
@@ -101,6 +106,21 @@ class Deployment(TimeStampedModel):
     canary_passes = models.PositiveSmallIntegerField(default=0)
     canary_analyzed_at = models.DateTimeField(null=True, blank=True)
 
+    # multi-armed bandit routing (see serving/bandit.py): blank = fixed live/canary split
+    bandit_policy = models.CharField(max_length=16, blank=True, default="", choices=BanditPolicy.choices)
+    #: epsilon-greedy's exploration probability
+    bandit_epsilon = models.FloatField(default=0.1, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    #: the least share of requests each arm gets, whatever its posterior
+    bandit_min_share = models.FloatField(default=0.02, validators=[MinValueValidator(0.0), MaxValueValidator(0.5)])
+    bandit_started_at = models.DateTimeField(null=True, blank=True)
+
+    # shadow traffic (see serving/shadow.py): a version that gets a mirrored share of the requests
+    shadow_version = models.ForeignKey(
+        "registry.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="shadow_in"
+    )
+    shadow_share = models.FloatField(default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    shadow_started_at = models.DateTimeField(null=True, blank=True)
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -116,6 +136,21 @@ class Deployment(TimeStampedModel):
         return f"{self.project_id}/{self.name}"
 
 
+class BanditArm(models.Model):
+    """One version a deployment's bandit routes among (two or more while the bandit is on)."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="bandit_arms")
+    version = models.ForeignKey("registry.ModelVersion", on_delete=models.PROTECT, related_name="bandit_arm_in")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["deployment", "version"], name="serving_bandit_arm_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}:{self.version_id}"
+
+
 class EventKind(models.TextChoices):
     CREATE = "create", "Created"
     DEPLOY = "deploy", "Deployed"
@@ -127,6 +162,10 @@ class EventKind(models.TextChoices):
     GATE_OVERRIDE = "gate_override", "Quality gate overridden"
     SETTINGS = "settings", "Settings changed"
     API_KEY = "api_key", "API key created or revoked"
+    BANDIT = "bandit", "Bandit routing started"
+    BANDIT_STOP = "bandit_stop", "Bandit routing stopped"
+    SHADOW = "shadow", "Shadow traffic started"
+    SHADOW_STOP = "shadow_stop", "Shadow traffic stopped"
 
 
 class DeploymentEvent(models.Model):
@@ -197,11 +236,72 @@ class PredictionLog(models.Model):
     #: input-invariant violations counted under the "accept" policy: [{feature, kind}]
     violations = models.JSONField(default=list, blank=True)
     routing_key = models.CharField(max_length=200, blank=True, default="")
+    #: the deployment's outlier detector's score and verdict for this row (null without a detector)
+    outlier_score = models.FloatField(null=True, blank=True)
+    is_outlier = models.BooleanField(null=True, blank=True)
 
     class Meta:
         managed = True
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["deployment", "created_at"], name="serving_plog_dep_time")]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}:{self.request_id}"
+
+
+class OutlierDetector(TimeStampedModel):
+    """A Mahalanobis outlier detector of one deployment's version, fitted on the version's training
+    dataset (``shipyard_ml.outliers``); the serving workers score every request with it."""
+
+    class State(models.TextChoices):
+        FITTING = "fitting", "Fitting"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="outlier_detectors")
+    version = models.ForeignKey("registry.ModelVersion", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.FITTING)
+    #: the share of training rows the threshold lets through (0.99: about 1 % flagged)
+    quantile = models.FloatField(default=0.99, validators=[MinValueValidator(0.5), MaxValueValidator(0.9999)])
+    #: the Mahalanobis distance above which a row is an outlier (set by the fit)
+    threshold = models.FloatField(null=True, blank=True)
+    training_rows = models.PositiveIntegerField(default=0)
+    artifact_key = models.CharField(max_length=200, blank=True, default="")
+    error = models.TextField(blank=True, default="", max_length=2000)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "version"], name="serving_outlier_detector_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}:{self.version_id}"
+
+
+class ShadowLog(models.Model):
+    """One mirrored row: what the shadow version answered next to what live answered."""
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(db_index=True)
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="+")
+    live_version = models.ForeignKey("registry.ModelVersion", on_delete=models.CASCADE, related_name="+")
+    shadow_version = models.ForeignKey("registry.ModelVersion", on_delete=models.CASCADE, related_name="+")
+    #: the live request's id (feedback and the prediction log use it)
+    request_id = models.CharField(max_length=40)
+    live_output = models.JSONField(null=True)
+    shadow_output = models.JSONField(null=True)
+    #: null when the shadow failed
+    agree = models.BooleanField(null=True)
+    live_ms = models.FloatField()
+    #: from the mirror's push to the worker's answer
+    shadow_ms = models.FloatField()
+    #: "ok" or the shadow's error code
+    status = models.CharField(max_length=32, default="ok")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["deployment", "created_at"], name="serving_shadow_dep_time")]
 
     def __str__(self) -> str:
         return f"{self.deployment_id}:{self.request_id}"

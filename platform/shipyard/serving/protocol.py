@@ -29,6 +29,11 @@ from typing import Any
 
 import orjson
 
+from shipyard.serving.ensemble_spec import ensemble_spec
+
+# the workers' Lua scripts (fair take, batch fill, requeue of a dead worker's messages)
+from shipyard.serving.scripts import MOVE_MANY, REQUEUE, TAKE  # noqa: F401
+
 PREFIX = "shipyard:serving"
 QUEUE = f"{PREFIX}:queue"
 #: set of every deployment's request list (written by the control plane; workers scan these)
@@ -96,63 +101,6 @@ def version_key(version_id: int, sha256: str) -> str:
     return f"{version_id}:{sha256[:16]}"
 
 
-# Move up to ARGV[1] messages from the consuming end of KEYS[1] into KEYS[2]; returns them.
-MOVE_MANY = """
-local out = {}
-for i = 1, tonumber(ARGV[1]) do
-  local v = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
-  if not v then break end
-  out[i] = v
-end
-return out
-"""
-
-# Fair take: KEYS[1] is the worker's processing list, KEYS[2..] the request lists. Starting at
-# list ARGV[1] (1-based), move up to ARGV[1 + i] messages from the consuming end of the first
-# non-empty list i into KEYS[1]; returns {i, message...}, or {} when all are empty.
-TAKE = """
-local n = #KEYS - 1
-if n < 1 then return {} end
-local start = tonumber(ARGV[1])
-for step = 0, n - 1 do
-  local i = ((start - 1 + step) % n) + 1
-  local out = {}
-  for j = 1, tonumber(ARGV[1 + i]) do
-    local v = redis.call('LMOVE', KEYS[1 + i], KEYS[1], 'RIGHT', 'LEFT')
-    if not v then break end
-    out[#out + 1] = v
-  end
-  if #out > 0 then
-    table.insert(out, 1, i)
-    return out
-  end
-end
-return {}
-"""
-
-# Give a dead worker's in-flight messages (KEYS[1]) back to the consuming end of the request
-# list each one names (field "q", a key under ARGV[2]; otherwise KEYS[2]), ring the doorbell
-# (KEYS[4]), then forget the worker (KEYS[3], ARGV[1]).
-REQUEUE = """
-local n = 0
-while true do
-  local v = redis.call('LPOP', KEYS[1])
-  if not v then break end
-  local q = KEYS[2]
-  local ok, d = pcall(cjson.decode, v)
-  if ok and type(d) == 'table' and type(d['q']) == 'string' and string.sub(d['q'], 1, #ARGV[2]) == ARGV[2] then
-    q = d['q']
-  end
-  redis.call('RPUSH', q, v)
-  redis.call('LPUSH', KEYS[4], q)
-  n = n + 1
-end
-redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[3]) - 1)
-redis.call('SREM', KEYS[3], ARGV[1])
-return n
-"""
-
-
 class ProtocolError(ValueError):
     """A queue item that is not a well-formed request message (the worker logs and drops it)."""
 
@@ -173,6 +121,13 @@ class Request:
     #: the request list the message was pushed onto (where a reaper gives it back)
     queue: str = QUEUE
     extra: dict[str, Any] = field(default_factory=dict)
+    #: an ensemble version's members: {"c": combine, "w": weights, "m": [[version key, artifact key,
+    #: format], ...], "r": whether the reply carries each member's output}
+    ensemble: dict[str, Any] | None = None
+    #: a mirrored request's live side, echoed in the reply (see ``serving.shadow``)
+    shadow: dict[str, Any] | None = None
+    #: the outlier detector to score the rows with: {"k": its artifact key, "t": threshold or None}
+    outlier: dict[str, Any] | None = None
 
     def dumps(self) -> str:
         return dumps(
@@ -187,6 +142,9 @@ class Request:
                 "b": self.max_batch,
                 "w": self.max_delay_ms,
                 "q": self.queue,
+                **({"e": self.ensemble} if self.ensemble is not None else {}),
+                **({"s": self.shadow} if self.shadow is not None else {}),
+                **({"o": self.outlier} if self.outlier is not None else {}),
             }
         )
 
@@ -215,6 +173,9 @@ class Request:
                 max_batch=int(d.get("b", 32)),
                 max_delay_ms=float(d.get("w", 5.0)),
                 queue=d.get("q", QUEUE),
+                ensemble=ensemble_spec(d.get("e")),
+                shadow=d.get("s") if isinstance(d.get("s"), dict) else None,
+                outlier=d["o"] if isinstance(d.get("o"), dict) and isinstance(d["o"].get("k"), str) else None,
             )
         except KeyError as exc:
             raise ProtocolError(f"missing field {exc}") from None
@@ -247,6 +208,11 @@ class Reply:
     message: str = ""
     #: the request message's id (a gateway matches replies to callers by it)
     id: str = ""
+    #: an ensemble's members' own results, in member order, when the request asked for them
+    members: list[dict[str, Any]] | None = None
+    #: per row, the outlier detector's score and verdict (when the deployment has a detector)
+    outlier_score: list[float] | None = None
+    is_outlier: list[bool] | None = None
 
     def dumps(self) -> str:
         body: dict[str, Any] = {"ok": self.ok, "worker": self.worker, "id": self.id}
@@ -256,6 +222,8 @@ class Reply:
                 body["probabilities"] = self.probabilities
             if self.confidence is not None:
                 body["confidence"] = self.confidence
+            if self.members is not None:
+                body["members"] = self.members
         else:
             body.update(code=self.code, message=self.message)
         return dumps(body)
@@ -278,15 +246,16 @@ class Reply:
             probabilities=d.get("probabilities"),
             confidence=d.get("confidence"),
             id=str(d.get("id", "")),
+            members=d.get("members") if isinstance(d.get("members"), list) else None,
+            outlier_score=d.get("os") if isinstance(d.get("os"), list) else None,
+            is_outlier=d.get("io") if isinstance(d.get("io"), list) else None,
         )
 
 
 def ok_reply(
-    outputs: list[Any], probabilities: list[Any] | None, confidence: list[Any] | None, worker: str, id: str = ""
+    outputs: list[Any], probabilities: Any, confidence: Any, worker: str, id: str = "", members: Any = None
 ) -> str:
-    return Reply(
-        ok=True, worker=worker, outputs=outputs, probabilities=probabilities, confidence=confidence, id=id
-    ).dumps()
+    return Reply(True, worker, outputs, probabilities, confidence, id=id, members=members).dumps()
 
 
 def error_reply(code: str, message: str, worker: str, id: str = "") -> str:
@@ -307,10 +276,14 @@ class LogRecord:
     latency_ms: float
     routing_key: str = ""
     violations: list[dict[str, Any]] = field(default_factory=list)
+    outlier_score: float | None = None
+    is_outlier: bool | None = None
 
     def dumps(self) -> str:
         return dumps(
             {
+                "os": self.outlier_score,
+                "io": self.is_outlier,
                 "t": self.t,
                 "d": self.deployment_id,
                 "v": self.version_id,
@@ -340,6 +313,8 @@ class LogRecord:
                 latency_ms=float(d.get("ms", 0.0)),
                 routing_key=str(d.get("k") or "")[:200],
                 violations=list(d.get("vi") or []),
+                outlier_score=float(d["os"]) if d.get("os") is not None else None,
+                is_outlier=bool(d["io"]) if d.get("io") is not None else None,
             )
         except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise ProtocolError(f"not a prediction-log record ({exc.__class__.__name__})") from None

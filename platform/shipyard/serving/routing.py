@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import redis
 
+from shipyard.serving import bandit
+from shipyard.serving.bandit import BanditConfig
 from shipyard.serving.protocol import LogRecord, ProtocolError, Reply, dumps
 from shipyard.serving.validation import Feature, InputSchema
 
@@ -45,9 +48,28 @@ class VersionRoute:
     schema: InputSchema = field(default_factory=InputSchema, compare=False)
     #: the version's signature (inputs, outputs, features) as registered
     signature: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: an ensemble version: how its members' outputs combine ("mean", "weighted", "vote"), the
+    #: weights (weighted) and the members, run in one batch on the worker
+    combine: str = ""
+    weights: tuple[float, ...] = ()
+    members: tuple[VersionRoute, ...] = field(default=(), compare=False)
+
+    def ensemble_spec(self, members: bool = False) -> dict[str, Any] | None:
+        """The ``ensemble`` of a request message for this version (None for a plain version)."""
+        if not self.members:
+            return None
+        return {
+            "c": self.combine,
+            "w": list(self.weights) if self.weights else None,
+            "m": [[m.version_key, m.artifact_key, m.format] for m in self.members],
+            "r": members,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "combine": self.combine,
+            "weights": list(self.weights),
+            "members": [m.as_dict() for m in self.members],
             "version_id": self.version_id,
             "number": self.number,
             "version_key": self.version_key,
@@ -89,6 +111,9 @@ class VersionRoute:
             format=str(d["format"]),
             schema=InputSchema(features=features, width=d.get("width")),
             signature=dict(d.get("signature") or {}),
+            combine=str(d.get("combine") or ""),
+            weights=tuple(float(w) for w in d.get("weights") or ()),
+            members=tuple(VersionRoute.from_dict(m) for m in d.get("members") or ()),
         )
 
 
@@ -107,10 +132,33 @@ class DeploymentRoute:
     reject_invalid: bool
     sample_rate: float
     key_hashes: frozenset[str] = frozenset()
+    #: multi-armed bandit routing among ``arms`` (replaces the canary split while set)
+    bandit: BanditConfig | None = None
+    arms: tuple[VersionRoute, ...] = ()
+    #: a version that gets a mirrored share (0..1) of the requests; its answers are never returned
+    shadow: VersionRoute | None = None
+    shadow_share: float = 0.0
+    #: fitted outlier detectors: (version id, detector artifact key, threshold)
+    detectors: tuple[tuple[int, str, float], ...] = ()
+
+    def detector_for(self, version_id: int) -> dict[str, Any] | None:
+        """The ``outlier`` of a request message served by ``version_id`` (None: no detector)."""
+        for vid, key, threshold in self.detectors:
+            if vid == version_id:
+                return {"k": key, "t": threshold}
+        return None
 
     def pick(self, routing_key: str | None = None) -> VersionRoute:
+        """The version of a fixed split (live or canary); a bandit's arm comes from :meth:`arm`."""
         if self.canary is not None and choose_canary(self.weight, routing_key, str(self.deployment_id)):
             return self.canary
+        return self.live
+
+    def arm(self, version_id: int) -> VersionRoute:
+        """The bandit arm serving ``version_id`` (live when it is no longer an arm)."""
+        for version in self.arms:
+            if version.version_id == version_id:
+                return version
         return self.live
 
     def dumps(self) -> str:
@@ -129,6 +177,11 @@ class DeploymentRoute:
                 "reject_invalid": self.reject_invalid,
                 "sample_rate": self.sample_rate,
                 "key_hashes": sorted(self.key_hashes),
+                "bandit": self.bandit.as_dict() if self.bandit is not None else None,
+                "arms": [a.as_dict() for a in self.arms],
+                "shadow": self.shadow.as_dict() if self.shadow is not None else None,
+                "shadow_share": self.shadow_share,
+                "detectors": [list(d) for d in self.detectors],
             }
         )
 
@@ -151,9 +204,35 @@ class DeploymentRoute:
                 reject_invalid=bool(d["reject_invalid"]),
                 sample_rate=float(d["sample_rate"]),
                 key_hashes=frozenset(str(h) for h in d.get("key_hashes") or []),
+                bandit=BanditConfig.from_dict(d["bandit"]) if d.get("bandit") else None,
+                arms=tuple(VersionRoute.from_dict(a) for a in d.get("arms") or []),
+                shadow=VersionRoute.from_dict(d["shadow"]) if d.get("shadow") else None,
+                shadow_share=float(d.get("shadow_share") or 0.0),
+                detectors=tuple((int(v), str(k), float(t)) for v, k, t in d.get("detectors") or []),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ProtocolError(f"not a deployment route ({exc.__class__.__name__})") from None
+
+
+def pick_version(route: DeploymentRoute, r: Any, routing_key: str | None = None) -> VersionRoute:
+    """The version this request goes to: a bandit's arm from the shared state in Redis (``r``, a
+    ``redis.Redis``), otherwise the fixed split. Without Redis a bandit falls back to live."""
+    if route.bandit is None:
+        return route.pick(routing_key)
+    try:
+        return route.arm(bandit.pick_sync(r, route.deployment_id, route.bandit, routing_key))
+    except redis.RedisError:
+        return route.live
+
+
+async def pick_version_async(route: DeploymentRoute, r: Any, routing_key: str | None = None) -> VersionRoute:
+    """:func:`pick_version` on an asyncio Redis client (the gateway)."""
+    if route.bandit is None:
+        return route.pick(routing_key)
+    try:
+        return route.arm(await bandit.pick_async(r, route.deployment_id, route.bandit, routing_key))
+    except (redis.RedisError, OSError):
+        return route.live
 
 
 def failure_status(code: str) -> tuple[int, str | None, int | None]:
@@ -161,6 +240,13 @@ def failure_status(code: str) -> tuple[int, str | None, int | None]:
     if code == "model_unavailable":
         return 503, None, 5
     return 422, "inputs", None
+
+
+def member_outputs(version: VersionRoute, answer: Reply) -> list[dict[str, Any]] | None:
+    """Each ensemble member's version number and its own outputs, from a worker's reply."""
+    if not version.members or answer.members is None or len(answer.members) != len(version.members):
+        return None
+    return [{"version": m.number, **result} for m, result in zip(version.members, answer.members, strict=True)]
 
 
 def sampled(rate: float) -> bool:
@@ -180,6 +266,8 @@ def log_records(
     latency_ms: float,
     routing_key: str | None,
     violations: list[dict[str, Any]],
+    outlier_score: list[float] | None = None,
+    is_outlier: list[bool] | None = None,
 ) -> list[LogRecord]:
     """One prediction-log record per row of a served request."""
     return [
@@ -194,6 +282,8 @@ def log_records(
             latency_ms=latency_ms,
             routing_key=routing_key or "",
             violations=[v for v in violations if v["row"] == i],
+            outlier_score=outlier_score[i] if outlier_score and i < len(outlier_score) else None,
+            is_outlier=is_outlier[i] if is_outlier and i < len(is_outlier) else None,
         )
         for i in range(len(rows))
     ]
@@ -207,9 +297,17 @@ def predict_body(
     model_version: int,
     request_ids: list[str],
     violations: list[dict[str, Any]],
+    members: list[dict[str, Any]] | None = None,
+    outlier_score: list[float] | None = None,
+    is_outlier: list[bool] | None = None,
 ) -> dict[str, Any]:
-    """The JSON body of a served ``predict`` call."""
+    """The JSON body of a served ``predict`` call (``members``: an ensemble's members' own outputs,
+    when the caller asked)."""
     result: dict[str, Any] = {"outputs": outputs, "model_version": model_version, "request_ids": request_ids}
+    if members is not None:
+        result["members"] = members
+    if outlier_score is not None and is_outlier is not None:
+        result["outlier_score"], result["is_outlier"] = outlier_score, is_outlier
     if probabilities is not None:
         result["probabilities"] = probabilities
     if confidence is not None:
@@ -272,6 +370,8 @@ def record_answer(
             latency_ms=latency_ms,
             routing_key=routing_key,
             violations=violations,
+            outlier_score=answer.outlier_score,
+            is_outlier=answer.is_outlier,
         )
     stats.record(
         deployment_id=route.deployment_id,

@@ -13,6 +13,7 @@ from shipyard.accounts.roles import Role
 from shipyard.accounts.scoping import restrict
 from shipyard.projects.models import Project
 from shipyard.serving import protocol
+from shipyard.serving.bandit import BanditConfig
 from shipyard.serving.models import LATENCY_EDGES_MS, Deployment, DeploymentEvent, PredictionRollup
 from shipyard.serving.routing import DeploymentRoute, VersionRoute
 from shipyard.serving.validation import build_schema
@@ -58,6 +59,13 @@ def events_of(deployment: Deployment) -> QuerySet[DeploymentEvent]:
 def _version_route(version: Any) -> VersionRoute:
     dataset_schema = version.training_dataset.schema if version.training_dataset_id else None
     label = version.training_dataset.label_column if version.training_dataset_id else ""
+    ensemble = ((version.params or {}).get("ensemble") or {}) if version.format == "ensemble" else {}
+    members: tuple[VersionRoute, ...] = ()
+    if ensemble:
+        from shipyard.registry.models import ModelVersion
+
+        found = ModelVersion.objects.select_related("training_dataset").in_bulk(ensemble.get("members") or [])
+        members = tuple(_version_route(found[int(m)]) for m in ensemble.get("members") or [] if int(m) in found)
     return VersionRoute(
         version_id=version.pk,
         number=version.number,
@@ -66,13 +74,39 @@ def _version_route(version: Any) -> VersionRoute:
         format=version.format,
         schema=build_schema(version.signature, dataset_schema, label),
         signature=dict(version.signature or {}),
+        combine=str(ensemble.get("combine") or ""),
+        weights=tuple(float(w) for w in ensemble.get("weights") or ()),
+        members=members,
     )
 
 
 def deployments_routed() -> QuerySet[Deployment]:
     return Deployment.objects.select_related(
-        "project", "live_version__training_dataset", "canary_version__training_dataset"
+        "project",
+        "live_version__training_dataset",
+        "canary_version__training_dataset",
+        "shadow_version__training_dataset",
+    ).prefetch_related("bandit_arms__version__training_dataset", "outlier_detectors")
+
+
+def bandit_config(deployment: Deployment) -> BanditConfig | None:
+    """The deployment's bandit as the data plane sees it; None without one."""
+    arms = [a.version_id for a in deployment.bandit_arms.all()]
+    if not deployment.bandit_policy or len(arms) < 2 or deployment.bandit_started_at is None:
+        return None
+    return BanditConfig(
+        policy=deployment.bandit_policy,
+        epsilon=deployment.bandit_epsilon,
+        min_share=deployment.bandit_min_share,
+        epoch=bandit_epoch(deployment),
+        arms=tuple(arms),
     )
+
+
+def bandit_epoch(deployment: Deployment) -> int:
+    """The bandit's epoch: its start in milliseconds (0 without one)."""
+    started = deployment.bandit_started_at
+    return int(started.timestamp() * 1000) if started is not None else 0
 
 
 def deployment_route(*, project: str, name: str) -> DeploymentRoute | None:
@@ -90,6 +124,8 @@ def route_of(deployment: Deployment) -> DeploymentRoute:
     """A deployment's routing config (its unrevoked API keys' hashes included)."""
     keys = frozenset(k.key_hash for k in deployment.api_keys.all() if k.revoked_at is None)
     canary = deployment.canary_version if deployment.canary_version_id and deployment.canary_weight > 0 else None
+    bandit = bandit_config(deployment)
+    shadow_on = deployment.shadow_version_id is not None and deployment.shadow_share > 0
     return DeploymentRoute(
         deployment_id=deployment.pk,
         project_id=deployment.project_id,
@@ -104,6 +140,15 @@ def route_of(deployment: Deployment) -> DeploymentRoute:
         reject_invalid=deployment.validation_policy == "reject",
         sample_rate=deployment.log_sample_rate,
         key_hashes=keys,
+        bandit=bandit,
+        arms=tuple(_version_route(a.version) for a in deployment.bandit_arms.all()) if bandit else (),
+        shadow=_version_route(deployment.shadow_version) if shadow_on else None,
+        shadow_share=deployment.shadow_share if shadow_on else 0.0,
+        detectors=tuple(
+            (od.version_id, od.artifact_key, float(od.threshold))
+            for od in deployment.outlier_detectors.all()
+            if od.state == "ready" and od.artifact_key and od.threshold is not None
+        ),
     )
 
 

@@ -15,9 +15,10 @@ def drain() -> dict[str, int]:
     """Fold request counters into rollups and bulk-write the sampled prediction log."""
     from shipyard.serving import drain
     from shipyard.serving.dataplane import serving_redis
+    from shipyard.serving.shadow_service import shadow_drain
 
     r = serving_redis()
-    return {"rollups": drain.drain_stats(r), "logs": drain.drain_prediction_log(r)}
+    return {"rollups": drain.drain_stats(r), "logs": drain.drain_prediction_log(r), "shadow": shadow_drain(r)}
 
 
 @shared_task(
@@ -41,11 +42,23 @@ def maintain() -> dict[str, Any]:
     """Monthly log partitions ahead of time, rollup compaction, and what the data plane reads from
     Redis: the warm set, every deployment's route, valid tokens and memberships (after a Redis restart)."""
     from shipyard.accounts.tokens import tokens_resync
-    from shipyard.serving import drain, lifecycle
+    from shipyard.serving import bandit_service, drain, lifecycle, shadow_service
 
     return {
+        "shadow_pruned": shadow_service.shadow_prune(),
+        "bandits": bandit_service.bandits_rebuild(),
         "partitions": drain.prediction_log_partitions_ensure(),
         "compacted": drain.rollups_compact(),
         "warm": lifecycle.warm_rebuild(),
         "tokens": tokens_resync(),
     }
+
+
+@shared_task(
+    name="serving.fit_outlier_detector", queue="cpu", acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
+def fit_outlier_detector(detector_id: int) -> str:
+    """Fit a deployment's outlier detector on its version's training dataset."""
+    from shipyard.serving.outlier_service import detector_fit
+
+    return detector_fit(detector_id=detector_id)

@@ -272,10 +272,24 @@ def validate(
 
 
 #: the keys a ``predict`` body may hold
-PREDICT_KEYS = frozenset({"inputs", "routing_key"})
+PREDICT_KEYS = frozenset({"inputs", "routing_key", "members"})
+
+
+@dataclass(frozen=True)
+class PredictInput:
+    inputs: Any
+    routing_key: str | None
+    #: an ensemble's answer also carries each member's output
+    members: bool = False
 
 
 def predict_input(raw: bytes, *, header_routing_key: str | None = None) -> tuple[Any, str | None]:
+    """:func:`predict_request`'s inputs and routing key."""
+    request = predict_request(raw, header_routing_key=header_routing_key)
+    return request.inputs, request.routing_key
+
+
+def predict_request(raw: bytes, *, header_routing_key: str | None = None) -> PredictInput:
     """The ``inputs`` and routing key of a ``predict`` body (the body's ``routing_key``, else the
     ``X-Routing-Key`` header); :class:`InputError` naming the field for anything else."""
     # rows are checked to hold scalars only (validate), so no depth limit beyond the parser's
@@ -291,4 +305,7 @@ def predict_input(raw: bytes, *, header_routing_key: str | None = None) -> tuple
     routing_key = str(routing_key) if routing_key is not None else None
     if routing_key is not None and "\x00" in routing_key:
         raise InputError("routing_key: NUL characters are not allowed.", field="routing_key")
-    return body["inputs"], routing_key
+    members = body.get("members", False)
+    if not isinstance(members, bool):
+        raise InputError("members: Must be a boolean.", field="members")
+    return PredictInput(body["inputs"], routing_key, members)

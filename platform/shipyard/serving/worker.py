@@ -64,12 +64,15 @@ class ServingWorker:
 
         from shipyard.serving import protocol
         from shipyard_ml.inference import SessionCache
+        from shipyard_ml.outliers import DetectorCache
 
         self.p = protocol
         self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.redis: Any = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=10)
         self.processing = protocol.processing_key(self.id)
         self.sessions = SessionCache(capacity=16, threads=ort_threads)
+        self.detectors = DetectorCache()
+        self.log = logger
         self.move_many = self.redis.register_script(protocol.MOVE_MANY)
         self.take = self.redis.register_script(protocol.TAKE)
         #: the request lists served, in a stable order (the shared list first)
@@ -241,6 +244,12 @@ class ServingWorker:
         return items
 
     def process(self, items: list[bytes]) -> None:
+        import orjson
+
+        from shipyard.serving import shadow
+        from shipyard.serving.worker_ensemble import ensemble_replies
+        from shipyard.serving.worker_outliers import annotate as annotate_outliers
+        from shipyard.serving.worker_outliers import score_requests
         from shipyard_ml.inference import InferenceError, run_batch
 
         now = time.time()
@@ -255,6 +264,9 @@ class ServingWorker:
             groups[req.version_key].append(req)
         replies: list[tuple[str, str]] = []
         for key, reqs in groups.items():
+            if reqs[0].ensemble is not None:
+                replies += ensemble_replies(self, reqs)
+                continue
             try:
                 model = self.sessions.get(key, self.artifact_path(reqs[0].artifact_key), reqs[0].format)
             except Exception as exc:
@@ -296,13 +308,24 @@ class ServingWorker:
             self.rows += len(rows)
         self.batches += 1
         # One LPUSH and one EXPIRE per reply list: a gateway process has one list for all its callers.
+        shadows = {r.id: r.shadow for reqs in groups.values() for r in reqs if r.shadow is not None}
+        scored = score_requests(self, groups) if any(r.outlier for rs in groups.values() for r in rs) else {}
         by_key: dict[str, list[str]] = defaultdict(list)
         for key, body in replies:
+            if scored or shadows:
+                rid = orjson.loads(body).get("id")
+                if rid in scored:
+                    body = annotate_outliers(body, scored[rid])
+                if key == shadow.REPLIES:
+                    body = shadow.annotate(body, shadows.get(rid, {}))
             by_key[key].append(body)
         pipe = self.redis.pipeline(transaction=False)
         for key, bodies in by_key.items():
             pipe.lpush(key, *bodies)
-            pipe.expire(key, self.p.REPLY_TTL_S)
+            if key == shadow.REPLIES:  # kept for the drain, bounded
+                pipe.ltrim(key, 0, shadow.MAX_WAITING - 1)
+            else:
+                pipe.expire(key, self.p.REPLY_TTL_S)
         pipe.delete(self.processing)
         pipe.execute()
 

@@ -214,6 +214,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AnswerStatusEnum": "shipyard.rubric.scoring.STATUSES",
         "ArtifactFormatEnum": "shipyard.registry.models.ArtifactFormat",
+        "BanditPolicyEnum": "shipyard.serving.models.BanditPolicy",
         "DatasetFormatEnum": "shipyard.registry.models.DatasetFormat",
         "JobKindEnum": "shipyard.jobs.models.JobKind",
         "JobStatusEnum": "shipyard.jobs.models.JobStatus",

@@ -68,6 +68,7 @@ class ConfigUpdateSerializer(StrictSerializer):
     skew_sample_size = serializers.IntegerField(min_value=1, max_value=5000, required=False)
     skew_max_mismatch = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
     invariant_max_rate = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
+    outlier_max_rate = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
     latency_max_ratio = serializers.FloatField(min_value=1.0, max_value=100.0, required=False)
     quality_max_drop = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
     correlation_max_gap = serializers.FloatField(

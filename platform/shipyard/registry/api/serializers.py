@@ -7,9 +7,9 @@ from rest_framework import serializers
 
 from shipyard.core.serializers import StrictSerializer
 from shipyard.registry.models import (
+    UPLOAD_FORMATS,
     Alias,
     AliasMove,
-    ArtifactFormat,
     Dataset,
     DatasetDownload,
     DatasetFormat,
@@ -164,7 +164,7 @@ class ModelVersionCreateSerializer(StrictSerializer):
     """Multipart: ``artifact`` plus metadata; JSON-valued fields may be sent as JSON strings."""
 
     artifact = serializers.FileField()
-    format = serializers.ChoiceField(choices=ArtifactFormat.choices)
+    format = serializers.ChoiceField(choices=UPLOAD_FORMATS)
     framework = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     signature = serializers.JSONField(required=False)
     metrics = serializers.JSONField(required=False)

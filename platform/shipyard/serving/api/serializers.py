@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from shipyard.core.serializers import StrictSerializer
-from shipyard.serving.models import ApiKey, Deployment, DeploymentEvent
+from shipyard.serving.models import ApiKey, BanditPolicy, Deployment, DeploymentEvent
 
 
 class DeploymentSettingsSerializer(serializers.ModelSerializer):
@@ -66,6 +66,120 @@ class RollbackSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class BanditSerializer(StrictSerializer):
+    #: the version numbers to route among (two or more)
+    versions = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=8)
+    policy = serializers.ChoiceField(choices=BanditPolicy.choices, required=False, default=BanditPolicy.THOMPSON)
+    epsilon = serializers.FloatField(min_value=0.0, max_value=1.0, required=False, default=0.1)
+    min_share = serializers.FloatField(min_value=0.0, max_value=0.5, required=False, default=0.02)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class BanditStopSerializer(StrictSerializer):
+    """The body of stopping a bandit or a shadow."""
+
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class BanditArmSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    version_id = serializers.IntegerField()
+    requests = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True)
+    successes = serializers.IntegerField()
+    failures = serializers.IntegerField()
+    alpha = serializers.IntegerField()
+    beta = serializers.IntegerField()
+    mean = serializers.FloatField()
+    low = serializers.FloatField()
+    high = serializers.FloatField()
+
+
+class BanditPointSerializer(serializers.Serializer):
+    t = serializers.DateTimeField()
+    version = serializers.IntegerField()
+    requests = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True)
+    mean = serializers.FloatField()
+    low = serializers.FloatField()
+    high = serializers.FloatField()
+
+
+class BanditReportSerializer(serializers.Serializer):
+    active = serializers.BooleanField()
+    policy = serializers.CharField()
+    epsilon = serializers.FloatField()
+    min_share = serializers.FloatField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    #: where the arms' counts came from: "redis", "database" (Redis lost them) or "none"
+    state_source = serializers.CharField()
+    arms = BanditArmSerializer(many=True)
+    history = BanditPointSerializer(many=True)
+
+
+class ShadowSerializer(StrictSerializer):
+    version = serializers.IntegerField(min_value=1)
+    #: the share of requests mirrored to the shadow (0 < share <= 1)
+    share = serializers.FloatField(min_value=0.0, max_value=1.0, default=1.0)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ShadowPointSerializer(serializers.Serializer):
+    t = serializers.DateTimeField()
+    count = serializers.IntegerField()
+    agreement = serializers.FloatField(allow_null=True)
+    live_p50_ms = serializers.FloatField(allow_null=True)
+    shadow_p50_ms = serializers.FloatField(allow_null=True)
+
+
+class ShadowDisagreementSerializer(serializers.Serializer):
+    created_at = serializers.DateTimeField()
+    request_id = serializers.CharField()
+    live_output = serializers.JSONField()
+    shadow_output = serializers.JSONField()
+
+
+class ShadowReportSerializer(serializers.Serializer):
+    active = serializers.BooleanField()
+    version = serializers.IntegerField(allow_null=True)
+    share = serializers.FloatField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    count = serializers.IntegerField()
+    #: mirrored rows the shadow failed to answer
+    failed = serializers.IntegerField()
+    agreement = serializers.FloatField(allow_null=True)
+    live_p50_ms = serializers.FloatField(allow_null=True)
+    live_p99_ms = serializers.FloatField(allow_null=True)
+    shadow_p50_ms = serializers.FloatField(allow_null=True)
+    shadow_p99_ms = serializers.FloatField(allow_null=True)
+    series = ShadowPointSerializer(many=True)
+    disagreements = ShadowDisagreementSerializer(many=True)
+
+
+class OutlierDetectorRequestSerializer(StrictSerializer):
+    #: the share of training rows the threshold lets through (0.99 flags about 1 % of such data)
+    quantile = serializers.FloatField(min_value=0.5, max_value=0.9999, default=0.99)
+
+
+class OutlierDetectorSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    state = serializers.CharField()
+    method = serializers.CharField()
+    quantile = serializers.FloatField()
+    threshold = serializers.FloatField(allow_null=True)
+    training_rows = serializers.IntegerField()
+    error = serializers.CharField(allow_blank=True)
+    updated_at = serializers.DateTimeField()
+
+
+class OutlierReportSerializer(serializers.Serializer):
+    detector = OutlierDetectorSerializer(allow_null=True)
+    minutes = serializers.IntegerField()
+    scored = serializers.IntegerField()
+    outliers = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True)
+
+
 class ApiKeyCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=100)
 
@@ -73,7 +187,52 @@ class ApiKeyCreateSerializer(StrictSerializer):
 def _version(v: Any) -> dict[str, Any] | None:
     if v is None:
         return None
-    return {"id": v.pk, "number": v.number, "format": v.format}
+    out = {"id": v.pk, "number": v.number, "format": v.format}
+    if v.format == "ensemble":
+        out["ensemble"] = ensemble_summary(v)
+    return out
+
+
+def ensemble_summary(v: Any) -> dict[str, Any]:
+    """An ensemble version's combination, weights and member version numbers."""
+    from shipyard.registry.models import ModelVersion
+
+    definition = (v.params or {}).get("ensemble") or {}
+    ids = [int(m) for m in definition.get("members") or []]
+    numbers = dict(ModelVersion.objects.filter(pk__in=ids).values_list("pk", "number"))
+    return {
+        "combine": definition.get("combine", ""),
+        "weights": definition.get("weights"),
+        "members": [numbers[i] for i in ids if i in numbers],
+    }
+
+
+class EnsembleCreateSerializer(StrictSerializer):
+    #: the version numbers to combine (two or more, same signature)
+    members = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=8)
+    combine = serializers.ChoiceField(choices=["mean", "weighted", "vote"], default="mean")
+    weights = serializers.ListField(child=serializers.FloatField(min_value=0.0), max_length=8, required=False)
+    #: the ensemble's own measured metrics (the quality gate reads them, as for an uploaded version)
+    metrics = serializers.DictField(child=serializers.FloatField(), required=False)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class EnsembleDefinitionSerializer(serializers.Serializer):
+    combine = serializers.CharField()
+    weights = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    members = serializers.ListField(child=serializers.IntegerField())
+
+
+class EnsembleVersionSerializer(serializers.Serializer):
+    model = serializers.CharField(source="model.name")
+    number = serializers.IntegerField()
+    format = serializers.CharField()
+    description = serializers.CharField()
+    metrics = serializers.DictField()
+    ensemble = serializers.SerializerMethodField()
+
+    def get_ensemble(self, obj: Any) -> dict[str, Any]:
+        return ensemble_summary(obj)
 
 
 class DeploymentSerializer(serializers.ModelSerializer):
@@ -84,6 +243,9 @@ class DeploymentSerializer(serializers.ModelSerializer):
     traffic = serializers.SerializerMethodField()
     endpoint = serializers.SerializerMethodField()
     can_rollback = serializers.SerializerMethodField()
+    #: version numbers a bandit routes among (empty without one)
+    bandit_arms = serializers.SerializerMethodField()
+    shadow_version = serializers.SerializerMethodField()
 
     class Meta:
         model = Deployment
@@ -99,6 +261,10 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "endpoint",
             "can_rollback",
             "canary_started_at",
+            "bandit_policy",
+            "bandit_arms",
+            "shadow_version",
+            "shadow_share",
             *Deployment.SETTINGS_FIELDS,
             "canary_breaches",
             "canary_passes",
@@ -120,6 +286,14 @@ class DeploymentSerializer(serializers.ModelSerializer):
         if obj.canary_version_id:
             out.append({"version": obj.canary_version.number, "role": "canary", "share": weight})  # type: ignore[union-attr]
         return out
+
+    def get_shadow_version(self, obj: Deployment) -> dict[str, Any] | None:
+        return _version(obj.shadow_version)
+
+    def get_bandit_arms(self, obj: Deployment) -> list[int]:
+        if not obj.bandit_policy:
+            return []
+        return [a.version.number for a in obj.bandit_arms.select_related("version")]
 
     def get_endpoint(self, obj: Deployment) -> str:
         return f"/serve/{obj.project.slug}/{obj.name}/predict"

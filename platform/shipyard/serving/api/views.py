@@ -37,9 +37,9 @@ def _deployment(
 
 
 def _out(deployment: Deployment, code: int = 200) -> Response:
-    fresh = Deployment.objects.select_related("project", "model", "live_version", "canary_version").get(
-        pk=deployment.pk
-    )
+    fresh = Deployment.objects.select_related(
+        "project", "model", "live_version", "canary_version", "shadow_version"
+    ).get(pk=deployment.pk)
     return Response(s.DeploymentSerializer(fresh).data, status=code)
 
 
@@ -235,3 +235,158 @@ class ApiKeyRevokeView(APIView):
         with transaction.atomic():
             key = lifecycle.api_key_revoke(key=key, by=request.user)
         return Response(s.ApiKeySerializer(key).data)
+
+
+class BanditView(APIView):
+    @extend_schema(
+        responses=s.BanditReportSerializer, summary="Each bandit arm's share and posterior, now and over time"
+    )
+    def get(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.bandit_report import bandit_report
+
+        deployment = _deployment(request, project, name)
+        return Response(s.BanditReportSerializer(bandit_report(deployment=deployment)).data)
+
+    @extend_schema(
+        request=s.BanditSerializer, responses=s.DeploymentSerializer, summary="Route among versions with a bandit"
+    )
+    def post(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.bandit_service import bandit_start
+
+        deployment = _deployment(request, project, name, Role.MAINTAINER)
+        ser = s.BanditSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        data = ser.validated_data
+        if len(data["versions"]) < 2:
+            raise DomainError("A bandit needs two versions or more to choose between.", field="versions")
+        versions = [_model_version(deployment.model, n, field="versions") for n in data["versions"]]
+        return _out(
+            bandit_start(
+                deployment=deployment,
+                versions=versions,
+                policy=data["policy"],
+                epsilon=data["epsilon"],
+                min_share=data["min_share"],
+                by=request.user,
+                reason=data["reason"],
+            )
+        )
+
+    @extend_schema(request=s.BanditStopSerializer, responses=s.DeploymentSerializer, summary="Stop the bandit")
+    def delete(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.bandit_service import bandit_stop
+
+        deployment = _deployment(request, project, name, Role.MAINTAINER)
+        ser = s.BanditStopSerializer(data=request.data or {})
+        ser.is_valid(raise_exception=True)
+        return _out(bandit_stop(deployment=deployment, by=request.user, reason=ser.validated_data["reason"]))
+
+
+class EnsembleCreateView(APIView):
+    @extend_schema(
+        request=s.EnsembleCreateSerializer,
+        responses={201: s.EnsembleVersionSerializer},
+        summary="Register an ensemble of versions as the model's next version",
+    )
+    def post(self, request: Request, project: str, model: str) -> Response:
+        from shipyard.serving.ensembles import ensemble_version_create
+
+        proj = project_get(user=request.user, ref=project, minimum=Role.MEMBER, action="register model versions")
+        registered = proj.registered_models.filter(name=model).first()
+        if registered is None:
+            raise NotFound(f"No model '{model}' in project '{proj.slug}'.")
+        ser = s.EnsembleCreateSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        data = ser.validated_data
+        if len(data["members"]) < 2:
+            raise DomainError("An ensemble needs two versions or more.", field="members")
+        members = [_model_version(registered, n, field="members") for n in data["members"]]
+        version = ensemble_version_create(
+            model=registered,
+            members=members,
+            combine=data["combine"],
+            weights=data.get("weights"),
+            metrics=data.get("metrics"),
+            description=data["description"],
+            by=request.user,
+        )
+        return Response(s.EnsembleVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class ShadowView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("minutes", OpenApiTypes.INT, description="per-minute series over the last N (1-1440)")
+        ],
+        responses=s.ShadowReportSerializer,
+        summary="The shadow's agreement with live and both latencies",
+    )
+    def get(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.shadow_service import shadow_report
+
+        deployment = _deployment(request, project, name)
+        try:
+            minutes = int(request.query_params.get("minutes", 60))
+        except ValueError:
+            raise DomainError("Must be a whole number of minutes.", field="minutes") from None
+        if not 1 <= minutes <= 1440:
+            raise DomainError("Must be between 1 and 1440.", field="minutes")
+        return Response(s.ShadowReportSerializer(shadow_report(deployment=deployment, minutes=minutes)).data)
+
+    @extend_schema(
+        request=s.ShadowSerializer, responses=s.DeploymentSerializer, summary="Mirror a share of requests to a version"
+    )
+    def post(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.shadow_service import shadow_start
+
+        deployment = _deployment(request, project, name, Role.MAINTAINER)
+        ser = s.ShadowSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        data = ser.validated_data
+        version = _model_version(deployment.model, data["version"])
+        return _out(
+            shadow_start(
+                deployment=deployment, version=version, share=data["share"], by=request.user, reason=data["reason"]
+            )
+        )
+
+    @extend_schema(request=s.BanditStopSerializer, responses=s.DeploymentSerializer, summary="Stop the shadow")
+    def delete(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.shadow_service import shadow_stop
+
+        deployment = _deployment(request, project, name, Role.MAINTAINER)
+        ser = s.BanditStopSerializer(data=request.data or {})
+        ser.is_valid(raise_exception=True)
+        return _out(shadow_stop(deployment=deployment, by=request.user, reason=ser.validated_data["reason"]))
+
+
+class OutlierView(APIView):
+    @extend_schema(responses=s.OutlierReportSerializer, summary="The outlier detector and the last hour's outlier rate")
+    def get(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.outlier_service import detector_report
+
+        deployment = _deployment(request, project, name)
+        return Response(s.OutlierReportSerializer(detector_report(deployment=deployment)).data)
+
+    @extend_schema(
+        request=s.OutlierDetectorRequestSerializer,
+        responses={202: s.OutlierReportSerializer},
+        summary="Fit an outlier detector on the live version's training dataset (on a worker)",
+    )
+    def post(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.outlier_service import detector_report, detector_request
+
+        deployment = _deployment(request, project, name, Role.MAINTAINER)
+        ser = s.OutlierDetectorRequestSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        detector_request(deployment=deployment, quantile=ser.validated_data["quantile"], by=request.user)
+        return Response(
+            s.OutlierReportSerializer(detector_report(deployment=deployment)).data, status=status.HTTP_202_ACCEPTED
+        )
+
+    @extend_schema(request=None, responses={204: None}, summary="Remove the outlier detector")
+    def delete(self, request: Request, project: str, name: str) -> Response:
+        from shipyard.serving.outlier_service import detector_remove
+
+        detector_remove(deployment=_deployment(request, project, name, Role.MAINTAINER))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -6,8 +6,21 @@ import type { Narrow } from '@/api/types';
 
 type Schemas = components['schemas'];
 
-/** The `{id, number, format}` dict the serializer sends for `live_version` and `canary_version`. */
-export type VersionRef = { id: number; number: number; format: string };
+/** The `{id, number, format}` dict the serializer sends for `live_version` and `canary_version`;
+ * an ensemble version also names its combination and members. */
+export type VersionRef = {
+  id: number;
+  number: number;
+  format: string;
+  ensemble?: { combine: string; weights: number[] | null; members: number[] };
+};
+
+/** "ensemble (mean) of v1 + v2", or null for a plain version. */
+export function ensembleLabel(v: VersionRef | null): string | null {
+  if (!v?.ensemble) return null;
+  const weights = v.ensemble.weights ? ` weights ${v.ensemble.weights.join(':')}` : '';
+  return `ensemble (${v.ensemble.combine}${weights}) of ${v.ensemble.members.map((m) => `v${m}`).join(' + ')}`;
+}
 
 /** Narrowed from the schema's loose dicts: a deployment always has a live version; `traffic` lists the shares. */
 export type Deployment = Narrow<
@@ -15,6 +28,7 @@ export type Deployment = Narrow<
   {
     live_version: VersionRef;
     canary_version: VersionRef | null;
+    shadow_version: VersionRef | null;
     traffic: { version: number; role: 'live' | 'canary'; share: number }[];
   }
 >;
@@ -148,5 +162,50 @@ export function useCreateDeployment(project: string) {
         api.POST('/api/v1/projects/{project}/deployments/', { params: { path: { project } }, body: { ...rest, override_gate } }),
       )) as Deployment,
     onSuccess: () => queryClient.invalidateQueries({ queryKey: deploymentKeys.all }),
+  });
+}
+
+export type BanditReport = Schemas['BanditReport'];
+
+/** Each bandit arm's share and posterior, now and minute by minute (polled while the page is open). */
+export function useBandit(project: string, name: string, enabled: boolean) {
+  return useQuery({
+    queryKey: [...deploymentKeys.detail(project, name), 'bandit'],
+    queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/bandit/', { params: one(project, name) })),
+    enabled,
+    refetchInterval: POLL_MS,
+  });
+}
+
+export type ShadowReport = Schemas['ShadowReport'];
+
+/** The shadow's agreement with live and both latencies (polled while the page is open). */
+export function useShadow(project: string, name: string, enabled: boolean) {
+  return useQuery({
+    queryKey: [...deploymentKeys.detail(project, name), 'shadow'],
+    queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/shadow/', { params: one(project, name) })),
+    enabled,
+    refetchInterval: POLL_MS,
+  });
+}
+
+export type OutlierReport = Schemas['OutlierReport'];
+
+/** The deployment's outlier detector and the last hour's outlier rate (polled while the page is open). */
+export function useOutliers(project: string, name: string) {
+  return useQuery({
+    queryKey: [...deploymentKeys.detail(project, name), 'outliers'],
+    queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/outliers/', { params: one(project, name) })),
+    refetchInterval: POLL_MS,
+  });
+}
+
+/** Fit (or refit) the detector on the live version's training dataset; the fit runs on a worker. */
+export function useFitDetector(project: string, name: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () =>
+      unwrap(api.POST('/api/v1/projects/{project}/deployments/{name}/outliers/', { params: one(project, name), body: { quantile: 0.99 } })),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: [...deploymentKeys.detail(project, name), 'outliers'] }),
   });
 }

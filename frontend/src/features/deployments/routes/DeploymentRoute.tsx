@@ -6,8 +6,11 @@ import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
 import type { ActionKind, MetricPoint } from '../api/deployments';
-import { useDeployment, useDeploymentEvents, useDeploymentMetrics } from '../api/deployments';
+import { ensembleLabel, useDeployment, useDeploymentEvents, useDeploymentMetrics } from '../api/deployments';
 import { ActionModal } from '../components/ActionModal';
+import { BanditPanel } from '../components/BanditPanel';
+import { OutlierPanel } from '../components/OutlierPanel';
+import { ShadowPanel } from '../components/ShadowPanel';
 import { HistoryTable } from '../components/HistoryTable';
 import { MetricsCharts } from '../components/MetricsCharts';
 import { TrafficSplit } from '../components/TrafficSplit';
@@ -28,7 +31,8 @@ export function DeploymentRoute() {
   if (deployment.isError) return <ErrorState error={deployment.error} onRetry={() => deployment.refetch()} />;
   const d = deployment.data;
   const series = metrics.data?.series ?? [];
-  const versions = [d.live_version.number, ...(d.canary_version ? [d.canary_version.number] : [])];
+  const bandit = d.bandit_arms.length > 0;
+  const versions = bandit ? d.bandit_arms : [d.live_version.number, ...(d.canary_version ? [d.canary_version.number] : [])];
 
   return (
     <>
@@ -75,14 +79,28 @@ export function DeploymentRoute() {
             <Badge color="teal.9" size="lg" tt="none" data-testid="live-version">
               v{d.live_version.number}
             </Badge>
+            {ensembleLabel(d.live_version) ? (
+              <Text size="sm" mt={4} data-testid="live-ensemble">
+                {ensembleLabel(d.live_version)}
+              </Text>
+            ) : null}
           </Card>
           <Card withBorder>
             <Text size="xs" c="dimmed">
-              Canary
+              {bandit ? 'Bandit arms' : 'Canary'}
             </Text>
             <Text fw={600} data-testid="canary">
-              {d.canary_version ? `v${d.canary_version.number} at ${d.canary_weight} %` : 'none'}
+              {bandit
+                ? d.bandit_arms.map((v) => `v${v}`).join(' · ')
+                : d.canary_version
+                  ? `v${d.canary_version.number} at ${d.canary_weight} %`
+                  : 'none'}
             </Text>
+            {!bandit && ensembleLabel(d.canary_version) ? (
+              <Text size="sm" mt={4} data-testid="canary-ensemble">
+                {ensembleLabel(d.canary_version)}
+              </Text>
+            ) : null}
           </Card>
           {versions.map((v) => {
             const p = latest(series, v);
@@ -98,12 +116,18 @@ export function DeploymentRoute() {
             );
           })}
         </SimpleGrid>
-        <Card withBorder>
-          <Title order={3} fz="h5" mb="xs">
-            Traffic split
-          </Title>
-          <TrafficSplit deployment={d} />
-        </Card>
+        {bandit ? (
+          <BanditPanel project={project} name={name} />
+        ) : (
+          <Card withBorder>
+            <Title order={3} fz="h5" mb="xs">
+              Traffic split
+            </Title>
+            <TrafficSplit deployment={d} />
+          </Card>
+        )}
+        {d.shadow_version ? <ShadowPanel project={project} name={name} /> : null}
+        <OutlierPanel project={project} name={name} />
         <MetricsCharts series={series} />
         <Group gap="xs">
           <Text size="sm" c="dimmed">
