@@ -193,7 +193,10 @@ class ExplainParams(JobParams):
         default="mean", description="Integrated Gradients baseline: the training data's mean row, or all zeros."
     )
     tolerance: float = Field(
-        default=0.01, gt=0, le=1, description="Completeness: attributions must sum to f(x) - f(baseline) within this."
+        default=0.01,
+        ge=1e-6,
+        le=1,
+        description="Completeness: attributions must sum to f(x) - f(baseline) within this.",
     )
     background_size: int = Field(
         default=20, ge=1, le=200, description="KernelSHAP: k-means centres of the training data used as background."

@@ -884,6 +884,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/deployments/{name}/predictions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The deployment's most recent logged predictions (explain or replay any of them) */
+        get: operations["projects_deployments_predictions_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/deployments/{name}/promote/": {
         parameters: {
             query?: never;
@@ -894,6 +911,23 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["projects_deployments_promote_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/deployments/{name}/replay/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-run logged requests on a version of the deployed model; both outputs side by side */
+        post: operations["projects_deployments_replay_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1797,6 +1831,73 @@ export interface components {
          * @enum {string}
          */
         EvidenceStateEnum: "verified" | "failing" | "stale" | "none";
+        /** @description Result of an ``explain`` job. */
+        ExplainJobReport: {
+            method: string;
+            fallback_reason: string;
+            feature_names: string[];
+            class_names: string[];
+            rows: components["schemas"]["RowExplanation"][];
+            baseline: string;
+            output_kind: string;
+            completeness_tolerance: number;
+            max_completeness_error: number;
+            completeness_passed: boolean;
+            summary: string;
+            /** @default null */
+            image_shape: number[] | null;
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * @default explain
+             * @enum {string}
+             */
+            kind: "explain";
+            version: number;
+        };
+        /** @description Params of an ``explain`` job: per-feature attributions for the predicted class of each row. */
+        ExplainParams: {
+            /** @description The rows to explain, in the version's feature order. */
+            rows: ((number | string | boolean) | null)[][];
+            /**
+             * @description The logged request of each row, when it came from one.
+             * @default []
+             */
+            request_ids: string[];
+            /**
+             * @description auto: Integrated Gradients for PyTorch versions, KernelSHAP for ONNX (and as the fallback).
+             * @default auto
+             * @enum {string}
+             */
+            method: "auto" | "integrated_gradients" | "kernel_shap";
+            /**
+             * @description Integrated Gradients baseline: the training data's mean row, or all zeros.
+             * @default mean
+             * @enum {string}
+             */
+            baseline: "mean" | "zeros";
+            /**
+             * @description Completeness: attributions must sum to f(x) - f(baseline) within this.
+             * @default 0.01
+             */
+            tolerance: number;
+            /**
+             * @description KernelSHAP: k-means centres of the training data used as background.
+             * @default 20
+             */
+            background_size: number;
+            /**
+             * @description KernelSHAP: model evaluations per row.
+             * @default 512
+             */
+            nsamples: number;
+            /**
+             * @description KernelSHAP sampling seed.
+             * @default 0
+             */
+            seed: number;
+        };
         /** @description Result of an ``export_onnx`` or ``export_torchscript`` job (``version``: none when parity failed). */
         ExportJobReport: {
             format: string;
@@ -1903,7 +2004,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -1930,13 +2031,25 @@ export interface components {
                 [key: string]: string;
             }[];
         };
+        JobAnswer: {
+            job: number;
+            status: string;
+            model_version: number;
+            /** @description The replay job's report (kind replay) once it finished. */
+            replay?: {
+                [key: string]: unknown;
+            };
+            message?: string;
+            /** Format: double */
+            progress?: number;
+        };
         /** @description Reject keys that the serializer does not declare as writable. */
         JobCreateRequest: {
             project: string;
             kind: components["schemas"]["JobKindEnum"];
             model_version: number;
             dataset_version?: number | null;
-            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
+            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"];
             queue?: components["schemas"]["QueueEnum"] | components["schemas"]["BlankEnum"];
             /** @default auto */
             device: components["schemas"]["DeviceEnum"];
@@ -1953,7 +2066,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -1981,7 +2094,7 @@ export interface components {
             }[];
             readonly log: unknown;
             /** @description The job's report (one schema per kind); empty until the job finished. */
-            readonly result: components["schemas"]["TrainingTestsJobReport"] | components["schemas"]["EvaluateJobReport"] | components["schemas"]["ExportJobReport"] | components["schemas"]["CompressionJobReport"] | components["schemas"]["DistillJobReport"] | components["schemas"]["NoReport"] | Record<string, never>;
+            readonly result: components["schemas"]["TrainingTestsJobReport"] | components["schemas"]["EvaluateJobReport"] | components["schemas"]["ExportJobReport"] | components["schemas"]["CompressionJobReport"] | components["schemas"]["DistillJobReport"] | components["schemas"]["ExplainJobReport"] | components["schemas"]["ReplayJobReport"] | components["schemas"]["NoReport"] | Record<string, never>;
             readonly error: string;
             readonly produced: {
                 [key: string]: unknown;
@@ -2000,9 +2113,11 @@ export interface components {
          *     * `quantize` - Quantize (int8)
          *     * `prune` - Prune
          *     * `distill` - Distill
+         *     * `explain` - Explain predictions
+         *     * `replay` - Replay logged requests
          * @enum {string}
          */
-        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "quantize" | "prune" | "distill";
+        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "quantize" | "prune" | "distill" | "explain" | "replay";
         /**
          * @description * `queued` - Queued
          *     * `running` - Running
@@ -2012,6 +2127,33 @@ export interface components {
          * @enum {string}
          */
         JobStatusEnum: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+        LoggedPrediction: {
+            request_id: string;
+            /** Format: date-time */
+            created_at: string;
+            readonly version: number;
+            inputs: unknown;
+            outputs: unknown;
+            /** Format: double */
+            confidence?: number | null;
+            /** Format: double */
+            latency_ms: number;
+            routing_key?: string;
+        };
+        LoggedPredictionList: {
+            results: components["schemas"]["LoggedPrediction"][];
+        };
+        /** @description A logged prediction to replay: its inputs and what the version that served it answered. */
+        LoggedRequest: {
+            request_id: string;
+            inputs: ((number | string | boolean) | null)[];
+            /** @description Number of the version that served it. */
+            version: number;
+            /** @default null */
+            output: unknown;
+            /** @default null */
+            confidence: number | null;
+        };
         LoginResponse: {
             user: components["schemas"]["Me"];
         };
@@ -2715,6 +2857,40 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
+        /** @description Result of a ``replay`` job: each logged request's original output next to the job version's. */
+        ReplayJobReport: {
+            version: number;
+            rows: components["schemas"]["ReplayRow"][];
+            agreement: number;
+            summary: string;
+            /**
+             * @default replay
+             * @enum {string}
+             */
+            kind: "replay";
+        };
+        /** @description Params of a ``replay`` job: logged requests re-run on the job's model version. */
+        ReplayParams: {
+            requests: components["schemas"]["LoggedRequest"][];
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        ReplayRequestRequest: {
+            request_ids: string[];
+            /** @description Number of the version of the deployed model to run. */
+            version: number;
+        };
+        /** @description One logged request re-run on another version: both outputs side by side. */
+        ReplayRow: {
+            request_id: string;
+            inputs: unknown[];
+            original_version: number;
+            original_output: unknown;
+            original_confidence: number | null;
+            replay_output: unknown;
+            replay_confidence: number | null;
+            replay_probabilities: number[] | null;
+            agrees: boolean;
+        };
         /**
          * @description * `viewer` - Viewer
          *     * `member` - Member
@@ -2727,6 +2903,18 @@ export interface components {
         RollbackRequest: {
             /** @default  */
             reason: string;
+        };
+        /** @description One explained row: its predicted class and each feature's attribution to it. */
+        RowExplanation: {
+            predicted_class: number;
+            predicted_label: string;
+            output: number;
+            baseline_output: number;
+            attributions: number[];
+            attribution_sum: number;
+            completeness_error: number;
+            /** @default  */
+            request_id: string;
         };
         RubricDocument: {
             version: number;
@@ -4978,6 +5166,33 @@ export interface operations {
             };
         };
     };
+    projects_deployments_predictions_retrieve: {
+        parameters: {
+            query?: {
+                /** @description most recent first, at most 200 */
+                limit?: number;
+                /** @description only this logged request */
+                request_id?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoggedPredictionList"];
+                };
+            };
+        };
+    };
     projects_deployments_promote_create: {
         parameters: {
             query?: never;
@@ -5002,6 +5217,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Deployment"];
+                };
+            };
+        };
+    };
+    projects_deployments_replay_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayRequestRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ReplayRequestRequest"];
+                "multipart/form-data": components["schemas"]["ReplayRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobAnswer"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobAnswer"];
                 };
             };
         };

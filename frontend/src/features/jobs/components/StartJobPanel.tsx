@@ -46,6 +46,9 @@ const FORMS: Record<JobKind, Field[]> = {
     { key: 'temperature', label: 'Temperature T', type: 'number', step: 0.5 },
     { key: 'alpha', label: 'Alpha (soft-label weight)', type: 'number', step: 0.05 },
   ],
+  // started from a deployment's predictions page (they need logged rows), not from this form
+  explain: [],
+  replay: [],
 };
 
 const BUTTONS: JobKind[] = ['training_tests', 'evaluate', 'export_onnx', 'export_torchscript', 'quantize', 'prune', 'distill'];
