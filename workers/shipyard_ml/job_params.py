@@ -221,6 +221,28 @@ class ReplayParams(JobParams):
     requests: list[LoggedRequest] = Field(min_length=1, max_length=MAX_DEBUG_ROWS)
 
 
+def _max_difference(default: float, what: str) -> Any:
+    return Field(default=default, ge=0, le=1, description=f"Largest {what} between groups that passes.")
+
+
+class FairnessThresholds(JobParams):
+    """The fairness pass rule: every difference between groups within its threshold."""
+
+    max_accuracy_difference: float = _max_difference(0.1, "accuracy difference")
+    max_demographic_parity_difference: float = _max_difference(0.1, "demographic parity difference")
+    max_equalized_odds_difference: float = _max_difference(0.2, "equalized odds difference")
+
+
+class FairnessParams(FairnessThresholds):
+    """Params of a ``fairness`` job: fairlearn's MetricFrame over the dataset's sensitive groups."""
+
+    sensitive_features: list[str] = Field(
+        default=[],
+        max_length=20,
+        description="Sensitive columns or slice names of the dataset (default: the ones the dataset marks).",
+    )
+
+
 #: job kind -> its params model (the kinds are ``shipyard.jobs.models.JobKind``)
 JOB_PARAMS: dict[str, type[JobParams]] = {
     "training_tests": TrainingTestsParams,
@@ -232,4 +254,5 @@ JOB_PARAMS: dict[str, type[JobParams]] = {
     "distill": DistillParams,
     "explain": ExplainParams,
     "replay": ReplayParams,
+    "fairness": FairnessParams,
 }

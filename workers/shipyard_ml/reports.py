@@ -191,6 +191,44 @@ class ReplayReport(Report):
     summary: str
 
 
+@dataclass
+class GroupMetrics(Report):
+    group: str
+    count: int
+    accuracy: float
+    selection_rate: float
+    true_positive_rate: float | None = None
+    false_positive_rate: float | None = None
+
+
+@dataclass
+class GroupingReport(Report):
+    """One sensitive feature (or slice): its groups and the differences between them."""
+
+    feature: str
+    source: str  # "column" | "slice"
+    groups: list[GroupMetrics]
+    accuracy_difference: float
+    demographic_parity_difference: float
+    equalized_odds_difference: float
+    #: the class whose one-vs-rest differences are reported (the worst one)
+    worst_class: str
+    passed: bool
+    violations: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FairnessReport(Report):
+    passed: bool
+    summary: str
+    rows: int
+    accuracy: float
+    thresholds: dict[str, float]
+    groupings: list[GroupingReport]
+    #: "evaluation" (a job on a dataset) or "feedback" (the monitor on labelled production traffic)
+    data: str = "evaluation"
+
+
 # --------------------------------------------------------------------------- job reports (Job.result)
 
 
@@ -260,6 +298,14 @@ class ReplayJobReport(ReplayReport):
     kind: Literal["replay"] = "replay"
 
 
+@dataclass(kw_only=True)
+class FairnessJobReport(FairnessReport):
+    """Result of a ``fairness`` job: per sensitive grouping, fairlearn's per-group metrics and differences."""
+
+    kind: Literal["fairness"] = "fairness"
+    dataset: str | None = None
+
+
 @dataclass
 class NoReport(Report):
     """Result of a job that failed before its computation produced a report."""
@@ -279,6 +325,7 @@ JOB_REPORTS: dict[str, type[Report]] = {
     "distill": DistillJobReport,
     "explain": ExplainJobReport,
     "replay": ReplayJobReport,
+    "fairness": FairnessJobReport,
 }
 
 R = TypeVar("R", bound=Report)

@@ -22,6 +22,7 @@ class JobKind(models.TextChoices):
     DISTILL = "distill", "Distill"
     EXPLAIN = "explain", "Explain predictions"
     REPLAY = "replay", "Replay logged requests"
+    FAIRNESS = "fairness", "Fairness report"
 
 
 class JobStatus(models.TextChoices):
@@ -58,6 +59,7 @@ TIME_LIMITS: dict[str, int] = {
     JobKind.DISTILL: 3600,
     JobKind.EXPLAIN: 120,
     JobKind.REPLAY: 120,
+    JobKind.FAIRNESS: 600,
 }
 
 LOG_MAX_LINES = 500

@@ -56,6 +56,26 @@ def _check_slices(slices: Any) -> list[dict[str, str]]:
     return out
 
 
+def _check_sensitive(value: Any, label: str) -> list[str]:
+    """Sensitive feature names: a list of distinct column names (not the label), at most 20."""
+    import json
+
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip().startswith("[") else [v.strip() for v in value.split(",")]
+        except ValueError:
+            raise DomainError("must be a list of column names", field="sensitive_features") from None
+    if not isinstance(value, list) or len(value) > 20 or not all(isinstance(v, str) and v for v in value):
+        raise DomainError("must be a list of at most 20 column names", field="sensitive_features")
+    for name in value:
+        validation.check_path_like(name, "sensitive_features")
+    if label and label in value:
+        raise DomainError("the label column cannot be a sensitive feature", field="sensitive_features")
+    return list(dict.fromkeys(value))
+
+
 def dataset_version_create(
     *,
     project: Project,
@@ -64,6 +84,7 @@ def dataset_version_create(
     format: str,
     label_column: str = "",
     slices: list[dict[str, str]] | None = None,
+    sensitive_features: list[str] | None = None,
     description: str = "",
     tags: dict[str, Any] | None = None,
     original_filename: str = "",
@@ -79,6 +100,7 @@ def dataset_version_create(
     if label_column:
         validation.check_path_like(label_column, "label_column")
     slices = _check_slices(slices)
+    sensitive = _check_sensitive(sensitive_features, label_column)
     tags = validation.check_json_object(tags, "tags", strings=True)
     original_filename = validation.check_filename(original_filename or blobs.name_of(file_or_path), "file")
     if parent is not None and parent.dataset.project_id != project.pk:
@@ -97,6 +119,10 @@ def dataset_version_create(
     try:
         with blobs.staged(file_or_path, "file") as (temp_path, file_blob):
             summary = workers.summarize_dataset(temp_path, format, normalized_temp, label=label_column, slices=slices)
+            columns = {f["name"] for f in summary["schema"].get("features", [])}
+            missing = [c for c in sensitive if c not in columns]
+            if missing:
+                raise DomainError(f"no column '{missing[0]}' in the dataset", field="sensitive_features")
             norm_blob = storage.hash_file(normalized_temp)
             created_file = storage.store().commit(temp_path, file_blob)
             created_norm = storage.store().commit(normalized_temp, norm_blob)
@@ -132,6 +158,7 @@ def dataset_version_create(
                 stats=summary["stats"],
                 label_column=label_column,
                 slices=slices,
+                sensitive_features=sensitive,
                 tags=tags,
                 description=description,
                 parent=parent,
