@@ -1465,6 +1465,7 @@ export interface components {
             row_count: number;
             label_column?: string;
             slices?: unknown;
+            sensitive_features?: unknown;
             tags?: unknown;
             description?: string;
             readonly parent: number | null;
@@ -1483,6 +1484,8 @@ export interface components {
             label_column: string;
             /** @description [{"name": "de", "filter": "country == \"DE\""}] */
             slices?: unknown;
+            /** @description Columns describing groups of people, for fairness reports: ["sex", "age_band"] */
+            sensitive_features?: unknown;
             tags?: unknown;
             /** @default  */
             description: string;
@@ -1503,6 +1506,7 @@ export interface components {
             row_count: number;
             label_column?: string;
             slices?: unknown;
+            sensitive_features?: unknown;
             tags?: unknown;
             description?: string;
             readonly parent: number | null;
@@ -1972,6 +1976,71 @@ export interface components {
              */
             output_model: string;
         };
+        /** @description Result of a ``fairness`` job: per sensitive grouping, fairlearn's per-group metrics and differences. */
+        FairnessJobReport: {
+            passed: boolean;
+            summary: string;
+            rows: number;
+            accuracy: number;
+            thresholds: {
+                [key: string]: number;
+            };
+            groupings: components["schemas"]["GroupingReport"][];
+            /** @default evaluation */
+            data: string;
+            /**
+             * @default fairness
+             * @enum {string}
+             */
+            kind: "fairness";
+            /** @default null */
+            dataset: string | null;
+        };
+        /** @description Params of a ``fairness`` job: fairlearn's MetricFrame over the dataset's sensitive groups. */
+        FairnessParams: {
+            /**
+             * @description Largest accuracy difference between groups that passes.
+             * @default 0.1
+             */
+            max_accuracy_difference: number;
+            /**
+             * @description Largest demographic parity difference between groups that passes.
+             * @default 0.1
+             */
+            max_demographic_parity_difference: number;
+            /**
+             * @description Largest equalized odds difference between groups that passes.
+             * @default 0.2
+             */
+            max_equalized_odds_difference: number;
+            /**
+             * @description Sensitive columns or slice names of the dataset (default: the ones the dataset marks).
+             * @default []
+             */
+            sensitive_features: string[];
+        };
+        GroupMetrics: {
+            group: string;
+            count: number;
+            accuracy: number;
+            selection_rate: number;
+            /** @default null */
+            true_positive_rate: number | null;
+            /** @default null */
+            false_positive_rate: number | null;
+        };
+        /** @description One sensitive feature (or slice): its groups and the differences between them. */
+        GroupingReport: {
+            feature: string;
+            source: string;
+            groups: components["schemas"]["GroupMetrics"][];
+            accuracy_difference: number;
+            demographic_parity_difference: number;
+            equalized_odds_difference: number;
+            worst_class: string;
+            passed: boolean;
+            violations: string[];
+        };
         HeatCell: {
             none: number;
             manual: number;
@@ -2004,7 +2073,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -2049,7 +2118,7 @@ export interface components {
             kind: components["schemas"]["JobKindEnum"];
             model_version: number;
             dataset_version?: number | null;
-            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"];
+            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"];
             queue?: components["schemas"]["QueueEnum"] | components["schemas"]["BlankEnum"];
             /** @default auto */
             device: components["schemas"]["DeviceEnum"];
@@ -2066,7 +2135,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -2094,7 +2163,7 @@ export interface components {
             }[];
             readonly log: unknown;
             /** @description The job's report (one schema per kind); empty until the job finished. */
-            readonly result: components["schemas"]["TrainingTestsJobReport"] | components["schemas"]["EvaluateJobReport"] | components["schemas"]["ExportJobReport"] | components["schemas"]["CompressionJobReport"] | components["schemas"]["DistillJobReport"] | components["schemas"]["ExplainJobReport"] | components["schemas"]["ReplayJobReport"] | components["schemas"]["NoReport"] | Record<string, never>;
+            readonly result: components["schemas"]["TrainingTestsJobReport"] | components["schemas"]["EvaluateJobReport"] | components["schemas"]["ExportJobReport"] | components["schemas"]["CompressionJobReport"] | components["schemas"]["DistillJobReport"] | components["schemas"]["ExplainJobReport"] | components["schemas"]["ReplayJobReport"] | components["schemas"]["FairnessJobReport"] | components["schemas"]["NoReport"] | Record<string, never>;
             readonly error: string;
             readonly produced: {
                 [key: string]: unknown;
@@ -2115,9 +2184,10 @@ export interface components {
          *     * `distill` - Distill
          *     * `explain` - Explain predictions
          *     * `replay` - Replay logged requests
+         *     * `fairness` - Fairness report
          * @enum {string}
          */
-        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "quantize" | "prune" | "distill" | "explain" | "replay";
+        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "quantize" | "prune" | "distill" | "explain" | "replay" | "fairness";
         /**
          * @description * `queued` - Queued
          *     * `running` - Running
@@ -2656,6 +2726,21 @@ export interface components {
              * @description how far a version's online accuracy may be from its evaluate job's (rubric model-2)
              */
             correlation_max_gap?: number;
+            /**
+             * Format: double
+             * @description fairness on feedback (model-7): accuracy gap between groups
+             */
+            fairness_max_accuracy_difference?: number;
+            /**
+             * Format: double
+             * @description fairness on feedback: demographic parity difference
+             */
+            fairness_max_demographic_parity_difference?: number;
+            /**
+             * Format: double
+             * @description fairness on feedback: equalized odds difference
+             */
+            fairness_max_equalized_odds_difference?: number;
             webhook_url?: string;
             email_to?: string;
         };

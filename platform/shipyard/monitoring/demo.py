@@ -237,8 +237,12 @@ def follow(
 
 
 def seed(ctx: Any) -> None:
-    """Backfill traffic for every demo deployment that has none (idempotent)."""
+    """Backfill traffic for every demo deployment that has none (idempotent); then queue the digits
+    deployment's explanation, replay and fairness jobs (``debug_demo``)."""
+    from shipyard.monitoring import debug_demo
     from shipyard.serving.models import Deployment, PredictionLog
+
+    debug_demo.prepare(ctx)
 
     for deployment in Deployment.objects.filter(project__in=list(ctx.projects.values())).select_related(
         "project", "live_version__training_dataset"
@@ -254,3 +258,4 @@ def seed(ctx: Any) -> None:
             f"monitoring demo: {result['predictions']} predictions, {result['feedback']} labels, drift in "
             f"{', '.join(result['drifted_features'])} on {deployment.project.slug}/{deployment.name}"
         )
+    debug_demo.seed(ctx)

@@ -48,6 +48,16 @@ class MonitorConfig(TimeStampedModel):
     quality_max_drop = models.FloatField(default=0.05, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
     #: offline (evaluate job) and online (feedback) accuracy of a version may differ this much (model-2)
     correlation_max_gap = models.FloatField(default=0.05, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    #: fairness on labelled feedback (model-7): the largest differences between sensitive groups that pass
+    fairness_max_accuracy_difference = models.FloatField(
+        default=0.1, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    fairness_max_demographic_parity_difference = models.FloatField(
+        default=0.1, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    fairness_max_equalized_odds_difference = models.FloatField(
+        default=0.2, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
     webhook_url = models.URLField(blank=True, default="", max_length=500)
     email_to = models.CharField(blank=True, default="", max_length=500)
 
@@ -160,6 +170,7 @@ class MonitorKind(models.TextChoices):
     PERFORMANCE = "performance", "Computing performance"
     QUALITY = "quality", "Prediction quality"
     CORRELATION = "correlation", "Offline/online correlation"
+    FAIRNESS = "fairness", "Fairness across groups"
 
 
 #: the rubric test each monitor is evidence for (see docs/monitoring.md)
@@ -172,6 +183,7 @@ RUBRIC_TEST = {
     MonitorKind.PERFORMANCE: "monitor-6",
     MonitorKind.QUALITY: "monitor-7",
     MonitorKind.CORRELATION: "model-2",
+    MonitorKind.FAIRNESS: "model-7",
 }
 
 

@@ -76,6 +76,18 @@ def _check_sensitive(value: Any, label: str) -> list[str]:
     return list(dict.fromkeys(value))
 
 
+def dataset_version_sensitive_set(*, version: DatasetVersion, names: list[str]) -> DatasetVersion:
+    """Mark which columns or slices of ``version`` describe groups of people (fairness reports)."""
+    sensitive = _check_sensitive(names, version.label_column)
+    known = {f["name"] for f in (version.schema or {}).get("features", [])} | {s["name"] for s in version.slices or []}
+    missing = [n for n in sensitive if n not in known]
+    if missing:
+        raise DomainError(f"no column or slice '{missing[0]}' in the dataset", field="sensitive_features")
+    version.sensitive_features = sensitive
+    version.save(update_fields=["sensitive_features"])
+    return version
+
+
 def dataset_version_create(
     *,
     project: Project,

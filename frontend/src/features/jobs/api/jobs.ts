@@ -14,6 +14,7 @@ export const JOB_KINDS = [
   'distill',
   'explain',
   'replay',
+  'fairness',
 ] as const satisfies readonly components['schemas']['JobKindEnum'][];
 export type JobKind = components['schemas']['JobKindEnum'];
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly components['schemas']['JobStatusEnum'][];
@@ -29,6 +30,7 @@ export const KIND_LABELS: Record<JobKind, string> = {
   distill: 'Distill',
   explain: 'Explain predictions',
   replay: 'Replay requests',
+  fairness: 'Fairness report',
 };
 
 type Schemas = components['schemas'];
@@ -75,7 +77,16 @@ export type DistillReport = Schemas['DistillJobReport'];
 /** A job's result once its computation produced a report (not a job that failed early, nor one still running). */
 export type ExplainReport = Schemas['ExplainJobReport'];
 export type ReplayReport = Schemas['ReplayJobReport'];
-export type AnyReport = TrainingTestsReport | EvaluateReport | ExportReport | CompressionReport | DistillReport | ExplainReport | ReplayReport;
+export type FairnessReport = Schemas['FairnessJobReport'];
+export type AnyReport =
+  | TrainingTestsReport
+  | EvaluateReport
+  | ExportReport
+  | CompressionReport
+  | DistillReport
+  | ExplainReport
+  | ReplayReport
+  | FairnessReport;
 export const hasReport = (result: JobDetail['result']): result is AnyReport =>
   'passed' in result || 'output_kind' in result || 'agreement' in result;
 

@@ -1,4 +1,5 @@
 import { ExplanationView } from '@/components/ExplanationView';
+import { FairnessTable } from '@/components/FairnessTable';
 import { ReplayTable } from '@/components/ReplayTable';
 import { Badge, Card, Group, SimpleGrid, Table, Text, Title } from '@mantine/core';
 import type { ReactNode } from 'react';
@@ -277,6 +278,7 @@ export function JobReport({ job }: { job: JobDetail }) {
       {'teacher' in r ? <Distill r={r} /> : null}
       {'output_kind' in r ? <ExplanationView explanation={r} /> : null}
       {'agreement' in r ? <ReplayTable report={r} /> : null}
+      {'groupings' in r ? <FairnessTable report={r} /> : null}
     </div>
   );
 }
