@@ -47,7 +47,7 @@ def run_fairness(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
     version = deployment.live_version
     dv = version.training_dataset
     sensitive = list((dv.sensitive_features or []) if dv is not None else [])
-    if not sensitive:
+    if dv is None or not sensitive:
         return _save(config, Status.NO_DATA, None, "the training dataset marks no sensitive features", {}, now)
     items = list(
         Feedback.objects.filter(
