@@ -91,3 +91,64 @@ def test_explain_and_replay_predictions(
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_test_id("explanation")).to_be_visible(timeout=60_000)
     expect(dialog.get_by_test_id("heat-cell")).to_have_count(64)
+
+
+def test_fairness_tables(page: Any, password: str, celery_worker: Any, mlp_weights: Path, tmp_path: Path) -> None:  # noqa: F811
+    """The fairness job's report and the fairness monitor's latest run, as per-group tables."""
+    from shipyard.jobs.services import job_create
+    from shipyard.monitoring.feedback import feedback_submit
+    from shipyard.monitoring.monitors import monitors_run
+    from tests.debugging.test_fairness import _frame
+    from tests.jobs.conftest import register_mlp, wait_for
+    from tests.monitoring.conftest import log_predictions, make_setup
+
+    user = UserFactory(username="grace")
+    team = TeamFactory(slug="acme", name="Acme ML")
+    MembershipFactory(user=user, team=team, role="admin")
+    project = ProjectFactory(team=team, slug="fraud-model", name="Fraud")
+    from shipyard.registry.datasets import dataset_version_create
+
+    path = tmp_path / "digits-groups.parquet"
+    _frame().to_parquet(path, index=False)
+    dv = dataset_version_create(
+        project=project,
+        dataset_name="digits-groups",
+        file_or_path=path,
+        format="parquet",
+        label_column="label",
+        sensitive_features=["scanner"],
+    )
+    version = register_mlp(project, mlp_weights, by=user)
+    job = job_create(project=project, kind="fairness", model_version=version, dataset_version=dv, by=user)
+    wait_for(job.pk, timeout=120)
+
+    # a deployment whose feedback is worse on one slice: the fairness monitor fails it
+    d = make_setup(project, tmp_path / "tab", slices=[{"name": "high_f0", "filter": "f0 > 0"}])
+    d.live_version.training_dataset.__class__.objects.filter(pk=d.live_version.training_dataset_id).update(
+        sensitive_features=["high_f0"]
+    )
+    rows = __import__("numpy").random.default_rng(5).normal(size=(60, 4))
+    ids = log_predictions(d, rows, outputs=[1] * len(rows))
+    for rid, row in zip(ids, rows, strict=True):
+        feedback_submit(deployment=d, request_id=rid, label=1 if row[0] > 0 else 2)
+    monitors_run(deployment_id=d.pk)
+
+    page.goto(f"/jobs/{job.pk}")
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    report = page.get_by_test_id("fairness-report")
+    expect(report).to_be_visible()
+    table = page.get_by_role("table", name="Fairness by scanner")
+    expect(table).to_be_visible()
+    expect(table.get_by_test_id("fairness-group")).to_have_count(2)
+    expect(table).to_contain_text("old")
+    expect(page.get_by_test_id("fairness-verdict-scanner")).to_have_text("over a threshold")
+    expect(report).to_contain_text("accuracy difference")
+
+    page.goto("/monitoring/fraud-model/tabular?tab=monitors")
+    card = page.get_by_test_id("monitor-fairness")
+    expect(card).to_contain_text("Fairness across groups")
+    expect(card.get_by_role("table", name="Fairness by high_f0")).to_be_visible()
+    expect(card.get_by_test_id("fairness-verdict-high_f0")).to_have_text("over a threshold")
+    expect(card).to_contain_text("in slice")
