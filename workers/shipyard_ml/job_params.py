@@ -208,17 +208,19 @@ class ExplainParams(JobParams):
 class LoggedRequest(JobParams):
     """A logged prediction to replay: its inputs and what the version that served it answered."""
 
-    request_id: str = Field(min_length=1, max_length=40)
-    inputs: list[Cell] = Field(max_length=100000)
+    request_id: str = Field(min_length=1, max_length=40, description="The request id predict returned.")
+    inputs: list[Cell] = Field(max_length=100000, description="The logged row, in the model's feature order.")
     version: int = Field(ge=1, description="Number of the version that served it.")
-    output: Any = None
-    confidence: float | None = None
+    output: Any = Field(default=None, description="What that version answered.")
+    confidence: float | None = Field(default=None, description="Its confidence, when it is a classifier.")
 
 
 class ReplayParams(JobParams):
     """Params of a ``replay`` job: logged requests re-run on the job's model version."""
 
-    requests: list[LoggedRequest] = Field(min_length=1, max_length=MAX_DEBUG_ROWS)
+    requests: list[LoggedRequest] = Field(
+        min_length=1, max_length=MAX_DEBUG_ROWS, description="The logged requests, with what was served for each."
+    )
 
 
 def _max_difference(default: float, what: str) -> Any:
