@@ -74,14 +74,20 @@ def fairness_report(
     for name, (source, groups) in groupings.items():
         judged = np.isin(groups, [g for g in set(groups.tolist()) if (groups == g).sum() >= MIN_GROUP_ROWS])
         worst = (-1.0, -1.0, positives[0])
+        names = sorted(set(groups[judged].tolist()))
         for c in positives:
             t, p = y_true[judged] == c, y_pred[judged] == c
             if judged.sum() == 0:
                 break
             dpd = float(demographic_parity_difference(t, p, sensitive_features=groups[judged]))
-            eod = float(equalized_odds_difference(t, p, sensitive_features=groups[judged]))
-            if max(dpd, eod) > max(worst[0], worst[1]):
-                worst = (dpd, eod, c)
+            # true- and false-positive rates need enough positives and negatives in every group
+            support = all(
+                min(int((t & (groups[judged] == g)).sum()), int((~t & (groups[judged] == g)).sum())) >= MIN_GROUP_ROWS
+                for g in names
+            )
+            eod = float(equalized_odds_difference(t, p, sensitive_features=groups[judged])) if support else 0.0
+            # the largest of each difference over the classes; the class of the largest parity gap is shown
+            worst = (max(worst[0], dpd), max(worst[1], eod), c if dpd > worst[0] else worst[2])
         dpd, eod, c = max(worst[0], 0.0), max(worst[1], 0.0), worst[2]
         frame = MetricFrame(
             metrics={"accuracy": accuracy_score, "count": count},
