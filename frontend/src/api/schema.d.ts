@@ -2215,13 +2215,21 @@ export interface components {
         };
         /** @description A logged prediction to replay: its inputs and what the version that served it answered. */
         LoggedRequest: {
+            /** @description The request id predict returned. */
             request_id: string;
+            /** @description The logged row, in the model's feature order. */
             inputs: ((number | string | boolean) | null)[];
             /** @description Number of the version that served it. */
             version: number;
-            /** @default null */
+            /**
+             * @description What that version answered.
+             * @default null
+             */
             output: unknown;
-            /** @default null */
+            /**
+             * @description Its confidence, when it is a classifier.
+             * @default null
+             */
             confidence: number | null;
         };
         LoginResponse: {
@@ -2956,6 +2964,7 @@ export interface components {
         };
         /** @description Params of a ``replay`` job: logged requests re-run on the job's model version. */
         ReplayParams: {
+            /** @description The logged requests, with what was served for each. */
             requests: components["schemas"]["LoggedRequest"][];
         };
         /** @description Reject keys that the serializer does not declare as writable. */
