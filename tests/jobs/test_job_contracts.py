@@ -29,6 +29,14 @@ def test_every_job_kind_has_one_params_model_and_one_report() -> None:
 
 @pytest.mark.parametrize("kind", JobKind.values)
 def test_normalise_fills_the_models_defaults(kind: str) -> None:
+    required = [name for name, f in JOB_PARAMS[kind].model_fields.items() if f.is_required()]
+    if required:  # explain and replay take their rows: without them, a 400 naming the first
+        from shipyard.core.errors import DomainError
+
+        with pytest.raises(DomainError) as caught:
+            normalise(kind, {})
+        assert caught.value.field == f"params.{required[0]}"
+        return
     assert normalise(kind, None) == normalise(kind, {}) == JOB_PARAMS[kind]().model_dump(mode="json")
 
 

@@ -52,6 +52,7 @@ ROLE_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/api/v1/projects/\{project\}/$"), "member"),  # PUT/PATCH; DELETE below
     (re.compile(r"/ci/(secret|settings)/$"), "maintainer"),
     (re.compile(r"/aliases/"), "maintainer"),
+    (re.compile(r"^/api/v1/projects/\{project\}/deployments/\{name\}/replay/$"), "member"),  # starts a job
     (re.compile(r"^/api/v1/projects/\{project\}/deployments/$"), "maintainer"),
     (re.compile(r"^/api/v1/projects/\{project\}/deployments/\{name\}/"), "maintainer"),
 ]
@@ -343,16 +344,16 @@ def test_sweep_anonymous_outsiders_roles_csrf(sweep_world: World) -> None:
         s.expect(
             r.status_code == 403 and _envelope(r), f"session without CSRF {op.method.upper()} {url}: {r.status_code}"
         )
-    for path in ("predict", "feedback"):
+    for path in ("predict", "feedback", "explain"):
         url = f"/serve/{SECRET_PROJECT}/{SECRET_NAME}/{path}"
         r = _call(
-            browser, "post", url, {"inputs": [[0, 0, 0, 0]]} if path == "predict" else {"request_id": "x", "label": 1}
+            browser, "post", url, {"request_id": "x", "label": 1} if path == "feedback" else {"inputs": [[0, 0, 0, 0]]}
         )
         s.expect(r.status_code == 403 and _envelope(r), f"session without CSRF POST {url}: {r.status_code}")
     s.expect(not (changed := _diff(before, _snapshot())), f"CSRF-less requests changed rows in {changed}")
 
     # 5. the data plane: authenticate first, then 404; another team's token is a 404
-    for path in ("predict", "feedback"):
+    for path in ("predict", "feedback", "explain"):
         for project, name in ((SECRET_PROJECT, SECRET_NAME), ("no-such-project", "nothing")):
             url = f"/serve/{project}/{name}/{path}"
             r = _call(client, "post", url, {"inputs": [[0, 0, 0, 0]]})
@@ -411,7 +412,7 @@ def test_sweep_hostile_bodies(sweep_world: World) -> None:
                 continue
             r = _call(client, op.method, url, {key: _wrong(prop)}, **headers)
             s.expect(r.status_code < 500, f"{name} wrong type for {key}: {r.status_code}")
-    for path in ("predict", "feedback"):
+    for path in ("predict", "feedback", "explain"):
         url = f"/serve/{SECRET_PROJECT}/{SECRET_NAME}/{path}"
         r = _call(client, "post", url, raw=_deep(10_000), **headers)
         s.expect(r.status_code == 400 and _envelope(r), f"POST {url} nested 10,000 deep: {r.status_code}")

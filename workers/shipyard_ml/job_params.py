@@ -170,6 +170,81 @@ class DistillParams(JobParams):
     output_model: str = _output_model("Register the student under this model (default: <teacher model>-student).")
 
 
+#: a feature value as a row carries it (numbers, category strings, missing values)
+Cell = float | int | str | bool | None
+#: most rows one explain or replay job takes
+MAX_DEBUG_ROWS = 32
+
+
+class ExplainParams(JobParams):
+    """Params of an ``explain`` job: per-feature attributions for the predicted class of each row."""
+
+    rows: list[list[Cell]] = Field(
+        min_length=1, max_length=MAX_DEBUG_ROWS, description="The rows to explain, in the version's feature order."
+    )
+    request_ids: list[str] = Field(
+        default=[], max_length=MAX_DEBUG_ROWS, description="The logged request of each row, when it came from one."
+    )
+    method: Literal["auto", "integrated_gradients", "kernel_shap"] = Field(
+        default="auto",
+        description="auto: Integrated Gradients for PyTorch versions, KernelSHAP for ONNX (and as the fallback).",
+    )
+    baseline: Literal["mean", "zeros"] = Field(
+        default="mean", description="Integrated Gradients baseline: the training data's mean row, or all zeros."
+    )
+    tolerance: float = Field(
+        default=0.01,
+        ge=1e-6,
+        le=1,
+        description="Completeness: attributions must sum to f(x) - f(baseline) within this.",
+    )
+    background_size: int = Field(
+        default=20, ge=1, le=200, description="KernelSHAP: k-means centres of the training data used as background."
+    )
+    nsamples: int = Field(default=512, ge=16, le=20000, description="KernelSHAP: model evaluations per row.")
+    seed: int = Field(default=0, ge=0, le=_SEED_MAX, description="KernelSHAP sampling seed.")
+
+
+class LoggedRequest(JobParams):
+    """A logged prediction to replay: its inputs and what the version that served it answered."""
+
+    request_id: str = Field(min_length=1, max_length=40, description="The request id predict returned.")
+    inputs: list[Cell] = Field(max_length=100000, description="The logged row, in the model's feature order.")
+    version: int = Field(ge=1, description="Number of the version that served it.")
+    output: Any = Field(default=None, description="What that version answered.")
+    confidence: float | None = Field(default=None, description="Its confidence, when it is a classifier.")
+
+
+class ReplayParams(JobParams):
+    """Params of a ``replay`` job: logged requests re-run on the job's model version."""
+
+    requests: list[LoggedRequest] = Field(
+        min_length=1, max_length=MAX_DEBUG_ROWS, description="The logged requests, with what was served for each."
+    )
+
+
+def _max_difference(default: float, what: str) -> Any:
+    return Field(default=default, ge=0, le=1, description=f"Largest {what} between groups that passes.")
+
+
+class FairnessThresholds(JobParams):
+    """The fairness pass rule: every difference between groups within its threshold."""
+
+    max_accuracy_difference: float = _max_difference(0.1, "accuracy difference")
+    max_demographic_parity_difference: float = _max_difference(0.1, "demographic parity difference")
+    max_equalized_odds_difference: float = _max_difference(0.2, "equalized odds difference")
+
+
+class FairnessParams(FairnessThresholds):
+    """Params of a ``fairness`` job: fairlearn's MetricFrame over the dataset's sensitive groups."""
+
+    sensitive_features: list[str] = Field(
+        default=[],
+        max_length=20,
+        description="Sensitive columns or slice names of the dataset (default: the ones the dataset marks).",
+    )
+
+
 #: job kind -> its params model (the kinds are ``shipyard.jobs.models.JobKind``)
 JOB_PARAMS: dict[str, type[JobParams]] = {
     "training_tests": TrainingTestsParams,
@@ -179,4 +254,7 @@ JOB_PARAMS: dict[str, type[JobParams]] = {
     "quantize": QuantizeParams,
     "prune": PruneParams,
     "distill": DistillParams,
+    "explain": ExplainParams,
+    "replay": ReplayParams,
+    "fairness": FairnessParams,
 }

@@ -130,6 +130,105 @@ class DistillReport(Report):
     slice_deltas: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class RowExplanation(Report):
+    """One explained row: its predicted class and each feature's attribution to it."""
+
+    predicted_class: int
+    predicted_label: str
+    #: the explained output (a logit for Integrated Gradients, a probability for KernelSHAP) at x and at the baseline
+    output: float
+    baseline_output: float
+    attributions: list[float]
+    attribution_sum: float
+    #: |sum(attributions) - (output - baseline_output)| / max(|output - baseline_output|, 1e-6)
+    completeness_error: float
+    request_id: str = ""
+
+
+@dataclass
+class ExplanationReport(Report):
+    """Attributions per row and the completeness check over all rows."""
+
+    method: str
+    #: why the asked-for or default explainer was not used ("" when it was)
+    fallback_reason: str
+    feature_names: list[str]
+    class_names: list[str]
+    rows: list[RowExplanation]
+    baseline: str
+    #: what the explained output is: "logit" (Integrated Gradients) or "probability" (KernelSHAP)
+    output_kind: str
+    completeness_tolerance: float
+    max_completeness_error: float
+    completeness_passed: bool
+    summary: str
+    #: [height, width] when the features are the pixels of a square image (the digits demo: [8, 8])
+    image_shape: list[int] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ReplayRow(Report):
+    """One logged request re-run on another version: both outputs side by side."""
+
+    request_id: str
+    inputs: list[Any]
+    original_version: int
+    original_output: Any
+    original_confidence: float | None
+    replay_output: Any
+    replay_confidence: float | None
+    replay_probabilities: list[float] | None
+    agrees: bool
+
+
+@dataclass
+class ReplayReport(Report):
+    version: int
+    rows: list[ReplayRow]
+    agreement: float
+    summary: str
+
+
+@dataclass
+class GroupMetrics(Report):
+    group: str
+    count: int
+    accuracy: float
+    selection_rate: float
+    true_positive_rate: float | None = None
+    false_positive_rate: float | None = None
+
+
+@dataclass
+class GroupingReport(Report):
+    """One sensitive feature (or slice): its groups and the differences between them."""
+
+    feature: str
+    source: str  # "column" | "slice"
+    groups: list[GroupMetrics]
+    accuracy_difference: float
+    demographic_parity_difference: float
+    equalized_odds_difference: float
+    #: the class whose one-vs-rest differences are reported (the worst one)
+    worst_class: str
+    passed: bool
+    violations: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FairnessReport(Report):
+    passed: bool
+    summary: str
+    rows: int
+    accuracy: float
+    thresholds: dict[str, float]
+    groupings: list[GroupingReport]
+    #: "evaluation" (a job on a dataset) or "feedback" (the monitor on labelled production traffic)
+    data: str = "evaluation"
+
+
 # --------------------------------------------------------------------------- job reports (Job.result)
 
 
@@ -184,6 +283,29 @@ class DistillJobReport(DistillReport):
     version: VersionRef | None = None
 
 
+@dataclass(kw_only=True)
+class ExplainJobReport(ExplanationReport):
+    """Result of an ``explain`` job."""
+
+    kind: Literal["explain"] = "explain"
+    version: int
+
+
+@dataclass(kw_only=True)
+class ReplayJobReport(ReplayReport):
+    """Result of a ``replay`` job: each logged request's original output next to the job version's."""
+
+    kind: Literal["replay"] = "replay"
+
+
+@dataclass(kw_only=True)
+class FairnessJobReport(FairnessReport):
+    """Result of a ``fairness`` job: per sensitive grouping, fairlearn's per-group metrics and differences."""
+
+    kind: Literal["fairness"] = "fairness"
+    dataset: str | None = None
+
+
 @dataclass
 class NoReport(Report):
     """Result of a job that failed before its computation produced a report."""
@@ -201,6 +323,9 @@ JOB_REPORTS: dict[str, type[Report]] = {
     "quantize": CompressionJobReport,
     "prune": CompressionJobReport,
     "distill": DistillJobReport,
+    "explain": ExplainJobReport,
+    "replay": ReplayJobReport,
+    "fairness": FairnessJobReport,
 }
 
 R = TypeVar("R", bound=Report)

@@ -586,23 +586,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/projects/{project}/datasets/{name}/downloads/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The access audit of a dataset's files (rubric data-5): admins only. */
-        get: operations["projects_datasets_downloads_list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/projects/{project}/datasets/{name}/versions/": {
         parameters: {
             query?: never;
@@ -789,25 +772,6 @@ export interface paths {
         patch: operations["projects_deployments_partial_update"];
         trace?: never;
     };
-    "/api/v1/projects/{project}/deployments/{name}/bandit/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Each bandit arm's share and posterior, now and over time */
-        get: operations["projects_deployments_bandit_retrieve"];
-        put?: never;
-        /** Route among versions with a bandit */
-        post: operations["projects_deployments_bandit_create"];
-        /** Stop the bandit */
-        delete: operations["projects_deployments_bandit_destroy"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/projects/{project}/deployments/{name}/canary/": {
         parameters: {
             query?: never;
@@ -920,20 +884,18 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/projects/{project}/deployments/{name}/outliers/": {
+    "/api/v1/projects/{project}/deployments/{name}/predictions/": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The outlier detector and the last hour's outlier rate */
-        get: operations["projects_deployments_outliers_retrieve"];
+        /** The deployment's most recent logged predictions (explain or replay any of them) */
+        get: operations["projects_deployments_predictions_retrieve"];
         put?: never;
-        /** Fit an outlier detector on the live version's training dataset (on a worker) */
-        post: operations["projects_deployments_outliers_create"];
-        /** Remove the outlier detector */
-        delete: operations["projects_deployments_outliers_destroy"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -949,6 +911,23 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["projects_deployments_promote_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/deployments/{name}/replay/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-run logged requests on a version of the deployed model; both outputs side by side */
+        post: operations["projects_deployments_replay_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -971,25 +950,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/projects/{project}/deployments/{name}/shadow/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The shadow's agreement with live and both latencies */
-        get: operations["projects_deployments_shadow_retrieve"];
-        put?: never;
-        /** Mirror a share of requests to a version */
-        post: operations["projects_deployments_shadow_create"];
-        /** Stop the shadow */
-        delete: operations["projects_deployments_shadow_destroy"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/projects/{project}/evidence/": {
         parameters: {
             query?: never;
@@ -1002,25 +962,6 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/projects/{project}/feature-policy/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The project's feature policy (rubric data-4) and its data access rule (data-5). */
-        get: operations["projects_feature_policy_retrieve"];
-        /** @description The project's feature policy (rubric data-4) and its data access rule (data-5). */
-        put: operations["projects_feature_policy_update"];
-        post?: never;
-        /** @description The project's feature policy (rubric data-4) and its data access rule (data-5). */
-        delete: operations["projects_feature_policy_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1085,23 +1026,6 @@ export interface paths {
         put?: never;
         post?: never;
         delete: operations["projects_models_aliases_destroy"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/projects/{project}/models/{model}/ensembles/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Register an ensemble of versions as the model's next version */
-        post: operations["projects_models_ensembles_create"];
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1327,10 +1251,9 @@ export interface components {
          *     * `safetensors` - safetensors
          *     * `torchscript` - TorchScript (code: loaded by workers only)
          *     * `torch_export` - torch.export program (.pt2: loaded by workers only)
-         *     * `ensemble` - Ensemble of versions
          * @enum {string}
          */
-        ArtifactFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export" | "ensemble";
+        ArtifactFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export";
         Assessment: {
             id: number;
             project: string;
@@ -1371,74 +1294,6 @@ export interface components {
             lower: number | null;
             /** Format: double */
             upper: number | null;
-        };
-        BanditArm: {
-            version: number;
-            version_id: number;
-            requests: number;
-            /** Format: double */
-            share: number | null;
-            successes: number;
-            failures: number;
-            alpha: number;
-            beta: number;
-            /** Format: double */
-            mean: number;
-            /** Format: double */
-            low: number;
-            /** Format: double */
-            high: number;
-        };
-        BanditPoint: {
-            /** Format: date-time */
-            t: string;
-            version: number;
-            requests: number;
-            /** Format: double */
-            share: number | null;
-            /** Format: double */
-            mean: number;
-            /** Format: double */
-            low: number;
-            /** Format: double */
-            high: number;
-        };
-        /**
-         * @description * `thompson` - Thompson sampling
-         *     * `epsilon_greedy` - Epsilon-greedy
-         * @enum {string}
-         */
-        BanditPolicyEnum: "thompson" | "epsilon_greedy";
-        BanditReport: {
-            active: boolean;
-            policy: string;
-            /** Format: double */
-            epsilon: number;
-            /** Format: double */
-            min_share: number;
-            /** Format: date-time */
-            started_at: string | null;
-            state_source: string;
-            arms: components["schemas"]["BanditArm"][];
-            history: components["schemas"]["BanditPoint"][];
-        };
-        /** @description Reject keys that the serializer does not declare as writable. */
-        BanditRequest: {
-            versions: number[];
-            /** @default thompson */
-            policy: components["schemas"]["BanditPolicyEnum"];
-            /**
-             * Format: double
-             * @default 0.1
-             */
-            epsilon: number;
-            /**
-             * Format: double
-             * @default 0.02
-             */
-            min_share: number;
-            /** @default  */
-            reason: string;
         };
         /** @enum {unknown} */
         BlankEnum: "";
@@ -1543,13 +1398,6 @@ export interface components {
             };
         };
         /**
-         * @description * `mean` - mean
-         *     * `weighted` - weighted
-         *     * `vote` - vote
-         * @enum {string}
-         */
-        CombineEnum: "mean" | "weighted" | "vote";
-        /**
          * @description Result of a ``quantize`` or ``prune`` job (``kind``: quantize_dynamic, quantize_static or prune;
          *     ``version``: none when the gate failed).
          */
@@ -1597,18 +1445,6 @@ export interface components {
             /** @default  */
             description: string;
         };
-        DatasetDownload: {
-            readonly id: number;
-            readonly dataset: string;
-            readonly version: number;
-            username?: string;
-            /** Format: date-time */
-            readonly at: string;
-            normalized?: boolean;
-            granted?: boolean;
-            sensitive?: boolean;
-            byte_range?: string;
-        };
         /**
          * @description * `csv` - CSV
          *     * `parquet` - Parquet
@@ -1629,6 +1465,7 @@ export interface components {
             row_count: number;
             label_column?: string;
             slices?: unknown;
+            sensitive_features?: unknown;
             tags?: unknown;
             description?: string;
             readonly parent: number | null;
@@ -1647,14 +1484,14 @@ export interface components {
             label_column: string;
             /** @description [{"name": "de", "filter": "country == \"DE\""}] */
             slices?: unknown;
+            /** @description Columns describing groups of people, for fairness reports: ["sex", "age_band"] */
+            sensitive_features?: unknown;
             tags?: unknown;
             /** @default  */
             description: string;
             parent?: number | null;
             /** @default  */
             idempotency_key: string;
-            /** @description per column: {"email": {"owner": "crm-team", "source": "crm.contacts", "sensitive": true}}; when omitted, the latest version's declarations carry over */
-            feature_meta?: unknown;
         };
         DatasetVersionDetail: {
             readonly id: number;
@@ -1669,6 +1506,7 @@ export interface components {
             row_count: number;
             label_column?: string;
             slices?: unknown;
+            sensitive_features?: unknown;
             tags?: unknown;
             description?: string;
             readonly parent: number | null;
@@ -1679,9 +1517,6 @@ export interface components {
             readonly created_at: string;
             schema?: unknown;
             stats?: unknown;
-            feature_meta?: unknown;
-            policy_check?: unknown;
-            pii_scan?: unknown;
         };
         Delivery: {
             readonly id: number;
@@ -1747,13 +1582,6 @@ export interface components {
             readonly can_rollback: boolean;
             /** Format: date-time */
             readonly canary_started_at: string | null;
-            readonly bandit_policy: components["schemas"]["BanditPolicyEnum"];
-            readonly bandit_arms: number[];
-            readonly shadow_version: {
-                [key: string]: unknown;
-            } | null;
-            /** Format: double */
-            readonly shadow_share: number;
             readonly max_batch_size: number;
             /** Format: double */
             readonly max_delay_ms: number;
@@ -1940,30 +1768,6 @@ export interface components {
                 [key: string]: number;
             };
         };
-        /** @description Reject keys that the serializer does not declare as writable. */
-        EnsembleCreateRequest: {
-            members: number[];
-            /** @default mean */
-            combine: components["schemas"]["CombineEnum"];
-            weights?: number[];
-            metrics?: {
-                [key: string]: number;
-            };
-            /** @default  */
-            description: string;
-        };
-        EnsembleVersion: {
-            model: string;
-            number: number;
-            format: string;
-            description: string;
-            metrics: {
-                [key: string]: unknown;
-            };
-            readonly ensemble: {
-                [key: string]: unknown;
-            };
-        };
         /** @description Result of an ``evaluate`` job. */
         EvaluateJobReport: {
             metrics: {
@@ -2006,13 +1810,9 @@ export interface components {
          *     * `gate_override` - Quality gate overridden
          *     * `settings` - Settings changed
          *     * `api_key` - API key created or revoked
-         *     * `bandit` - Bandit routing started
-         *     * `bandit_stop` - Bandit routing stopped
-         *     * `shadow` - Shadow traffic started
-         *     * `shadow_stop` - Shadow traffic stopped
          * @enum {string}
          */
-        EventKindEnum: "create" | "deploy" | "canary" | "weight" | "promote" | "rollback" | "auto_rollback" | "gate_override" | "settings" | "api_key" | "bandit" | "bandit_stop" | "shadow" | "shadow_stop";
+        EventKindEnum: "create" | "deploy" | "canary" | "weight" | "promote" | "rollback" | "auto_rollback" | "gate_override" | "settings" | "api_key";
         Evidence: {
             id: number;
             test_id: string;
@@ -2035,6 +1835,73 @@ export interface components {
          * @enum {string}
          */
         EvidenceStateEnum: "verified" | "failing" | "stale" | "none";
+        /** @description Result of an ``explain`` job. */
+        ExplainJobReport: {
+            method: string;
+            fallback_reason: string;
+            feature_names: string[];
+            class_names: string[];
+            rows: components["schemas"]["RowExplanation"][];
+            baseline: string;
+            output_kind: string;
+            completeness_tolerance: number;
+            max_completeness_error: number;
+            completeness_passed: boolean;
+            summary: string;
+            /** @default null */
+            image_shape: number[] | null;
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * @default explain
+             * @enum {string}
+             */
+            kind: "explain";
+            version: number;
+        };
+        /** @description Params of an ``explain`` job: per-feature attributions for the predicted class of each row. */
+        ExplainParams: {
+            /** @description The rows to explain, in the version's feature order. */
+            rows: ((number | string | boolean) | null)[][];
+            /**
+             * @description The logged request of each row, when it came from one.
+             * @default []
+             */
+            request_ids: string[];
+            /**
+             * @description auto: Integrated Gradients for PyTorch versions, KernelSHAP for ONNX (and as the fallback).
+             * @default auto
+             * @enum {string}
+             */
+            method: "auto" | "integrated_gradients" | "kernel_shap";
+            /**
+             * @description Integrated Gradients baseline: the training data's mean row, or all zeros.
+             * @default mean
+             * @enum {string}
+             */
+            baseline: "mean" | "zeros";
+            /**
+             * @description Completeness: attributions must sum to f(x) - f(baseline) within this.
+             * @default 0.01
+             */
+            tolerance: number;
+            /**
+             * @description KernelSHAP: k-means centres of the training data used as background.
+             * @default 20
+             */
+            background_size: number;
+            /**
+             * @description KernelSHAP: model evaluations per row.
+             * @default 512
+             */
+            nsamples: number;
+            /**
+             * @description KernelSHAP sampling seed.
+             * @default 0
+             */
+            seed: number;
+        };
         /** @description Result of an ``export_onnx`` or ``export_torchscript`` job (``version``: none when parity failed). */
         ExportJobReport: {
             format: string;
@@ -2109,32 +1976,70 @@ export interface components {
              */
             output_model: string;
         };
-        FeaturePolicy: {
-            readonly configured: boolean;
-            mode?: components["schemas"]["ModeEnum"];
-            readonly forbidden_features: string[];
-            require_owner?: boolean;
-            readonly allowed_owners: string[];
-            readonly approved_sources: string[];
-            forbid_sensitive_inputs?: boolean;
-            sensitive_min_role?: string;
-            readonly updated_by: string | null;
-            /** Format: date-time */
-            readonly updated_at: string | null;
+        /** @description Result of a ``fairness`` job: per sensitive grouping, fairlearn's per-group metrics and differences. */
+        FairnessJobReport: {
+            passed: boolean;
+            summary: string;
+            rows: number;
+            accuracy: number;
+            thresholds: {
+                [key: string]: number;
+            };
+            groupings: components["schemas"]["GroupingReport"][];
+            /** @default evaluation */
+            data: string;
+            /**
+             * @default fairness
+             * @enum {string}
+             */
+            kind: "fairness";
+            /** @default null */
+            dataset: string | null;
         };
-        /** @description Reject keys that the serializer does not declare as writable. */
-        FeaturePolicyWriteRequest: {
-            /** @default block */
-            mode: components["schemas"]["ModeEnum"];
-            forbidden_features?: string[];
-            /** @default false */
-            require_owner: boolean;
-            allowed_owners?: string[];
-            approved_sources?: string[];
-            /** @default false */
-            forbid_sensitive_inputs: boolean;
-            /** @default maintainer */
-            sensitive_min_role: components["schemas"]["SensitiveMinRoleEnum"];
+        /** @description Params of a ``fairness`` job: fairlearn's MetricFrame over the dataset's sensitive groups. */
+        FairnessParams: {
+            /**
+             * @description Largest accuracy difference between groups that passes.
+             * @default 0.1
+             */
+            max_accuracy_difference: number;
+            /**
+             * @description Largest demographic parity difference between groups that passes.
+             * @default 0.1
+             */
+            max_demographic_parity_difference: number;
+            /**
+             * @description Largest equalized odds difference between groups that passes.
+             * @default 0.2
+             */
+            max_equalized_odds_difference: number;
+            /**
+             * @description Sensitive columns or slice names of the dataset (default: the ones the dataset marks).
+             * @default []
+             */
+            sensitive_features: string[];
+        };
+        GroupMetrics: {
+            group: string;
+            count: number;
+            accuracy: number;
+            selection_rate: number;
+            /** @default null */
+            true_positive_rate: number | null;
+            /** @default null */
+            false_positive_rate: number | null;
+        };
+        /** @description One sensitive feature (or slice): its groups and the differences between them. */
+        GroupingReport: {
+            feature: string;
+            source: string;
+            groups: components["schemas"]["GroupMetrics"][];
+            accuracy_difference: number;
+            demographic_parity_difference: number;
+            equalized_odds_difference: number;
+            worst_class: string;
+            passed: boolean;
+            violations: string[];
         };
         HeatCell: {
             none: number;
@@ -2168,7 +2073,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -2195,13 +2100,25 @@ export interface components {
                 [key: string]: string;
             }[];
         };
+        JobAnswer: {
+            job: number;
+            status: string;
+            model_version: number;
+            /** @description The replay job's report (kind replay) once it finished. */
+            replay?: {
+                [key: string]: unknown;
+            };
+            message?: string;
+            /** Format: double */
+            progress?: number;
+        };
         /** @description Reject keys that the serializer does not declare as writable. */
         JobCreateRequest: {
             project: string;
             kind: components["schemas"]["JobKindEnum"];
             model_version: number;
             dataset_version?: number | null;
-            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
+            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"];
             queue?: components["schemas"]["QueueEnum"] | components["schemas"]["BlankEnum"];
             /** @default auto */
             device: components["schemas"]["DeviceEnum"];
@@ -2218,7 +2135,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -2246,7 +2163,7 @@ export interface components {
             }[];
             readonly log: unknown;
             /** @description The job's report (one schema per kind); empty until the job finished. */
-            readonly result: components["schemas"]["TrainingTestsJobReport"] | components["schemas"]["EvaluateJobReport"] | components["schemas"]["ExportJobReport"] | components["schemas"]["CompressionJobReport"] | components["schemas"]["DistillJobReport"] | components["schemas"]["NoReport"] | Record<string, never>;
+            readonly result: components["schemas"]["TrainingTestsJobReport"] | components["schemas"]["EvaluateJobReport"] | components["schemas"]["ExportJobReport"] | components["schemas"]["CompressionJobReport"] | components["schemas"]["DistillJobReport"] | components["schemas"]["ExplainJobReport"] | components["schemas"]["ReplayJobReport"] | components["schemas"]["FairnessJobReport"] | components["schemas"]["NoReport"] | Record<string, never>;
             readonly error: string;
             readonly produced: {
                 [key: string]: unknown;
@@ -2265,9 +2182,12 @@ export interface components {
          *     * `quantize` - Quantize (int8)
          *     * `prune` - Prune
          *     * `distill` - Distill
+         *     * `explain` - Explain predictions
+         *     * `replay` - Replay logged requests
+         *     * `fairness` - Fairness report
          * @enum {string}
          */
-        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "quantize" | "prune" | "distill";
+        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "quantize" | "prune" | "distill" | "explain" | "replay" | "fairness";
         /**
          * @description * `queued` - Queued
          *     * `running` - Running
@@ -2277,6 +2197,41 @@ export interface components {
          * @enum {string}
          */
         JobStatusEnum: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+        LoggedPrediction: {
+            request_id: string;
+            /** Format: date-time */
+            created_at: string;
+            readonly version: number;
+            inputs: unknown;
+            outputs: unknown;
+            /** Format: double */
+            confidence?: number | null;
+            /** Format: double */
+            latency_ms: number;
+            routing_key?: string;
+        };
+        LoggedPredictionList: {
+            results: components["schemas"]["LoggedPrediction"][];
+        };
+        /** @description A logged prediction to replay: its inputs and what the version that served it answered. */
+        LoggedRequest: {
+            /** @description The request id predict returned. */
+            request_id: string;
+            /** @description The logged row, in the model's feature order. */
+            inputs: ((number | string | boolean) | null)[];
+            /** @description Number of the version that served it. */
+            version: number;
+            /**
+             * @description What that version answered.
+             * @default null
+             */
+            output: unknown;
+            /**
+             * @description Its confidence, when it is a classifier.
+             * @default null
+             */
+            confidence: number | null;
+        };
         LoginResponse: {
             user: components["schemas"]["Me"];
         };
@@ -2347,12 +2302,6 @@ export interface components {
             kind: components["schemas"]["MetricKindEnum"];
             direction: components["schemas"]["DirectionEnum"];
         };
-        /**
-         * @description * `block` - Block: a violating version is refused (409)
-         *     * `warn` - Warn: the version is registered and its violations recorded
-         * @enum {string}
-         */
-        ModeEnum: "block" | "warn";
         /** @description Reject keys that the serializer does not declare as writable. */
         ModelCreateRequest: {
             name: string;
@@ -2410,24 +2359,14 @@ export interface components {
             /** Format: int64 */
             produced_by_job_id?: number | null;
             readonly aliases: string[];
-            policy_check?: unknown;
             /** Format: date-time */
             readonly created_at: string;
         };
-        /**
-         * @description * `onnx` - ONNX
-         *     * `state_dict` - PyTorch state_dict (.pt/.pth, weights_only)
-         *     * `safetensors` - safetensors
-         *     * `torchscript` - TorchScript (code: loaded by workers only)
-         *     * `torch_export` - torch.export program (.pt2: loaded by workers only)
-         * @enum {string}
-         */
-        ModelVersionCreateFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export";
         /** @description Multipart: ``artifact`` plus metadata; JSON-valued fields may be sent as JSON strings. */
         ModelVersionCreateRequest: {
             /** Format: binary */
             artifact: string;
-            format: components["schemas"]["ModelVersionCreateFormatEnum"];
+            format: components["schemas"]["ArtifactFormatEnum"];
             /** @default  */
             framework: string;
             signature?: unknown;
@@ -2486,7 +2425,6 @@ export interface components {
             /** Format: int64 */
             produced_by_job_id?: number | null;
             readonly aliases: string[];
-            policy_check?: unknown;
             /** Format: date-time */
             readonly created_at: string;
             readonly lineage: {
@@ -2522,35 +2460,6 @@ export interface components {
          * @enum {string}
          */
         OperatorEnum: "gt" | "gte" | "lt" | "lte";
-        OutlierDetector: {
-            version: number;
-            state: string;
-            method: string;
-            /** Format: double */
-            quantile: number;
-            /** Format: double */
-            threshold: number | null;
-            training_rows: number;
-            error: string;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        /** @description Reject keys that the serializer does not declare as writable. */
-        OutlierDetectorRequestRequest: {
-            /**
-             * Format: double
-             * @default 0.99
-             */
-            quantile: number;
-        };
-        OutlierReport: {
-            detector: components["schemas"]["OutlierDetector"] | null;
-            minutes: number;
-            scored: number;
-            outliers: number;
-            /** Format: double */
-            rate: number | null;
-        };
         PaginatedAssessmentList: {
             /** @example 123 */
             count: number;
@@ -2580,21 +2489,6 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["CIRun"][];
-        };
-        PaginatedDatasetDownloadList: {
-            /** @example 123 */
-            count: number;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=4
-             */
-            next?: string | null;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=2
-             */
-            previous?: string | null;
-            results: components["schemas"]["DatasetDownload"][];
         };
         PaginatedDatasetList: {
             /** @example 123 */
@@ -2832,8 +2726,6 @@ export interface components {
             /** Format: double */
             invariant_max_rate?: number;
             /** Format: double */
-            outlier_max_rate?: number;
-            /** Format: double */
             latency_max_ratio?: number;
             /** Format: double */
             quality_max_drop?: number;
@@ -2842,6 +2734,21 @@ export interface components {
              * @description how far a version's online accuracy may be from its evaluate job's (rubric model-2)
              */
             correlation_max_gap?: number;
+            /**
+             * Format: double
+             * @description fairness on feedback (model-7): accuracy gap between groups
+             */
+            fairness_max_accuracy_difference?: number;
+            /**
+             * Format: double
+             * @description fairness on feedback: demographic parity difference
+             */
+            fairness_max_demographic_parity_difference?: number;
+            /**
+             * Format: double
+             * @description fairness on feedback: equalized odds difference
+             */
+            fairness_max_equalized_odds_difference?: number;
             webhook_url?: string;
             email_to?: string;
         };
@@ -3043,6 +2950,41 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
+        /** @description Result of a ``replay`` job: each logged request's original output next to the job version's. */
+        ReplayJobReport: {
+            version: number;
+            rows: components["schemas"]["ReplayRow"][];
+            agreement: number;
+            summary: string;
+            /**
+             * @default replay
+             * @enum {string}
+             */
+            kind: "replay";
+        };
+        /** @description Params of a ``replay`` job: logged requests re-run on the job's model version. */
+        ReplayParams: {
+            /** @description The logged requests, with what was served for each. */
+            requests: components["schemas"]["LoggedRequest"][];
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        ReplayRequestRequest: {
+            request_ids: string[];
+            /** @description Number of the version of the deployed model to run. */
+            version: number;
+        };
+        /** @description One logged request re-run on another version: both outputs side by side. */
+        ReplayRow: {
+            request_id: string;
+            inputs: unknown[];
+            original_version: number;
+            original_output: unknown;
+            original_confidence: number | null;
+            replay_output: unknown;
+            replay_confidence: number | null;
+            replay_probabilities: number[] | null;
+            agrees: boolean;
+        };
         /**
          * @description * `viewer` - Viewer
          *     * `member` - Member
@@ -3055,6 +2997,18 @@ export interface components {
         RollbackRequest: {
             /** @default  */
             reason: string;
+        };
+        /** @description One explained row: its predicted class and each feature's attribution to it. */
+        RowExplanation: {
+            predicted_class: number;
+            predicted_label: string;
+            output: number;
+            baseline_output: number;
+            attributions: number[];
+            attribution_sum: number;
+            completeness_error: number;
+            /** @default  */
+            request_id: string;
         };
         RubricDocument: {
             version: number;
@@ -3171,65 +3125,6 @@ export interface components {
             infra: number;
             /** Format: double */
             monitor: number;
-        };
-        /**
-         * @description * `viewer` - viewer
-         *     * `member` - member
-         *     * `maintainer` - maintainer
-         *     * `admin` - admin
-         * @enum {string}
-         */
-        SensitiveMinRoleEnum: "viewer" | "member" | "maintainer" | "admin";
-        ShadowDisagreement: {
-            /** Format: date-time */
-            created_at: string;
-            request_id: string;
-            live_output: unknown;
-            shadow_output: unknown;
-        };
-        ShadowPoint: {
-            /** Format: date-time */
-            t: string;
-            count: number;
-            /** Format: double */
-            agreement: number | null;
-            /** Format: double */
-            live_p50_ms: number | null;
-            /** Format: double */
-            shadow_p50_ms: number | null;
-        };
-        ShadowReport: {
-            active: boolean;
-            version: number | null;
-            /** Format: double */
-            share: number;
-            /** Format: date-time */
-            started_at: string | null;
-            count: number;
-            failed: number;
-            /** Format: double */
-            agreement: number | null;
-            /** Format: double */
-            live_p50_ms: number | null;
-            /** Format: double */
-            live_p99_ms: number | null;
-            /** Format: double */
-            shadow_p50_ms: number | null;
-            /** Format: double */
-            shadow_p99_ms: number | null;
-            series: components["schemas"]["ShadowPoint"][];
-            disagreements: components["schemas"]["ShadowDisagreement"][];
-        };
-        /** @description Reject keys that the serializer does not declare as writable. */
-        ShadowRequest: {
-            version: number;
-            /**
-             * Format: double
-             * @default 1
-             */
-            share: number;
-            /** @default  */
-            reason: string;
         };
         StatusOption: {
             id: string;
@@ -4703,40 +4598,6 @@ export interface operations {
             };
         };
     };
-    projects_datasets_downloads_list: {
-        parameters: {
-            query?: {
-                /** @description A page number within the paginated result set. */
-                page?: number;
-                /** @description Number of results to return per page. */
-                page_size?: number;
-            };
-            header?: never;
-            path: {
-                name: string;
-                project: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PaginatedDatasetDownloadList"];
-                };
-            };
-            /** @description error: {error: {code, message, fields}} */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
     projects_datasets_versions_list: {
         parameters: {
             query?: {
@@ -5187,77 +5048,6 @@ export interface operations {
             };
         };
     };
-    projects_deployments_bandit_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-                project: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BanditReport"];
-                };
-            };
-        };
-    };
-    projects_deployments_bandit_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-                project: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["BanditRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["BanditRequest"];
-                "multipart/form-data": components["schemas"]["BanditRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Deployment"];
-                };
-            };
-        };
-    };
-    projects_deployments_bandit_destroy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-                project: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No response body */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
     projects_deployments_canary_create: {
         parameters: {
             query?: never;
@@ -5470,9 +5260,14 @@ export interface operations {
             };
         };
     };
-    projects_deployments_outliers_retrieve: {
+    projects_deployments_predictions_retrieve: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description most recent first, at most 200 */
+                limit?: number;
+                /** @description only this logged request */
+                request_id?: string;
+            };
             header?: never;
             path: {
                 name: string;
@@ -5487,57 +5282,8 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OutlierReport"];
+                    "application/json": components["schemas"]["LoggedPredictionList"];
                 };
-            };
-        };
-    };
-    projects_deployments_outliers_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-                project: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["OutlierDetectorRequestRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["OutlierDetectorRequestRequest"];
-                "multipart/form-data": components["schemas"]["OutlierDetectorRequestRequest"];
-            };
-        };
-        responses: {
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OutlierReport"];
-                };
-            };
-        };
-    };
-    projects_deployments_outliers_destroy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-                project: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No response body */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
@@ -5565,6 +5311,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Deployment"];
+                };
+            };
+        };
+    };
+    projects_deployments_replay_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayRequestRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ReplayRequestRequest"];
+                "multipart/form-data": components["schemas"]["ReplayRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobAnswer"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobAnswer"];
                 };
             };
         };
@@ -5597,80 +5379,6 @@ export interface operations {
             };
         };
     };
-    projects_deployments_shadow_retrieve: {
-        parameters: {
-            query?: {
-                /** @description per-minute series over the last N (1-1440) */
-                minutes?: number;
-            };
-            header?: never;
-            path: {
-                name: string;
-                project: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ShadowReport"];
-                };
-            };
-        };
-    };
-    projects_deployments_shadow_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-                project: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ShadowRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ShadowRequest"];
-                "multipart/form-data": components["schemas"]["ShadowRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Deployment"];
-                };
-            };
-        };
-    };
-    projects_deployments_shadow_destroy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-                project: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No response body */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
     projects_evidence_list: {
         parameters: {
             query?: {
@@ -5697,95 +5405,6 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PaginatedEvidenceList"];
                 };
-            };
-        };
-    };
-    projects_feature_policy_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                project: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["FeaturePolicy"];
-                };
-            };
-        };
-    };
-    projects_feature_policy_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                project: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["FeaturePolicyWriteRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FeaturePolicyWriteRequest"];
-                "multipart/form-data": components["schemas"]["FeaturePolicyWriteRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["FeaturePolicy"];
-                };
-            };
-            /** @description error: {error: {code, message, fields}} */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description error: {error: {code, message, fields}} */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    projects_feature_policy_destroy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                project: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No response body */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description error: {error: {code, message, fields}} */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
@@ -5996,34 +5615,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
-            };
-        };
-    };
-    projects_models_ensembles_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                model: string;
-                project: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["EnsembleCreateRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["EnsembleCreateRequest"];
-                "multipart/form-data": components["schemas"]["EnsembleCreateRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EnsembleVersion"];
-                };
             };
         };
     };

@@ -59,6 +59,10 @@ export const appRoutes: RouteObject[] = [
     path: 'deployments/:project/:name',
     element: page(() => import('@/features/deployments/routes/DeploymentRoute'), 'DeploymentRoute'),
   },
+  {
+    path: 'deployments/:project/:name/predictions',
+    element: page(() => import('@/features/deployments/routes/PredictionsRoute'), 'PredictionsRoute'),
+  },
   { path: 'monitoring', element: page(() => import('@/features/monitoring/routes/MonitoringRoute'), 'MonitoringRoute') },
   {
     path: 'monitoring/:project/:deployment',

@@ -9,6 +9,7 @@ import argparse
 import json
 from typing import Any
 
+from shipyard.client import debug_cmd
 from shipyard.client.http import Client
 
 
@@ -247,3 +248,5 @@ def register(subparsers: Any) -> None:
     p.add_argument("--history", type=int, default=10)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
+
+    debug_cmd.register(sub)

@@ -13,6 +13,8 @@ from typing import Any
 from django.conf import settings
 
 from shipyard.jobs.context import Context, JobFailed, Outcome, model_source, register, training_data, version_ref
+from shipyard.jobs.debug_handlers import run_explain, run_replay
+from shipyard.jobs.fairness_handlers import run_fairness
 from shipyard.jobs.models import Job, JobKind
 from shipyard_ml.job_params import (
     DistillParams,
@@ -338,4 +340,7 @@ HANDLERS: dict[str, Callable[[Job, Context, str, Path], Outcome]] = {
     JobKind.QUANTIZE: run_quantize,
     JobKind.PRUNE: run_prune,
     JobKind.DISTILL: run_distill,
+    JobKind.EXPLAIN: run_explain,
+    JobKind.REPLAY: run_replay,
+    JobKind.FAIRNESS: run_fairness,
 }

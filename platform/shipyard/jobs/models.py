@@ -20,6 +20,9 @@ class JobKind(models.TextChoices):
     QUANTIZE = "quantize", "Quantize (int8)"
     PRUNE = "prune", "Prune"
     DISTILL = "distill", "Distill"
+    EXPLAIN = "explain", "Explain predictions"
+    REPLAY = "replay", "Replay logged requests"
+    FAIRNESS = "fairness", "Fairness report"
 
 
 class JobStatus(models.TextChoices):
@@ -54,6 +57,9 @@ TIME_LIMITS: dict[str, int] = {
     JobKind.QUANTIZE: 900,
     JobKind.PRUNE: 1800,
     JobKind.DISTILL: 3600,
+    JobKind.EXPLAIN: 120,
+    JobKind.REPLAY: 120,
+    JobKind.FAIRNESS: 600,
 }
 
 LOG_MAX_LINES = 500

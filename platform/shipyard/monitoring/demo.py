@@ -237,8 +237,12 @@ def follow(
 
 
 def seed(ctx: Any) -> None:
-    """Backfill traffic for every demo deployment that has none (idempotent)."""
+    """Backfill traffic for every demo deployment that has none (idempotent); then queue the digits
+    deployment's explanation, replay and fairness jobs (``debug_demo``)."""
+    from shipyard.monitoring import debug_demo
     from shipyard.serving.models import Deployment, PredictionLog
+
+    debug_demo.prepare(ctx)
 
     for deployment in Deployment.objects.filter(project__in=list(ctx.projects.values())).select_related(
         "project", "live_version__training_dataset"
@@ -257,3 +261,4 @@ def seed(ctx: Any) -> None:
     from shipyard.monitoring.demo_routing import seed_routing
 
     seed_routing(ctx)
+    debug_demo.seed(ctx)

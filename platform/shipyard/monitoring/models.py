@@ -50,6 +50,16 @@ class MonitorConfig(TimeStampedModel):
     quality_max_drop = models.FloatField(default=0.05, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
     #: offline (evaluate job) and online (feedback) accuracy of a version may differ this much (model-2)
     correlation_max_gap = models.FloatField(default=0.05, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    #: fairness on labelled feedback (model-7): the largest differences between sensitive groups that pass
+    fairness_max_accuracy_difference = models.FloatField(
+        default=0.1, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    fairness_max_demographic_parity_difference = models.FloatField(
+        default=0.1, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    fairness_max_equalized_odds_difference = models.FloatField(
+        default=0.2, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
     webhook_url = models.URLField(blank=True, default="", max_length=500)
     email_to = models.CharField(blank=True, default="", max_length=500)
 
@@ -163,6 +173,7 @@ class MonitorKind(models.TextChoices):
     QUALITY = "quality", "Prediction quality"
     CORRELATION = "correlation", "Offline/online correlation"
     OUTLIERS = "outliers", "Outlier rate"
+    FAIRNESS = "fairness", "Fairness across groups"
 
 
 #: the rubric test each monitor is evidence for (see docs/monitoring.md)
@@ -176,6 +187,7 @@ RUBRIC_TEST = {
     MonitorKind.QUALITY: "monitor-7",
     MonitorKind.CORRELATION: "model-2",
     MonitorKind.OUTLIERS: "monitor-2",
+    MonitorKind.FAIRNESS: "model-7",
 }
 
 

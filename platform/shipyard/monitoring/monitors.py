@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from shipyard.monitoring.alerts import alert_fire, alert_resolve, monitor_evidence
 from shipyard.monitoring.correlation import run_correlation
+from shipyard.monitoring.fairness import run_fairness
 from shipyard.monitoring.ingest import ingest, window_counters, window_since, window_summaries
 from shipyard.monitoring.models import (
     DriftResult,
@@ -366,6 +367,7 @@ def monitors_run(*, deployment_id: int, now: dt.datetime | None = None, force_dr
         (MonitorKind.QUALITY, lambda: run_quality(config, now)),
         (MonitorKind.CORRELATION, lambda: run_correlation(config, now)),
         (MonitorKind.OUTLIERS, lambda: run_outliers(config, now)),
+        (MonitorKind.FAIRNESS, lambda: run_fairness(config, now)),
     ):
         run = _guard(config, kind, fn)
         out[kind] = run.status if run else "error"

@@ -36,6 +36,9 @@ CONFIG_FIELDS = {
     "latency_max_ratio",
     "quality_max_drop",
     "correlation_max_gap",
+    "fairness_max_accuracy_difference",
+    "fairness_max_demographic_parity_difference",
+    "fairness_max_equalized_odds_difference",
     "webhook_url",
     "email_to",
 }

@@ -56,6 +56,38 @@ def _check_slices(slices: Any) -> list[dict[str, str]]:
     return out
 
 
+def _check_sensitive(value: Any, label: str) -> list[str]:
+    """Sensitive feature names: a list of distinct column names (not the label), at most 20."""
+    import json
+
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip().startswith("[") else [v.strip() for v in value.split(",")]
+        except ValueError:
+            raise DomainError("must be a list of column names", field="sensitive_features") from None
+    if not isinstance(value, list) or len(value) > 20 or not all(isinstance(v, str) and v for v in value):
+        raise DomainError("must be a list of at most 20 column names", field="sensitive_features")
+    for name in value:
+        validation.check_path_like(name, "sensitive_features")
+    if label and label in value:
+        raise DomainError("the label column cannot be a sensitive feature", field="sensitive_features")
+    return list(dict.fromkeys(value))
+
+
+def dataset_version_sensitive_set(*, version: DatasetVersion, names: list[str]) -> DatasetVersion:
+    """Mark which columns or slices of ``version`` describe groups of people (fairness reports)."""
+    sensitive = _check_sensitive(names, version.label_column)
+    known = {f["name"] for f in (version.schema or {}).get("features", [])} | {s["name"] for s in version.slices or []}
+    missing = [n for n in sensitive if n not in known]
+    if missing:
+        raise DomainError(f"no column or slice '{missing[0]}' in the dataset", field="sensitive_features")
+    version.sensitive_features = sensitive
+    version.save(update_fields=["sensitive_features"])
+    return version
+
+
 def dataset_version_create(
     *,
     project: Project,
@@ -64,6 +96,7 @@ def dataset_version_create(
     format: str,
     label_column: str = "",
     slices: list[dict[str, str]] | None = None,
+    sensitive_features: list[str] | None = None,
     description: str = "",
     tags: dict[str, Any] | None = None,
     original_filename: str = "",
@@ -86,6 +119,7 @@ def dataset_version_create(
     if label_column:
         validation.check_path_like(label_column, "label_column")
     slices = _check_slices(slices)
+    groups = _check_sensitive(sensitive_features, label_column)  # fairness groups, not personal data
     tags = validation.check_json_object(tags, "tags", strings=True)
     original_filename = validation.check_filename(original_filename or blobs.name_of(file_or_path), "file")
     if parent is not None and parent.dataset.project_id != project.pk:
@@ -112,6 +146,9 @@ def dataset_version_create(
             _, policy_check = policy.check_dataset(project, summary["schema"], meta)
             sensitive = {column for column, declared in meta.items() if declared.get("sensitive")}
             summary["schema"], summary["stats"] = privacy.redact_summary(summary["schema"], summary["stats"], sensitive)
+            missing = [c for c in groups if c not in columns]
+            if missing:
+                raise DomainError(f"no column '{missing[0]}' in the dataset", field="sensitive_features")
             norm_blob = storage.hash_file(normalized_temp)
             created_file = storage.store().commit(temp_path, file_blob)
             created_norm = storage.store().commit(normalized_temp, norm_blob)
@@ -147,6 +184,7 @@ def dataset_version_create(
                 stats=summary["stats"],
                 label_column=label_column,
                 slices=slices,
+                sensitive_features=groups,
                 tags=tags,
                 description=description,
                 parent=parent,

@@ -72,6 +72,8 @@ class DatasetVersion(TimeStampedModel):
     label_column = models.CharField(max_length=200, blank=True, default="")
     #: [{"name": "pixels_high", "filter": "mean_intensity > 5"}] — pandas-query-style filters
     slices = models.JSONField(default=list)
+    #: columns that describe groups of people (fairness reports compare outcomes across their values)
+    sensitive_features = models.JSONField(default=list, blank=True)
     tags = models.JSONField(default=dict, blank=True)
     description = models.TextField(blank=True, default="", max_length=5000)
     parent = models.ForeignKey(

@@ -56,6 +56,11 @@ def events_of(deployment: Deployment) -> QuerySet[DeploymentEvent]:
     return deployment.events.select_related("actor", "from_version", "to_version")
 
 
+def version_route(version: Any) -> VersionRoute:
+    """What the data plane knows of one version: its artifact, format, input schema and signature."""
+    return _version_route(version)
+
+
 def _version_route(version: Any) -> VersionRoute:
     dataset_schema = version.training_dataset.schema if version.training_dataset_id else None
     label = version.training_dataset.label_column if version.training_dataset_id else ""

@@ -77,6 +77,18 @@ class ConfigUpdateSerializer(StrictSerializer):
         required=False,
         help_text="how far a version's online accuracy may be from its evaluate job's (rubric model-2)",
     )
+    fairness_max_accuracy_difference = serializers.FloatField(
+        min_value=0.0,
+        max_value=1.0,
+        required=False,
+        help_text="fairness on feedback (model-7): accuracy gap between groups",
+    )
+    fairness_max_demographic_parity_difference = serializers.FloatField(
+        min_value=0.0, max_value=1.0, required=False, help_text="fairness on feedback: demographic parity difference"
+    )
+    fairness_max_equalized_odds_difference = serializers.FloatField(
+        min_value=0.0, max_value=1.0, required=False, help_text="fairness on feedback: equalized odds difference"
+    )
     webhook_url = serializers.URLField(allow_blank=True, max_length=500, required=False)
     email_to = serializers.CharField(allow_blank=True, max_length=500, required=False)
 

@@ -223,6 +223,7 @@ class DatasetVersionSerializer(serializers.ModelSerializer):
             "row_count",
             "label_column",
             "slices",
+            "sensitive_features",
             "tags",
             "description",
             "parent",
@@ -262,6 +263,9 @@ class DatasetVersionCreateSerializer(StrictSerializer):
     format = serializers.ChoiceField(choices=DatasetFormat.choices)
     label_column = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     slices = serializers.JSONField(required=False, help_text='[{"name": "de", "filter": "country == \\"DE\\""}]')
+    sensitive_features = serializers.JSONField(
+        required=False, help_text='Columns describing groups of people, for fairness reports: ["sex", "age_band"]'
+    )
     tags = serializers.JSONField(required=False)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)  # type: ignore[assignment]

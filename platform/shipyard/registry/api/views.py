@@ -319,6 +319,7 @@ class DatasetVersionListView(StreamingUploadMixin, ProjectScopedView):
             format=data["format"],
             label_column=data.get("label_column", ""),
             slices=data.get("slices"),
+            sensitive_features=data.get("sensitive_features"),
             tags=data.get("tags"),
             description=data.get("description", ""),
             parent=parent,

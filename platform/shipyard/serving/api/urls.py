@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from shipyard.serving.api import views
+from shipyard.serving.api import debug_views, views
 
 _d = "projects/<str:project>/deployments/<slug:name>/"
 
@@ -24,5 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(_d + "bandit/", views.BanditView.as_view(), name="deployment-bandit"),
     path(_d + "gate/", views.GateView.as_view(), name="deployment-gate"),
     path(_d + "keys/", views.ApiKeyListView.as_view(), name="deployment-keys"),
+    path(_d + "predictions/", debug_views.PredictionListView.as_view(), name="deployment-predictions"),
+    path(_d + "replay/", debug_views.ReplayView.as_view(), name="deployment-replay"),
     path(_d + "keys/<int:key_id>/revoke/", views.ApiKeyRevokeView.as_view(), name="deployment-key-revoke"),
 ]

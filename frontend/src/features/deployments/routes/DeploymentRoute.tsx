@@ -1,5 +1,5 @@
 import { Anchor, Badge, Breadcrumbs, Button, Card, Code, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
-import { IconArrowBackUp, IconArrowUp, IconFlask, IconRocket } from '@tabler/icons-react';
+import { IconArrowBackUp, IconArrowUp, IconFlask, IconListSearch, IconRocket } from '@tabler/icons-react';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ErrorState } from '@/components/ErrorState';
@@ -54,6 +54,9 @@ export function DeploymentRoute() {
         }
         actions={
           <>
+            <Button component={Link} to={`/deployments/${project}/${name}/predictions`} leftSection={<IconListSearch size={16} />} variant="default">
+              Predictions
+            </Button>
             <Button leftSection={<IconRocket size={16} />} variant="light" onClick={() => setAction('deploy')}>
               Deploy
             </Button>

@@ -12,6 +12,9 @@ export const JOB_KINDS = [
   'quantize',
   'prune',
   'distill',
+  'explain',
+  'replay',
+  'fairness',
 ] as const satisfies readonly components['schemas']['JobKindEnum'][];
 export type JobKind = components['schemas']['JobKindEnum'];
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly components['schemas']['JobStatusEnum'][];
@@ -25,6 +28,9 @@ export const KIND_LABELS: Record<JobKind, string> = {
   quantize: 'Quantize',
   prune: 'Prune',
   distill: 'Distill',
+  explain: 'Explain predictions',
+  replay: 'Replay requests',
+  fairness: 'Fairness report',
 };
 
 type Schemas = components['schemas'];
@@ -69,8 +75,20 @@ export type ExportReport = Schemas['ExportJobReport'];
 export type CompressionReport = Schemas['CompressionJobReport'];
 export type DistillReport = Schemas['DistillJobReport'];
 /** A job's result once its computation produced a report (not a job that failed early, nor one still running). */
-export type AnyReport = TrainingTestsReport | EvaluateReport | ExportReport | CompressionReport | DistillReport;
-export const hasReport = (result: JobDetail['result']): result is AnyReport => 'passed' in result;
+export type ExplainReport = Schemas['ExplainJobReport'];
+export type ReplayReport = Schemas['ReplayJobReport'];
+export type FairnessReport = Schemas['FairnessJobReport'];
+export type AnyReport =
+  | TrainingTestsReport
+  | EvaluateReport
+  | ExportReport
+  | CompressionReport
+  | DistillReport
+  | ExplainReport
+  | ReplayReport
+  | FairnessReport;
+export const hasReport = (result: JobDetail['result']): result is AnyReport =>
+  'passed' in result || 'output_kind' in result || 'agreement' in result;
 
 /** The JSON schema of one param, as GET /api/v1/jobs/kinds/ publishes it (pydantic's output). */
 export interface ParamSchema {

@@ -1,3 +1,6 @@
+import { ExplanationView } from '@/components/ExplanationView';
+import { FairnessTable } from '@/components/FairnessTable';
+import { ReplayTable } from '@/components/ReplayTable';
 import { Badge, Card, Group, SimpleGrid, Table, Text, Title } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
@@ -273,6 +276,9 @@ export function JobReport({ job }: { job: JobDetail }) {
       {'max_abs_diff' in r ? <Export r={r} /> : null}
       {'before' in r ? <Compression r={r} /> : null}
       {'teacher' in r ? <Distill r={r} /> : null}
+      {'output_kind' in r ? <ExplanationView explanation={r} /> : null}
+      {'agreement' in r ? <ReplayTable report={r} /> : null}
+      {'groupings' in r ? <FairnessTable report={r} /> : null}
     </div>
   );
 }

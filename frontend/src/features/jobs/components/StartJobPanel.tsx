@@ -46,9 +46,18 @@ const FORMS: Record<JobKind, Field[]> = {
     { key: 'temperature', label: 'Temperature T', type: 'number', step: 0.5 },
     { key: 'alpha', label: 'Alpha (soft-label weight)', type: 'number', step: 0.05 },
   ],
+  // started from a deployment's predictions page (they need logged rows), not from this form
+  explain: [],
+  replay: [],
+  fairness: [
+    { key: 'sensitive_features', label: 'Sensitive features (JSON list; default: the dataset marks them)', type: 'json' },
+    { key: 'max_accuracy_difference', label: 'Max accuracy difference', type: 'number', step: 0.01 },
+    { key: 'max_demographic_parity_difference', label: 'Max demographic parity difference', type: 'number', step: 0.01 },
+    { key: 'max_equalized_odds_difference', label: 'Max equalized odds difference', type: 'number', step: 0.01 },
+  ],
 };
 
-const BUTTONS: JobKind[] = ['training_tests', 'evaluate', 'export_onnx', 'export_torchscript', 'quantize', 'prune', 'distill'];
+const BUTTONS: JobKind[] = ['training_tests', 'evaluate', 'export_onnx', 'export_torchscript', 'quantize', 'prune', 'distill', 'fairness'];
 
 /** What a field shows before the user edits it: the server's default (JSON text for a json field). */
 function initial(field: Field, schema: ParamSchema | undefined): unknown {

@@ -1,13 +1,14 @@
-import { Button, Card, Group, Select, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Button, Card, Group, Modal, Select, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconDatabasePlus } from '@tabler/icons-react';
+import { IconBulb, IconDatabasePlus } from '@tabler/icons-react';
 import { useState } from 'react';
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { errorMessage } from '@/api/errors';
 import { ErrorState } from '@/components/ErrorState';
+import { ExplanationPanel } from '@/components/ExplanationPanel';
 import { LoadingState } from '@/components/LoadingState';
 import { formatDateTime, formatNumber, formatPercent } from '@/lib/format';
-import { useExportToDataset, useFlywheel } from '../api/monitoring';
+import { type Mistake, useExportToDataset, useFlywheel } from '../api/monitoring';
 import { preview } from './format';
 
 function Stat({ label, value, hint }: { label: string; value: string; hint?: string }) {
@@ -28,10 +29,17 @@ function Stat({ label, value, hint }: { label: string; value: string; hint?: str
   );
 }
 
+/** A logged row of numbers, as the heat map's input image. */
+function pixels(inputs: unknown): number[][] | undefined {
+  const row = Array.isArray(inputs) && Array.isArray(inputs[0]) ? inputs[0] : inputs;
+  return Array.isArray(row) && row.every((v) => typeof v === 'number') ? [row as number[]] : undefined;
+}
+
 export function FlywheelPanel({ project, deployment }: { project: string; deployment: string }) {
   const [slice, setSlice] = useState('');
   const query = useFlywheel(project, deployment, slice);
   const exporter = useExportToDataset(project, deployment);
+  const [explained, setExplained] = useState<Mistake | null>(null);
   if (query.isPending) return <LoadingState />;
   if (query.isError) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
   const data = query.data;
@@ -151,6 +159,7 @@ export function FlywheelPanel({ project, deployment }: { project: string; deploy
                 <Table.Th>Model answer</Table.Th>
                 <Table.Th>User answer</Table.Th>
                 <Table.Th>Confidence</Table.Th>
+                <Table.Th>Why?</Table.Th>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
@@ -165,12 +174,27 @@ export function FlywheelPanel({ project, deployment }: { project: string; deploy
                   <Table.Td>{preview(m.prediction)}</Table.Td>
                   <Table.Td>{preview(m.label)}</Table.Td>
                   <Table.Td>{formatNumber(m.confidence, 3)}</Table.Td>
+                  <Table.Td>
+                    <Button size="xs" variant="light" leftSection={<IconBulb size={14} />} onClick={() => setExplained(m)} aria-label={`Explain ${m.request_id}`}>
+                      Explain
+                    </Button>
+                  </Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>
           </Table>
         </Table.ScrollContainer>
       </Card>
+      <Modal opened={explained !== null} onClose={() => setExplained(null)} title={explained ? `Why ${preview(explained.prediction)}? (user says ${preview(explained.label)})` : ''} size="xl">
+        {explained ? (
+          <ExplanationPanel
+            project={project}
+            deployment={deployment}
+            body={{ request_id: explained.request_id }}
+            inputs={pixels(explained.inputs)}
+          />
+        ) : null}
+      </Modal>
       {data.exports.length > 0 ? (
         <Card withBorder radius="md" padding="md">
           <Title order={3} fz="h5" mb="sm">

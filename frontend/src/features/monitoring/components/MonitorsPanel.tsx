@@ -3,6 +3,7 @@ import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { errorMessage } from '@/api/errors';
+import { type FairnessReport, FairnessTable } from '@/components/FairnessTable';
 import { formatDateTime } from '@/lib/format';
 import type { DeploymentMonitoring, MonitorConfig, MonitorInfo } from '../api/monitoring';
 import { useUpdateConfig } from '../api/monitoring';
@@ -18,6 +19,7 @@ export const MONITOR_AXIS: Record<string, string> = {
   numerics: 'NaN/Inf outputs',
   performance: 'p99 latency (ms)',
   quality: 'accuracy',
+  fairness: 'largest difference between groups',
 };
 
 const shortTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -61,6 +63,9 @@ function MonitorCard({ monitor }: { monitor: MonitorInfo }) {
           </ResponsiveContainer>
         </>
       )}
+      {monitor.kind === 'fairness' && Array.isArray(monitor.detail.groupings) ? (
+        <FairnessTable report={monitor.detail as unknown as FairnessReport} />
+      ) : null}
     </Card>
   );
 }
