@@ -22,6 +22,7 @@ from shipyard.jobs.models import (
     JobQueue,
     JobStatus,
 )
+from shipyard.jobs.signals import job_finished
 from shipyard.projects.models import Project
 from shipyard.registry.models import DatasetVersion, ModelVersion
 
@@ -251,6 +252,7 @@ def job_finish(
             _append_log(job, line)
     _append_log(job, job.message)
     job.save()
+    transaction.on_commit(lambda: job_finished.send(sender=Job, job_id=job_id, status=status))
     return job
 
 
