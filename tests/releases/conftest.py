@@ -14,14 +14,14 @@ OTHER_COMMIT = "b7e4d2a1" + "0" * 32
 
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory: Any) -> dict[str, Any]:
-    """ONNX digits MLPs: `a` and `b` (good), `skewed` (expects pixels / 16; raw pixels fool it)."""
+    """ONNX digits MLPs: `a` and `b` (good), `skewed` (expects preprocessed pixels; raw pixels fool it)."""
     from shipyard.serving.demo import train_digits_onnx
 
     root = tmp_path_factory.mktemp("push-onnx")
     out: dict[str, Any] = {}
     for name, kwargs in {"a": {"seed": 0}, "b": {"seed": 1}, "skewed": {"seed": 3, "prescaled": True}}.items():
         path = root / f"digits-{name}.onnx"
-        out[f"{name}_metrics"] = train_digits_onnx(path, epochs=6, **kwargs)
+        out[f"{name}_metrics"] = train_digits_onnx(path, epochs=10, **kwargs)
         out[name] = path
     return out
 
@@ -31,11 +31,13 @@ def digits_csvs(tmp_path_factory: Any) -> dict[str, Path]:
     import pandas as pd
     from sklearn.datasets import load_digits
 
+    from shipyard.serving.demo import prescale
+
     bunch = load_digits()
     root = tmp_path_factory.mktemp("push-data")
     out = {}
-    for name, scale in (("raw", 1.0), ("scaled", 16.0)):
-        frame = pd.DataFrame(bunch.data[:600] / scale, columns=[f"pixel_{i}" for i in range(64)])
+    for name, data in (("raw", bunch.data[:600]), ("scaled", prescale(bunch.data[:600]))):
+        frame = pd.DataFrame(data, columns=[f"pixel_{i}" for i in range(64)])
         frame["label"] = bunch.target[:600]
         out[name] = root / f"digits-{name}.csv"
         frame.to_csv(out[name], index=False)

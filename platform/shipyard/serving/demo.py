@@ -28,8 +28,9 @@ def train_digits_onnx(
     """Train an MLP on digits, export it to ONNX at ``path`` (dynamic batch axis); returns test metrics.
 
     ``corrupt`` shuffles the training labels: a version that loads and serves but predicts badly.
-    ``prescaled``: the model expects pixels already divided by 16 (a preprocessing step outside the
-    model): it evaluates well on scaled data and badly on the raw pixels a client sends (serving skew).
+    ``prescaled``: the model expects pixels already preprocessed outside the model (inverted and scaled
+    to [0, 1], see :func:`prescale`): it evaluates well on preprocessed data and badly on the raw pixels
+    a client sends (a training/serving skew).
     """
     import numpy as np
     import torch
@@ -39,7 +40,7 @@ def train_digits_onnx(
 
     torch.manual_seed(seed)
     x, y = load_digits(return_X_y=True)
-    x = x / 16.0 if prescaled else x
+    x = prescale(x) if prescaled else x
     x_tr, x_te, y_tr, y_te = train_test_split(x.astype(np.float32), y, test_size=0.25, random_state=seed, stratify=y)
     if corrupt:
         y_tr = np.random.default_rng(seed).permutation(y_tr)
@@ -88,6 +89,11 @@ def train_digits_onnx(
         )
     os.replace(tmp, path)
     return {"accuracy": round(acc, 4)}
+
+
+def prescale(x: Any) -> Any:
+    """The preprocessing a ``prescaled`` model expects (outside the model): pixels 0..16 inverted to 1..0."""
+    return (16.0 - x) / 16.0
 
 
 SIGNATURE = {
