@@ -900,6 +900,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/deployments/{name}/push-policy/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which pushes the deployment accepts */
+        get: operations["projects_deployments_push_policy_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["projects_deployments_push_policy_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/deployments/{name}/pushes/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The deployment's pushes, newest first
+         * @description Stream multipart files to disk (hashing as they come) and answer 413 before reading too much.
+         */
+        get: operations["projects_deployments_pushes_list"];
+        put?: never;
+        /**
+         * Push a version from CI: upload, evaluate, and canary it when the quality gate passes
+         * @description Stream multipart files to disk (hashing as they come) and answer 413 before reading too much.
+         */
+        post: operations["projects_deployments_pushes_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/deployments/{name}/pushes/{push_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["projects_deployments_pushes_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/deployments/{name}/rollback/": {
         parameters: {
             query?: never;
@@ -2435,6 +2492,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Project"][];
         };
+        PaginatedPushList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Push"][];
+        };
         PaginatedRegisteredModelList: {
             /** @example 123 */
             count: number;
@@ -2561,6 +2633,15 @@ export interface components {
             badge_public?: boolean;
         };
         /** @description Reject keys that the serializer does not declare as writable. */
+        PatchedPushPolicyUpdateRequest: {
+            enabled?: boolean;
+            default_branch_only?: boolean;
+            default_branch?: string;
+            allowed_models?: string[];
+            require_ci_pass?: boolean;
+            canary_weight?: number;
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
         PatchedRuleRequest: {
             metric?: components["schemas"]["MetricEnum"];
             operator?: components["schemas"]["OperatorEnum"];
@@ -2655,6 +2736,84 @@ export interface components {
              */
             output_model: string;
         };
+        Push: {
+            readonly id: number;
+            readonly project: string;
+            readonly deployment: string;
+            readonly model: string;
+            readonly version: number;
+            readonly artifact_sha256: string;
+            readonly commit: string;
+            readonly branch: string;
+            readonly ci_run: {
+                [key: string]: unknown;
+            } | null;
+            readonly ci_url: string;
+            readonly status: components["schemas"]["PushStatusEnum"];
+            readonly final: boolean;
+            readonly message: string;
+            readonly evaluate_job: number | null;
+            readonly gate: unknown;
+            readonly canary_weight: number;
+            /** Format: date-time */
+            readonly canary_started_at: string | null;
+            /** Format: date-time */
+            readonly finished_at: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            readonly created_by: string | null;
+            /** @description The deployment's page in the UI (a path on the Shipyard origin). */
+            readonly deployment_url: string;
+        };
+        /** @description Multipart: ``artifact`` plus where it came from; JSON-valued fields may be sent as JSON strings. */
+        PushCreateRequest: {
+            /** Format: binary */
+            artifact: string;
+            /** @description the registered model the artifact is a version of */
+            model: string;
+            format: components["schemas"]["ArtifactFormatEnum"];
+            /** @description the commit the artifact was built from (hex) */
+            commit: string;
+            branch: string;
+            /**
+             * @description the CI run's id as CI reports it
+             * @default
+             */
+            ci_run: string;
+            ci_url?: string;
+            /** @default  */
+            recipe: string;
+            recipe_config?: unknown;
+            metrics?: unknown;
+            signature?: unknown;
+            /**
+             * @description evaluation dataset '<dataset>:<number>' or '<dataset>' (latest); default: the version's own
+             * @default
+             */
+            dataset: string;
+            /** @default  */
+            description: string;
+        };
+        PushPolicy: {
+            enabled?: boolean;
+            default_branch_only?: boolean;
+            default_branch?: string;
+            allowed_models?: unknown;
+            require_ci_pass?: boolean;
+            canary_weight?: number;
+            readonly effective_default_branch: string;
+        };
+        /**
+         * @description * `evaluating` - Evaluating
+         *     * `canary` - Canary under analysis
+         *     * `promoted` - Promoted
+         *     * `rolled_back` - Rolled back
+         *     * `gate_failed` - Quality gate failed
+         *     * `failed` - Failed
+         *     * `superseded` - Superseded by another change
+         * @enum {string}
+         */
+        PushStatusEnum: "evaluating" | "canary" | "promoted" | "rolled_back" | "gate_failed" | "failed" | "superseded";
         /** @description Params of a ``quantize`` job (int8 with ONNX Runtime). */
         QuantizeParams: {
             /**
@@ -5002,6 +5161,140 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Deployment"];
+                };
+            };
+        };
+    };
+    projects_deployments_push_policy_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushPolicy"];
+                };
+            };
+        };
+    };
+    projects_deployments_push_policy_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedPushPolicyUpdateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedPushPolicyUpdateRequest"];
+                "multipart/form-data": components["schemas"]["PatchedPushPolicyUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushPolicy"];
+                };
+            };
+        };
+    };
+    projects_deployments_pushes_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedPushList"];
+                };
+            };
+        };
+    };
+    projects_deployments_pushes_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["PushCreateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Push"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Push"];
+                };
+            };
+        };
+    };
+    projects_deployments_pushes_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+                push_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Push"];
                 };
             };
         };

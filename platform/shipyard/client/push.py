@@ -6,19 +6,20 @@
                        commit="3f2a...", branch="main", ci_run="1234")
     outcome = pusher.wait(push, timeout=900)             # the push once it is final (or the latest, on timeout)
 
-The commit, branch and CI run default to what the CI system sets in the environment (GitHub Actions,
-GitLab CI, CircleCI, Jenkins, Buildkite), so a CI step needs only the artifact and the three names.
+The commit, branch and CI run page default to what the CI system sets in the environment (GitHub
+Actions, GitLab CI, CircleCI, Jenkins, Buildkite), so a CI step needs only the artifact and the three
+names. The deployment's policy finds the passing CI run of the commit (or the run named by ``ci_run``).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from shipyard.client.http import Client
+from shipyard.client.ci_cmd import detect_run
+from shipyard.client.http import Client, ShipyardError
 from shipyard.client.registry import SUFFIX_FORMATS, MultipartStream
 
 #: final statuses and the exit code `shipyard push` returns for each (0 only for a promotion)
@@ -26,33 +27,13 @@ EXIT_CODES = {"promoted": 0, "gate_failed": 3, "rolled_back": 4, "failed": 5, "s
 #: exit code when the rollout had not ended within --timeout
 EXIT_TIMEOUT = 6
 
-# (commit, branch, run id, run url) as each CI system names them in the job's environment
-_CI_ENV = (
-    ("GITHUB_SHA", "GITHUB_REF_NAME", "GITHUB_RUN_ID", None),
-    ("CI_COMMIT_SHA", "CI_COMMIT_BRANCH", "CI_PIPELINE_ID", "CI_PIPELINE_URL"),
-    ("CIRCLE_SHA1", "CIRCLE_BRANCH", "CIRCLE_WORKFLOW_ID", "CIRCLE_BUILD_URL"),
-    ("BUILDKITE_COMMIT", "BUILDKITE_BRANCH", "BUILDKITE_BUILD_ID", "BUILDKITE_BUILD_URL"),
-    ("GIT_COMMIT", "BRANCH_NAME", "BUILD_TAG", "BUILD_URL"),  # Jenkins
-)
 
-
-def ci_environment(env: dict[str, str] | None = None) -> dict[str, str]:
-    """The commit, branch, CI run id and URL from the CI system's environment variables (empty when unknown)."""
-    env = dict(os.environ if env is None else env)
-    for commit, branch, run, url in _CI_ENV:
-        if env.get(commit):
-            found = {
-                "commit": env.get(commit, ""),
-                "branch": env.get(branch, ""),
-                "ci_run": env.get(run, ""),
-                "ci_url": env.get(url, "") if url else "",
-            }
-            if commit == "GITHUB_SHA" and env.get("GITHUB_SERVER_URL"):
-                found["ci_url"] = (
-                    f"{env['GITHUB_SERVER_URL']}/{env.get('GITHUB_REPOSITORY', '')}/actions/runs/{env.get('GITHUB_RUN_ID', '')}"
-                )
-            return found
-    return {"commit": "", "branch": "", "ci_run": "", "ci_url": ""}
+def ci_environment() -> dict[str, str]:
+    """The commit, branch and CI run page from the CI system's environment (as `shipyard ci report`
+    reads them). The run is matched on the server by commit: the push step usually runs in another
+    job than the tests, so its own job id names no recorded run."""
+    found = detect_run()
+    return {"commit": found["commit"], "branch": found["branch"], "ci_url": found["url"]}
 
 
 class Pusher(Client):
@@ -86,7 +67,7 @@ class Pusher(Client):
             "format": fmt,
             "commit": commit or found["commit"],
             "branch": branch or found["branch"],
-            "ci_run": ci_run or found["ci_run"],
+            "ci_run": ci_run,
             "ci_url": ci_url or found["ci_url"],
             "recipe": recipe,
             "dataset": dataset,
@@ -96,6 +77,20 @@ class Pusher(Client):
         url = f"/api/v1/projects/{project}/deployments/{deployment}/pushes/"
         response = self.request("POST", url, data=body, headers={"Content-Type": body.content_type}, retry=False)
         return dict(response.json())
+
+    def push_when_ci_reported(
+        self, artifact: str | Path, *, ci_wait: float = 120.0, interval: float = 5.0, **kwargs: Any
+    ) -> dict[str, Any]:
+        """:meth:`push`, retried while the deployment answers that the commit's CI run is not recorded or
+        not finished yet (``ci_pending``; the run's report may still be on its way) for up to ``ci_wait`` s."""
+        deadline = time.monotonic() + ci_wait
+        while True:
+            try:
+                return self.push(artifact, **kwargs)
+            except ShipyardError as exc:
+                if exc.code != "ci_pending" or time.monotonic() + interval > deadline:
+                    raise
+                time.sleep(interval)
 
     def get_push(self, push: dict[str, Any]) -> dict[str, Any]:
         return dict(

@@ -20,8 +20,9 @@ def _say(push: dict[str, Any]) -> None:
 
 def cmd_push(args: argparse.Namespace) -> int:
     pusher = Pusher(url=args.url)
-    push = pusher.push(
+    push = pusher.push_when_ci_reported(
         args.artifact,
+        ci_wait=args.ci_wait,
         project=args.project,
         model=args.model,
         deployment=args.deployment,
@@ -61,12 +62,18 @@ def register(subparsers: Any) -> None:
     p.add_argument("--deployment", "-d", required=True)
     p.add_argument("--commit", default="", help="default: from the CI environment (GITHUB_SHA, CI_COMMIT_SHA, ...)")
     p.add_argument("--branch", default="", help="default: from the CI environment")
-    p.add_argument("--ci-run", default="", help="the CI run's id; default: from the CI environment")
+    p.add_argument("--ci-run", default="", help="the CI run's id as reported; default: a passing run of the commit")
     p.add_argument("--ci-url", default="", help="the CI run's page; default: from the CI environment")
     p.add_argument("--format", default="", help="artifact format; default: from the file's suffix")
     p.add_argument("--recipe", default="", help="built-in recipe of a state_dict/safetensors artifact")
     p.add_argument("--dataset", default="", help="evaluation dataset '<name>:<number>'; default: the version's own")
     p.add_argument("--description", default="")
+    p.add_argument(
+        "--ci-wait",
+        type=float,
+        default=120.0,
+        help="seconds to retry while the commit's CI run is not recorded or not finished yet (default 120)",
+    )
     p.add_argument("--no-wait", action="store_true", help="return after the upload")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds to follow the rollout (default 1800)")
     p.add_argument("--interval", type=float, default=3.0, help="seconds between status checks")

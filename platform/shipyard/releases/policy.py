@@ -10,6 +10,10 @@ from shipyard.ci.models import CIRun, RunStatus
 from shipyard.core.errors import DomainConflict, DomainError
 from shipyard.releases.models import PushPolicy
 
+#: the error code of a push refused because the commit's CI run is not recorded or not finished yet
+#: (the CLI retries those for a while: the run's report may still be on its way)
+CI_PENDING = "ci_pending"
+
 #: the default branch when neither the policy nor the project's CI settings name one
 FALLBACK_BRANCH = "main"
 
@@ -43,11 +47,14 @@ def default_branch_of(policy: PushPolicy) -> str:
 
 
 def ci_run_for(*, project: Any, commit: str, ci_run: str) -> CIRun | None:
-    """The CI run named by the push (its external id, for this commit), else the latest run of the commit."""
+    """The CI run named by the push (its external id), else a passing run of the commit, else its latest run."""
     runs = CIRun.objects.filter(project=project)
     if ci_run:
         return runs.filter(external_id=ci_run).order_by("-id").first()
-    return runs.filter(commit__startswith=commit).order_by("-id").first() if commit else None
+    if not commit:
+        return None
+    of_commit = runs.filter(commit__startswith=commit.lower()).order_by("-id")
+    return of_commit.filter(status=RunStatus.PASSED).first() or of_commit.first()
 
 
 def check_push(
@@ -83,6 +90,7 @@ def check_push(
             raise PushConflict(
                 f"Push refused by rule 'require_ci_pass': no CI run is recorded for commit {commit[:12] or '(none)'}.",
                 field="ci_run",
+                code=CI_PENDING,
             )
         if (
             commit
@@ -99,4 +107,5 @@ def check_push(
                 f"Push refused by rule 'require_ci_pass': CI run {run.external_id} for commit {commit[:12]} "
                 f"is {run.status}, not passed.",
                 field="ci_run",
+                code=CI_PENDING if run.status in (RunStatus.RUNNING, RunStatus.UNKNOWN) else None,
             )
