@@ -2745,9 +2745,7 @@ export interface components {
             readonly artifact_sha256: string;
             readonly commit: string;
             readonly branch: string;
-            readonly ci_run: {
-                [key: string]: unknown;
-            } | null;
+            readonly ci_run: components["schemas"]["PushCIRun"] | null;
             readonly ci_url: string;
             readonly status: components["schemas"]["PushStatusEnum"];
             readonly final: boolean;
@@ -2764,6 +2762,13 @@ export interface components {
             readonly created_by: string | null;
             /** @description The deployment's page in the UI (a path on the Shipyard origin). */
             readonly deployment_url: string;
+        };
+        /** @description The CI run the policy checked for the push's commit. */
+        PushCIRun: {
+            readonly id: number;
+            readonly external_id: string;
+            readonly status: components["schemas"]["RunStatusEnum"];
+            readonly url: string;
         };
         /** @description Multipart: ``artifact`` plus where it came from; JSON-valued fields may be sent as JSON strings. */
         PushCreateRequest: {
@@ -2795,12 +2800,12 @@ export interface components {
             description: string;
         };
         PushPolicy: {
-            enabled?: boolean;
-            default_branch_only?: boolean;
-            default_branch?: string;
-            allowed_models?: unknown;
-            require_ci_pass?: boolean;
-            canary_weight?: number;
+            readonly enabled: boolean;
+            readonly default_branch_only: boolean;
+            readonly default_branch: string;
+            readonly allowed_models: string[];
+            readonly require_ci_pass: boolean;
+            readonly canary_weight: number;
             readonly effective_default_branch: string;
         };
         /**

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
 
+from shipyard.ci.models import CIRun
 from shipyard.core.serializers import StrictSerializer
 from shipyard.registry.models import ArtifactFormat
 from shipyard.releases.models import Push, PushPolicy, PushStatus
@@ -35,13 +34,22 @@ class PushCreateSerializer(StrictSerializer):
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
+class PushCIRunSerializer(serializers.ModelSerializer):
+    """The CI run the policy checked for the push's commit."""
+
+    class Meta:
+        model = CIRun
+        fields = ("id", "external_id", "status", "url")
+        read_only_fields = fields
+
+
 class PushSerializer(serializers.ModelSerializer):
     project = serializers.CharField(source="deployment.project.slug", read_only=True)
     deployment = serializers.CharField(source="deployment.name", read_only=True)
     model = serializers.CharField(source="version.model.name", read_only=True)
     version = serializers.IntegerField(source="version.number", read_only=True)
     artifact_sha256 = serializers.CharField(source="version.artifact_sha256", read_only=True)
-    ci_run = serializers.SerializerMethodField()
+    ci_run = PushCIRunSerializer(read_only=True, allow_null=True)
     status = serializers.ChoiceField(choices=PushStatus.choices, read_only=True)
     final = serializers.BooleanField(read_only=True)
     evaluate_job = serializers.IntegerField(source="evaluate_job_id", read_only=True, allow_null=True)
@@ -75,18 +83,13 @@ class PushSerializer(serializers.ModelSerializer):
         )
         read_only_fields = fields
 
-    def get_ci_run(self, obj: Push) -> dict[str, Any] | None:
-        run = obj.ci_run
-        if run is None:
-            return None
-        return {"id": run.pk, "external_id": run.external_id, "status": run.status, "url": run.url}
-
     def get_deployment_url(self, obj: Push) -> str:
         """The deployment's page in the UI (a path on the Shipyard origin)."""
         return f"/deployments/{obj.deployment.project.slug}/{obj.deployment.name}"
 
 
 class PushPolicySerializer(serializers.ModelSerializer):
+    allowed_models = serializers.ListField(child=serializers.CharField(), read_only=True)
     effective_default_branch = serializers.SerializerMethodField()
 
     class Meta:
@@ -100,7 +103,7 @@ class PushPolicySerializer(serializers.ModelSerializer):
             "canary_weight",
             "effective_default_branch",
         )
-        read_only_fields = ("effective_default_branch",)
+        read_only_fields = fields
 
     def get_effective_default_branch(self, obj: PushPolicy) -> str:
         from shipyard.releases.policy import default_branch_of
