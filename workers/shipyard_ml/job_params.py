@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 #: the built-in training recipes (``shipyard_ml.recipes.BUILTIN_RECIPES``) a distilled student may use
-StudentRecipe = Literal["digits_mlp", "digits_cnn", "tabular_mlp"]
+StudentRecipe = Literal["digits_mlp", "digits_cnn", "digits_compact", "tabular_mlp"]
 #: the same names as a tuple: the one list the platform checks recipe names against
 BUILTIN_RECIPE_NAMES: tuple[str, ...] = get_args(StudentRecipe)
 
