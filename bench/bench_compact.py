@@ -4,7 +4,8 @@
 For each model: parameters, multiply-adds per example (PyTorch's FLOP counter), ONNX file size,
 batch-1 and batch-64 latency on ONNX Runtime (median of timed calls, 2 intra-op threads) and
 accuracy on the digits evaluation split, then each figure as a ratio to the standard CNN measured
-in the same run. Prints figures and ratios; asserts nothing.
+in the same run; then the compact model's batch-1 latency per runtime (PyTorch, ExecuTorch with
+XNNPACK, ONNX Runtime) as a ratio to ONNX Runtime. Prints figures and ratios; asserts nothing.
 """
 
 from __future__ import annotations
@@ -78,6 +79,20 @@ def main(argv: list[str]) -> int:
             f"batch-1 {base[4] / b1:.2f}x faster, batch-64 {base[5] / b64:.2f}x faster, accuracy {(acc - base[6]) * 100:+.2f} points"
         )
     print("(int8 keeps the parameter count; its weights take 1 byte instead of 4)")
+
+    print("\nthe compact model per runtime at batch 1 (ratio = ONNX Runtime latency / runtime latency)")
+    from shipyard_ml.edge import export_executorch
+
+    with tempfile.TemporaryDirectory(prefix="bench-compact-et-") as tmp:
+        et = export_executorch(compact, Path(tmp) / "compact.pte", x, latency_repeats=repeats)
+    ort_ms = et.latency_ms["onnxruntime"]["1"]
+    for runtime, ms in et.latency_ms.items():
+        print(f"  {runtime:<12} {ms:.4f} ms  {ort_ms / ms:.2f}x ONNX Runtime")
+    print(
+        f"  ExecuTorch program (XNNPACK, fp32): {et.size_bytes / 1024:.1f} KB, parity max abs diff {et.max_abs_diff:.2g} "
+        f"over {et.parity_rows} rows (accuracy as the fp32 model's)"
+    )
+    print("  LiteRT and Core ML: not measured (their converters do not run beside torch 2.13 here; docs/jobs.md)")
     return 0
 
 

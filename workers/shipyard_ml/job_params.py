@@ -122,6 +122,16 @@ class ExportTorchscriptParams(JobParams):
     output_model: str = _output_model()
 
 
+class ExportExecutorchParams(JobParams):
+    """Params of an ``export_executorch`` job (a batch-1 ``.pte`` lowered with the XNNPACK delegate)."""
+
+    latency_repeats: int = _latency_repeats()
+    tolerance: float = Field(
+        default=1e-4, ge=0, le=1, description="Largest absolute difference from PyTorch's outputs."
+    )
+    output_model: str = _output_model()
+
+
 class QuantizeParams(JobParams):
     """Params of a ``quantize`` job (int8 with ONNX Runtime)."""
 
@@ -176,6 +186,7 @@ JOB_PARAMS: dict[str, type[JobParams]] = {
     "evaluate": EvaluateParams,
     "export_onnx": ExportOnnxParams,
     "export_torchscript": ExportTorchscriptParams,
+    "export_executorch": ExportExecutorchParams,
     "quantize": QuantizeParams,
     "prune": PruneParams,
     "distill": DistillParams,

@@ -162,9 +162,10 @@ class EvaluateJobReport(EvaluationReport):
 
 @dataclass(kw_only=True)
 class ExportJobReport(ExportReport):
-    """Result of an ``export_onnx`` or ``export_torchscript`` job (``version``: none when parity failed)."""
+    """Result of an ``export_onnx``, ``export_torchscript`` or ``export_executorch`` job (``version``: none
+    when parity failed)."""
 
-    kind: Literal["export_onnx", "export_torchscript"]
+    kind: Literal["export_onnx", "export_torchscript", "export_executorch"]
     version: VersionRef | None = None
 
 
@@ -198,6 +199,7 @@ JOB_REPORTS: dict[str, type[Report]] = {
     "evaluate": EvaluateJobReport,
     "export_onnx": ExportJobReport,
     "export_torchscript": ExportJobReport,
+    "export_executorch": ExportJobReport,
     "quantize": CompressionJobReport,
     "prune": CompressionJobReport,
     "distill": DistillJobReport,

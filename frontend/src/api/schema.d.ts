@@ -1274,9 +1274,10 @@ export interface components {
          *     * `safetensors` - safetensors
          *     * `torchscript` - TorchScript (code: loaded by workers only)
          *     * `torch_export` - torch.export program (.pt2: loaded by workers only)
+         *     * `executorch` - ExecuTorch program (.pte: for devices; loaded by workers only)
          * @enum {string}
          */
-        ArtifactFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export";
+        ArtifactFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export" | "executorch";
         Assessment: {
             id: number;
             project: string;
@@ -1734,7 +1735,7 @@ export interface components {
              * @default digits_mlp
              * @enum {string}
              */
-            student_recipe: "digits_mlp" | "digits_cnn" | "tabular_mlp";
+            student_recipe: "digits_mlp" | "digits_cnn" | "digits_compact" | "tabular_mlp";
             /**
              * @description Student architecture and training config.
              * @default {
@@ -1854,7 +1855,28 @@ export interface components {
          * @enum {string}
          */
         EvidenceStateEnum: "verified" | "failing" | "stale" | "none";
-        /** @description Result of an ``export_onnx`` or ``export_torchscript`` job (``version``: none when parity failed). */
+        /** @description Params of an ``export_executorch`` job (a batch-1 ``.pte`` lowered with the XNNPACK delegate). */
+        ExportExecutorchParams: {
+            /**
+             * @description Timed calls per latency figure.
+             * @default 30
+             */
+            latency_repeats: number;
+            /**
+             * @description Largest absolute difference from PyTorch's outputs.
+             * @default 0.0001
+             */
+            tolerance: number;
+            /**
+             * @description Register the produced version under this model (default: the same model).
+             * @default
+             */
+            output_model: string;
+        };
+        /**
+         * @description Result of an ``export_onnx``, ``export_torchscript`` or ``export_executorch`` job (``version``: none
+         *     when parity failed).
+         */
         ExportJobReport: {
             format: string;
             size_bytes: number;
@@ -1877,7 +1899,7 @@ export interface components {
                 [key: string]: unknown;
             };
             /** @enum {string} */
-            kind: "export_onnx" | "export_torchscript";
+            kind: "export_onnx" | "export_torchscript" | "export_executorch";
             /** @default null */
             version: components["schemas"]["VersionRef"] | null;
         };
@@ -1960,7 +1982,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -1993,7 +2015,7 @@ export interface components {
             kind: components["schemas"]["JobKindEnum"];
             model_version: number;
             dataset_version?: number | null;
-            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
+            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
             queue?: components["schemas"]["QueueEnum"] | components["schemas"]["BlankEnum"];
             /** @default auto */
             device: components["schemas"]["DeviceEnum"];
@@ -2010,7 +2032,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -2054,12 +2076,13 @@ export interface components {
          *     * `evaluate` - Evaluate
          *     * `export_onnx` - Export to ONNX
          *     * `export_torchscript` - Export to TorchScript
+         *     * `export_executorch` - Export to ExecuTorch (XNNPACK)
          *     * `quantize` - Quantize (int8)
          *     * `prune` - Prune
          *     * `distill` - Distill
          * @enum {string}
          */
-        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "quantize" | "prune" | "distill";
+        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "export_executorch" | "quantize" | "prune" | "distill";
         /**
          * @description * `queued` - Queued
          *     * `running` - Running

@@ -17,6 +17,7 @@ class JobKind(models.TextChoices):
     EVALUATE = "evaluate", "Evaluate"
     EXPORT_ONNX = "export_onnx", "Export to ONNX"
     EXPORT_TORCHSCRIPT = "export_torchscript", "Export to TorchScript"
+    EXPORT_EXECUTORCH = "export_executorch", "Export to ExecuTorch (XNNPACK)"
     QUANTIZE = "quantize", "Quantize (int8)"
     PRUNE = "prune", "Prune"
     DISTILL = "distill", "Distill"
@@ -51,6 +52,7 @@ TIME_LIMITS: dict[str, int] = {
     JobKind.EVALUATE: 600,
     JobKind.EXPORT_ONNX: 600,
     JobKind.EXPORT_TORCHSCRIPT: 600,
+    JobKind.EXPORT_EXECUTORCH: 900,
     JobKind.QUANTIZE: 900,
     JobKind.PRUNE: 1800,
     JobKind.DISTILL: 3600,

@@ -71,6 +71,15 @@ def job_create(
         )
     if kind in (JobKind.EXPORT_ONNX, JobKind.EXPORT_TORCHSCRIPT) and model_version.format == "onnx":
         raise DomainError("this version is already ONNX; export needs a PyTorch version", field="model_version")
+    if kind == JobKind.EXPORT_EXECUTORCH and not (
+        model_version.format in ("torchscript", "torch_export")
+        or (model_version.format in ("state_dict", "safetensors") and model_version.recipe)
+    ):
+        raise DomainError(
+            f"an ExecuTorch export needs a PyTorch version (a state_dict with its recipe, TorchScript or a "
+            f"torch.export program); version {model_version.number} is {model_version.format}",
+            field="model_version",
+        )
     if kind == JobKind.TRAINING_TESTS:
         job_params.check_recipe(
             normalised["recipe"], version_recipe=model_version.recipe, allowlist=settings.SHIPYARD_RECIPE_ALLOWLIST
