@@ -84,13 +84,13 @@ def main(argv: list[str]) -> int:
     from shipyard_ml.edge import export_executorch
 
     with tempfile.TemporaryDirectory(prefix="bench-compact-et-") as tmp:
-        et = export_executorch(compact, Path(tmp) / "compact.pte", x, latency_repeats=repeats)
+        et = export_executorch(compact, Path(tmp) / "compact.pte", x, eval_y=data.y_eval, latency_repeats=repeats)
     ort_ms = et.latency_ms["onnxruntime"]["1"]
-    for runtime, ms in et.latency_ms.items():
-        print(f"  {runtime:<12} {ms:.4f} ms  {ort_ms / ms:.2f}x ONNX Runtime")
+    for runtime, by_batch in et.latency_ms.items():
+        print(f"  {runtime:<12} {by_batch['1']:.4f} ms  {ort_ms / by_batch['1']:.2f}x ONNX Runtime")
     print(
         f"  ExecuTorch program (XNNPACK, fp32): {et.size_bytes / 1024:.1f} KB, parity max abs diff {et.max_abs_diff:.2g} "
-        f"over {et.parity_rows} rows (accuracy as the fp32 model's)"
+        f"over {et.parity_rows} rows, accuracy {et.accuracy:.4f}"
     )
     print("  LiteRT and Core ML: not measured (their converters do not run beside torch 2.13 here; docs/jobs.md)")
     return 0

@@ -60,6 +60,7 @@ def export_executorch(
     out_path: str | Path,
     eval_x: np.ndarray,
     *,
+    eval_y: np.ndarray | None = None,
     tolerance: float = 1e-4,
     latency_repeats: int = 30,
     progress: Progress = no_progress,
@@ -87,7 +88,9 @@ def export_executorch(
         et_predict = executorch_predictor(str(tmp))
         torch_predict = torch_predictor(model, "cpu")
         reference = torch_predict(eval_x)
-        diff = parity(reference, et_predict(eval_x))
+        outputs = et_predict(eval_x)
+        diff = parity(reference, outputs)
+        accuracy = float((outputs.argmax(1) == eval_y).mean()) if eval_y is not None and len(eval_y) else None
         progress(60.0, f"parity: max abs diff {diff:.3g} over {len(eval_x)} rows")
         with tempfile.TemporaryDirectory(prefix="shipyard-edge-") as work:
             onnx_path = Path(work) / "model.onnx"
@@ -118,6 +121,7 @@ def export_executorch(
                 "inputs": [{"name": "input", "dtype": "float32", "shape": [1, int(eval_x.shape[1])]}],
                 "outputs": [{"name": "logits", "dtype": "float32", "shape": [1, int(reference.shape[1])]}],
             },
+            accuracy=accuracy,
         )
         if not passed:
             raise ExportFailed(

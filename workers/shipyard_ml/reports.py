@@ -74,6 +74,17 @@ class ExportReport(Report):
     speedup: dict[str, float] = field(default_factory=dict)
     opset: int | None = None
     signature: dict[str, Any] = field(default_factory=dict)
+    #: accuracy of the exported model on the evaluation rows, where the export measured it
+    accuracy: float | None = None
+
+
+class ProfileCheck(TypedDict):
+    """One edge profile checked against an edge export: each limit, the measured value, the verdict."""
+
+    name: str
+    passed: bool
+    #: "size_bytes" | "latency_ms" | "accuracy" -> {limit, value, passed}
+    checks: dict[str, dict[str, Any]]
 
 
 @dataclass
@@ -167,6 +178,8 @@ class ExportJobReport(ExportReport):
 
     kind: Literal["export_onnx", "export_torchscript", "export_executorch"]
     version: VersionRef | None = None
+    #: edge exports: the project's edge profiles checked against the exported model
+    profiles: list[ProfileCheck] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)

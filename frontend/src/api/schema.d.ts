@@ -973,6 +973,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/edge-profiles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A project's edge profiles (device budgets): read by viewers, written by maintainers. */
+        get: operations["projects_edge_profiles_list"];
+        put?: never;
+        /** @description A project's edge profiles (device budgets): read by viewers, written by maintainers. */
+        post: operations["projects_edge_profiles_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/edge-profiles/{name}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["projects_edge_profiles_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/evidence/": {
         parameters: {
             query?: never;
@@ -1788,6 +1822,29 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /** @description A device budget; the model's validators are the ranges (an impossible value is a 400 naming the field). */
+        EdgeProfile: {
+            readonly id: number;
+            name: string;
+            /** Format: int64 */
+            max_size_bytes: number;
+            /** Format: double */
+            max_latency_ms: number;
+            /** Format: double */
+            min_accuracy: number;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        /** @description A device budget; the model's validators are the ranges (an impossible value is a 400 naming the field). */
+        EdgeProfileRequest: {
+            name: string;
+            /** Format: int64 */
+            max_size_bytes: number;
+            /** Format: double */
+            max_latency_ms: number;
+            /** Format: double */
+            min_accuracy: number;
+        };
         /** @description Result of an ``evaluate`` job. */
         EvaluateJobReport: {
             metrics: {
@@ -1898,10 +1955,13 @@ export interface components {
             signature: {
                 [key: string]: unknown;
             };
+            /** @default null */
+            accuracy: number | null;
             /** @enum {string} */
             kind: "export_onnx" | "export_torchscript" | "export_executorch";
             /** @default null */
             version: components["schemas"]["VersionRef"] | null;
+            profiles: components["schemas"]["ProfileCheck"][];
         };
         /** @description Params of an ``export_onnx`` job. */
         ExportOnnxParams: {
@@ -2677,6 +2737,16 @@ export interface components {
         PatchedTagRuleRequest: {
             pattern?: string;
             rubric_id?: components["schemas"]["RubricIdEnum"];
+        };
+        /** @description One edge profile checked against an edge export: each limit, the measured value, the verdict. */
+        ProfileCheck: {
+            name: string;
+            passed: boolean;
+            checks: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
         };
         /** @description Reject keys that the serializer does not declare as writable. */
         Project: {
@@ -5352,6 +5422,82 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Deployment"];
                 };
+            };
+        };
+    };
+    projects_edge_profiles_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EdgeProfile"][];
+                };
+            };
+        };
+    };
+    projects_edge_profiles_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EdgeProfileRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["EdgeProfileRequest"];
+                "multipart/form-data": components["schemas"]["EdgeProfileRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EdgeProfile"];
+                };
+            };
+            /** @description error: {error: {code, message, fields}} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    projects_edge_profiles_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

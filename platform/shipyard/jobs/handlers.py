@@ -168,6 +168,7 @@ def run_export_torchscript(job: Job, ctx: Context, device: str, work: Path) -> O
 
 def run_export_executorch(job: Job, ctx: Context, device: str, work: Path) -> Outcome:
     """A batch-1 ExecuTorch program with the XNNPACK delegate; parity in ExecuTorch's runtime."""
+    from shipyard.jobs.edge import profile_checks, profile_evidence
     from shipyard_ml.edge import export_executorch
     from shipyard_ml.export import ExportFailed
     from shipyard_ml.loading import load_torch_module
@@ -181,6 +182,7 @@ def run_export_executorch(job: Job, ctx: Context, device: str, work: Path) -> Ou
             module,
             out,
             data.X_eval,
+            eval_y=data.y_eval,
             tolerance=p.tolerance,
             latency_repeats=p.latency_repeats,
             progress=ctx.stage(0, 90),
@@ -213,9 +215,12 @@ def run_export_executorch(job: Job, ctx: Context, device: str, work: Path) -> Ou
         recipe="",
         description=f"ExecuTorch (XNNPACK) export of {mv.model.name} v{mv.number} by job {job.pk}",
     )
-    result = job_report(ExportJobReport, report, kind=job.kind, version=version_ref(version))
+    checks = profile_checks(project=job.project, report=report, runtime="executorch")
+    profile_evidence(job=job, version=version, checks=checks, runtime="executorch")
+    result = job_report(ExportJobReport, report, kind=job.kind, version=version_ref(version), profiles=checks)
     title = f"executorch export parity: max abs diff {report.max_abs_diff:.2g} (tolerance {report.tolerance:g})"
-    return Outcome(result.to_dict(), True, report.summary, [("infra-3", True, title)])
+    met = "".join(f"; profile {c['name']}: {'met' if c['passed'] else 'NOT met'}" for c in checks)
+    return Outcome(result.to_dict(), True, report.summary + met, [("infra-3", True, title)])
 
 
 def _gate_evidence(kind: str, report: Any) -> list[tuple[str, bool, str]]:
