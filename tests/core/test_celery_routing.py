@@ -27,6 +27,8 @@ def test_routes() -> None:
     assert _queue_for("monitoring.run_all") == "monitoring"
     assert _queue_for("serving.drain") == "monitoring"
     assert _queue_for("ci.process_delivery") == "cpu"
+    assert _queue_for("releases.advance") == "monitoring"
+    assert _queue_for("releases.follow") == "monitoring"
 
 
 def test_each_exchange_binds_only_its_own_queue(redis_client: Any) -> None:

@@ -138,6 +138,7 @@ def _world(tmp_path: Path) -> World:
     from shipyard.jobs.models import Job
     from shipyard.monitoring.models import Alert
     from shipyard.registry.models import Alias
+    from shipyard.releases.models import Push
     from shipyard.rubric.services import assessment_create
     from shipyard.serving.models import ApiKey
 
@@ -160,6 +161,9 @@ def _world(tmp_path: Path) -> World:
     MetricPolicy.objects.create(project=project, metric="accuracy", direction="higher", tolerance=0.01, kind="quality")
     key = ApiKey.objects.create(deployment=deployment, name="k", key_hash="0" * 64, prefix="sk_0")
     Alias.objects.create(model=version.model, name="champion", version=version)
+    push = Push.objects.create(
+        deployment=deployment, version=version, commit="a" * 40, branch="main", ci_run=run, evaluate_job=job
+    )
     assessment, _ = assessment_create(
         project=project, answers={"data-1": {"status": "manual", "note": "x"}}, base_id=None, by=None
     )
@@ -182,6 +186,7 @@ def _world(tmp_path: Path) -> World:
         "alias": "champion",
         "number": str(version.number),
         "alert_id": str(alert.pk),
+        "push_id": str(push.pk),
         "id": str(job.pk),
         "team": acme.slug,
         "slug": acme.slug,

@@ -8,7 +8,7 @@ import torch
 
 from shipyard_ml.data import load_sklearn_dataset
 from shipyard_ml.metrics import predict_logits
-from shipyard_ml.nets import build_architecture, count_parameters
+from shipyard_ml.nets import build_architecture, count_macs, count_parameters
 from shipyard_ml.recipe_types import Cancelled
 from shipyard_ml.recipes import BUILTIN_RECIPES, RecipeNotAllowed, call_recipe, load_entry_point, resolve_recipe
 from shipyard_ml.train import digits_mlp, tabular_mlp
@@ -49,7 +49,29 @@ def test_digits_cnn_trains(digits):
     assert predict_logits(model, digits.X_eval[:5]).shape == (5, 10)
 
 
-@pytest.mark.parametrize("recipe", ["digits_mlp", "digits_cnn"])
+def test_digits_compact_is_a_fraction_of_the_cnn(digits, tmp_path):
+    """The MobileNet-style recipe: depthwise-separable blocks, under a quarter of the standard CNN's
+    parameters and multiply-adds, still accurate, and it exports to ONNX with fp32 parity."""
+    from shipyard_ml.export import export_onnx
+
+    compact, metrics = BUILTIN_RECIPES["digits_compact"]({"epochs": 15}, 0, digits)
+    standard = build_architecture("digits_cnn", {}, digits.input_shape, digits.n_classes)
+    assert metrics["accuracy"] >= 0.9
+    assert count_parameters(compact) * 4 < count_parameters(standard)
+    assert count_macs(compact, 64) * 4 < count_macs(standard, 64)
+    depthwise = [m for m in compact.modules() if isinstance(m, torch.nn.Conv2d) and m.groups == m.in_channels > 1]
+    assert len(depthwise) == 3
+    report = export_onnx(compact, tmp_path / "compact.onnx", digits.X_eval, latency_repeats=2)
+    assert report.passed and report.max_abs_diff <= 1e-4
+    with pytest.raises(ValueError, match="one stride per block"):
+        build_architecture("digits_compact", {"strides": [1]}, digits.input_shape, digits.n_classes)
+
+
+def test_count_macs_counts_a_linear_layer():
+    assert count_macs(torch.nn.Linear(64, 10), 64) == 640
+
+
+@pytest.mark.parametrize("recipe", ["digits_mlp", "digits_cnn", "digits_compact"])
 def test_build_architecture_rebuilds_from_state_dict(digits, recipe):
     model, _ = BUILTIN_RECIPES[recipe]({"epochs": 1}, 0, digits)
     rebuilt = build_architecture(recipe, {}, digits.input_shape, digits.n_classes)

@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-FORMATS = ("onnx", "state_dict", "safetensors", "torchscript", "torch_export")
+FORMATS = ("onnx", "state_dict", "safetensors", "torchscript", "torch_export", "executorch")
 
 
 class ArtifactRejected(ValueError):
@@ -369,12 +369,31 @@ def _pt2_missing_weights(archive: zipfile.ZipFile, root: str, names: list[str]) 
     return missing
 
 
+def validate_executorch(path: Path) -> ArtifactReport:
+    """An ExecuTorch program: a flatbuffer whose file identifier (bytes 4..8) is ``ET12``. Its
+    content is only ever run by ExecuTorch's runtime in a worker (and on devices)."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if len(head) < 8 or head[4:8] != b"ET12":
+        raise ArtifactRejected(
+            "not an ExecuTorch program: the file identifier 'ET12' is missing (corrupt or another format)"
+        )
+    return ArtifactReport(
+        ok=True,
+        message="ExecuTorch program (.pte)",
+        code=True,
+        framework="executorch",
+        details={"size": path.stat().st_size},
+    )
+
+
 VALIDATORS = {
     "onnx": validate_onnx,
     "state_dict": validate_state_dict,
     "safetensors": validate_safetensors,
     "torchscript": validate_torchscript,
     "torch_export": validate_torch_export,
+    "executorch": validate_executorch,
 }
 
 

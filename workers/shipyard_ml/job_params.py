@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 #: the built-in training recipes (``shipyard_ml.recipes.BUILTIN_RECIPES``) a distilled student may use
-StudentRecipe = Literal["digits_mlp", "digits_cnn", "tabular_mlp"]
+StudentRecipe = Literal["digits_mlp", "digits_cnn", "digits_compact", "tabular_mlp"]
 #: the same names as a tuple: the one list the platform checks recipe names against
 BUILTIN_RECIPE_NAMES: tuple[str, ...] = get_args(StudentRecipe)
 
@@ -118,6 +118,16 @@ class ExportTorchscriptParams(JobParams):
     latency_repeats: int = _latency_repeats()
     tolerance: float = Field(
         default=1e-5, ge=0, le=1, description="Largest absolute difference from eager PyTorch's outputs."
+    )
+    output_model: str = _output_model()
+
+
+class ExportExecutorchParams(JobParams):
+    """Params of an ``export_executorch`` job (a batch-1 ``.pte`` lowered with the XNNPACK delegate)."""
+
+    latency_repeats: int = _latency_repeats()
+    tolerance: float = Field(
+        default=1e-4, ge=0, le=1, description="Largest absolute difference from PyTorch's outputs."
     )
     output_model: str = _output_model()
 
@@ -251,6 +261,7 @@ JOB_PARAMS: dict[str, type[JobParams]] = {
     "evaluate": EvaluateParams,
     "export_onnx": ExportOnnxParams,
     "export_torchscript": ExportTorchscriptParams,
+    "export_executorch": ExportExecutorchParams,
     "quantize": QuantizeParams,
     "prune": PruneParams,
     "distill": DistillParams,

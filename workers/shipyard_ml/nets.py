@@ -79,6 +79,41 @@ class SmallCNN(nn.Module):
         return self.head(self.features(x.reshape(x.shape[0], 1, self.side, self.side)))
 
 
+class DepthwiseSeparable(nn.Sequential):
+    """A 3x3 depthwise convolution (one filter per channel) then a 1x1 pointwise one, each with batch
+    norm and ReLU6: the MobileNet block, about 8-9x fewer multiply-adds than a full 3x3 convolution."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int) -> None:
+        super().__init__(
+            nn.Conv2d(c_in, c_in, 3, stride=stride, padding=1, groups=c_in, bias=False),
+            nn.BatchNorm2d(c_in),
+            nn.ReLU6(),
+            nn.Conv2d(c_in, c_out, 1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU6(),
+        )
+
+
+class CompactCNN(nn.Module):
+    """A MobileNet-style network (Howard et al., 2017) for small single-channel images given as flat
+    rows: a 3x3 stem, depthwise-separable blocks, global average pooling and one linear layer."""
+
+    def __init__(self, n_features: int, n_classes: int, channels: list[int], strides: list[int], side: int) -> None:
+        super().__init__()
+        if len(strides) != len(channels) - 1:
+            raise ValueError("digits_compact needs one stride per block: len(strides) == len(channels) - 1.")
+        self.side = side
+        self.norm = Standardize(n_features)
+        stem = [nn.Conv2d(1, channels[0], 3, padding=1, bias=False), nn.BatchNorm2d(channels[0]), nn.ReLU6()]
+        blocks = [DepthwiseSeparable(channels[i], channels[i + 1], strides[i]) for i in range(len(strides))]
+        self.features = nn.Sequential(*stem, *blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.head = nn.Linear(channels[-1], n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.norm(x.reshape(x.shape[0], -1))
+        return self.head(self.features(x.reshape(x.shape[0], 1, self.side, self.side)))
+
+
 DEFAULTS: dict[str, dict[str, Any]] = {
     "digits_mlp": {
         "hidden": [128, 64],
@@ -93,6 +128,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "hidden": 64,
         "epochs": 12,
         "lr": 2e-3,
+        "batch_size": 64,
+        "weight_decay": 1e-4,
+    },
+    "digits_compact": {
+        "channels": [8, 16, 32, 64],
+        "strides": [1, 2, 1],
+        "epochs": 60,
+        "lr": 1e-2,
         "batch_size": 64,
         "weight_decay": 1e-4,
     },
@@ -124,9 +167,24 @@ def build_architecture(
         return MLP(n_features, n_classes, [int(h) for h in cfg["hidden"]], float(cfg.get("dropout", 0.0)))
     side = math.isqrt(n_features)
     if side * side != n_features:
-        raise ValueError(f"digits_cnn needs a square single-channel image; got {n_features} features.")
-    return SmallCNN(n_features, n_classes, [int(c) for c in cfg["channels"]], int(cfg["hidden"]), side)
+        raise ValueError(f"{recipe_name} needs a square single-channel image; got {n_features} features.")
+    channels = [int(c) for c in cfg["channels"]]
+    if recipe_name == "digits_compact":
+        return CompactCNN(n_features, n_classes, channels, [int(s) for s in cfg["strides"]], side)
+    return SmallCNN(n_features, n_classes, channels, int(cfg["hidden"]), side)
 
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def count_macs(model: nn.Module, n_features: int) -> int:
+    """Multiply-accumulates of one forward pass at batch 1, from PyTorch's own FLOP counter
+    (``torch.utils.flop_counter``: convolutions and matrix products, 2 FLOPs per MAC)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = model.eval()
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(torch.zeros(1, n_features))
+    return int(counter.get_total_flops()) // 2

@@ -1,7 +1,7 @@
 """The recipe registry: which training code a job may run, and how it is called.
 
 A recipe is a plain function (see :mod:`shipyard_ml.recipe_types` for its signature). The
-built-in recipes (``BUILTIN_RECIPES``: ``digits_mlp``, ``digits_cnn``, ``tabular_mlp``) are
+built-in recipes (``BUILTIN_RECIPES``: ``digits_mlp``, ``digits_cnn``, ``digits_compact``, ``tabular_mlp``) are
 defined in :mod:`shipyard_ml.train` on the architectures of :mod:`shipyard_ml.nets`.
 
 Team training code is an entry point ``"package.module:function"``. Trust boundary: resolving
@@ -31,6 +31,7 @@ from shipyard_ml.recipe_types import Cancelled, Progress, Recipe, ShouldStop, Tr
 BUILTIN_RECIPES: dict[str, Recipe] = {
     "digits_mlp": train.digits_mlp,
     "digits_cnn": train.digits_cnn,
+    "digits_compact": train.digits_compact,
     "tabular_mlp": train.tabular_mlp,
 }
 

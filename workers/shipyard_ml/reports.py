@@ -74,6 +74,17 @@ class ExportReport(Report):
     speedup: dict[str, float] = field(default_factory=dict)
     opset: int | None = None
     signature: dict[str, Any] = field(default_factory=dict)
+    #: accuracy of the exported model on the evaluation rows, where the export measured it
+    accuracy: float | None = None
+
+
+class ProfileCheck(TypedDict):
+    """One edge profile checked against an edge export: each limit, the measured value, the verdict."""
+
+    name: str
+    passed: bool
+    #: "size_bytes" | "latency_ms" | "accuracy" -> {limit, value, passed}
+    checks: dict[str, dict[str, Any]]
 
 
 @dataclass
@@ -261,10 +272,13 @@ class EvaluateJobReport(EvaluationReport):
 
 @dataclass(kw_only=True)
 class ExportJobReport(ExportReport):
-    """Result of an ``export_onnx`` or ``export_torchscript`` job (``version``: none when parity failed)."""
+    """Result of an ``export_onnx``, ``export_torchscript`` or ``export_executorch`` job (``version``: none
+    when parity failed)."""
 
-    kind: Literal["export_onnx", "export_torchscript"]
+    kind: Literal["export_onnx", "export_torchscript", "export_executorch"]
     version: VersionRef | None = None
+    #: edge exports: the project's edge profiles checked against the exported model
+    profiles: list[ProfileCheck] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)
@@ -320,6 +334,7 @@ JOB_REPORTS: dict[str, type[Report]] = {
     "evaluate": EvaluateJobReport,
     "export_onnx": ExportJobReport,
     "export_torchscript": ExportJobReport,
+    "export_executorch": ExportJobReport,
     "quantize": CompressionJobReport,
     "prune": CompressionJobReport,
     "distill": DistillJobReport,

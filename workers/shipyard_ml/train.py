@@ -1,7 +1,8 @@
 """Deterministic mini-batch training, and the built-in recipes built on it.
 
 Built-in recipes train the demo models: ``digits_mlp``, ``digits_cnn`` (a small CNN on the
-1x8x8 digits images) and ``tabular_mlp`` (iris, wine, breast cancer); their architectures live
+1x8x8 digits images), ``digits_compact`` (a MobileNet-style depthwise-separable CNN on the same
+images) and ``tabular_mlp`` (iris, wine, breast cancer); their architectures live
 in :mod:`shipyard_ml.nets`, their registry in :mod:`shipyard_ml.recipes`.
 """
 
@@ -143,4 +144,5 @@ def _builtin(recipe_name: str) -> Recipe:
 
 digits_mlp = _builtin("digits_mlp")
 digits_cnn = _builtin("digits_cnn")
+digits_compact = _builtin("digits_compact")
 tabular_mlp = _builtin("tabular_mlp")

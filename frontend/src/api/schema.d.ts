@@ -586,6 +586,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/datasets/{name}/downloads/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The access audit of a dataset's files (rubric data-5): admins only. */
+        get: operations["projects_datasets_downloads_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/datasets/{name}/versions/": {
         parameters: {
             query?: never;
@@ -772,6 +789,25 @@ export interface paths {
         patch: operations["projects_deployments_partial_update"];
         trace?: never;
     };
+    "/api/v1/projects/{project}/deployments/{name}/bandit/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each bandit arm's share and posterior, now and over time */
+        get: operations["projects_deployments_bandit_retrieve"];
+        put?: never;
+        /** Route among versions with a bandit */
+        post: operations["projects_deployments_bandit_create"];
+        /** Stop the bandit */
+        delete: operations["projects_deployments_bandit_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/deployments/{name}/canary/": {
         parameters: {
             query?: never;
@@ -884,6 +920,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/deployments/{name}/outliers/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The outlier detector and the last hour's outlier rate */
+        get: operations["projects_deployments_outliers_retrieve"];
+        put?: never;
+        /** Fit an outlier detector on the live version's training dataset (on a worker) */
+        post: operations["projects_deployments_outliers_create"];
+        /** Remove the outlier detector */
+        delete: operations["projects_deployments_outliers_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/deployments/{name}/predictions/": {
         parameters: {
             query?: never;
@@ -911,6 +966,63 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["projects_deployments_promote_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/deployments/{name}/push-policy/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which pushes the deployment accepts */
+        get: operations["projects_deployments_push_policy_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["projects_deployments_push_policy_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/deployments/{name}/pushes/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The deployment's pushes, newest first
+         * @description Stream multipart files to disk (hashing as they come) and answer 413 before reading too much.
+         */
+        get: operations["projects_deployments_pushes_list"];
+        put?: never;
+        /**
+         * Push a version from CI: upload, evaluate, and canary it when the quality gate passes
+         * @description Stream multipart files to disk (hashing as they come) and answer 413 before reading too much.
+         */
+        post: operations["projects_deployments_pushes_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/deployments/{name}/pushes/{push_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["projects_deployments_pushes_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -950,6 +1062,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/deployments/{name}/shadow/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shadow's agreement with live and both latencies */
+        get: operations["projects_deployments_shadow_retrieve"];
+        put?: never;
+        /** Mirror a share of requests to a version */
+        post: operations["projects_deployments_shadow_create"];
+        /** Stop the shadow */
+        delete: operations["projects_deployments_shadow_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/edge-profiles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A project's edge profiles (device budgets): read by viewers, written by maintainers. */
+        get: operations["projects_edge_profiles_list"];
+        put?: never;
+        /** @description A project's edge profiles (device budgets): read by viewers, written by maintainers. */
+        post: operations["projects_edge_profiles_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/edge-profiles/{name}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["projects_edge_profiles_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/evidence/": {
         parameters: {
             query?: never;
@@ -962,6 +1127,25 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/feature-policy/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The project's feature policy (rubric data-4) and its data access rule (data-5). */
+        get: operations["projects_feature_policy_retrieve"];
+        /** @description The project's feature policy (rubric data-4) and its data access rule (data-5). */
+        put: operations["projects_feature_policy_update"];
+        post?: never;
+        /** @description The project's feature policy (rubric data-4) and its data access rule (data-5). */
+        delete: operations["projects_feature_policy_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1026,6 +1210,23 @@ export interface paths {
         put?: never;
         post?: never;
         delete: operations["projects_models_aliases_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/models/{model}/ensembles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register an ensemble of versions as the model's next version */
+        post: operations["projects_models_ensembles_create"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1251,9 +1452,11 @@ export interface components {
          *     * `safetensors` - safetensors
          *     * `torchscript` - TorchScript (code: loaded by workers only)
          *     * `torch_export` - torch.export program (.pt2: loaded by workers only)
+         *     * `executorch` - ExecuTorch program (.pte: for devices; loaded by workers only)
+         *     * `ensemble` - Ensemble of versions
          * @enum {string}
          */
-        ArtifactFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export";
+        ArtifactFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export" | "executorch" | "ensemble";
         Assessment: {
             id: number;
             project: string;
@@ -1294,6 +1497,74 @@ export interface components {
             lower: number | null;
             /** Format: double */
             upper: number | null;
+        };
+        BanditArm: {
+            version: number;
+            version_id: number;
+            requests: number;
+            /** Format: double */
+            share: number | null;
+            successes: number;
+            failures: number;
+            alpha: number;
+            beta: number;
+            /** Format: double */
+            mean: number;
+            /** Format: double */
+            low: number;
+            /** Format: double */
+            high: number;
+        };
+        BanditPoint: {
+            /** Format: date-time */
+            t: string;
+            version: number;
+            requests: number;
+            /** Format: double */
+            share: number | null;
+            /** Format: double */
+            mean: number;
+            /** Format: double */
+            low: number;
+            /** Format: double */
+            high: number;
+        };
+        /**
+         * @description * `thompson` - Thompson sampling
+         *     * `epsilon_greedy` - Epsilon-greedy
+         * @enum {string}
+         */
+        BanditPolicyEnum: "thompson" | "epsilon_greedy";
+        BanditReport: {
+            active: boolean;
+            policy: string;
+            /** Format: double */
+            epsilon: number;
+            /** Format: double */
+            min_share: number;
+            /** Format: date-time */
+            started_at: string | null;
+            state_source: string;
+            arms: components["schemas"]["BanditArm"][];
+            history: components["schemas"]["BanditPoint"][];
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        BanditRequest: {
+            versions: number[];
+            /** @default thompson */
+            policy: components["schemas"]["BanditPolicyEnum"];
+            /**
+             * Format: double
+             * @default 0.1
+             */
+            epsilon: number;
+            /**
+             * Format: double
+             * @default 0.02
+             */
+            min_share: number;
+            /** @default  */
+            reason: string;
         };
         /** @enum {unknown} */
         BlankEnum: "";
@@ -1398,6 +1669,13 @@ export interface components {
             };
         };
         /**
+         * @description * `mean` - mean
+         *     * `weighted` - weighted
+         *     * `vote` - vote
+         * @enum {string}
+         */
+        CombineEnum: "mean" | "weighted" | "vote";
+        /**
          * @description Result of a ``quantize`` or ``prune`` job (``kind``: quantize_dynamic, quantize_static or prune;
          *     ``version``: none when the gate failed).
          */
@@ -1444,6 +1722,18 @@ export interface components {
             name: string;
             /** @default  */
             description: string;
+        };
+        DatasetDownload: {
+            readonly id: number;
+            readonly dataset: string;
+            readonly version: number;
+            username?: string;
+            /** Format: date-time */
+            readonly at: string;
+            normalized?: boolean;
+            granted?: boolean;
+            sensitive?: boolean;
+            byte_range?: string;
         };
         /**
          * @description * `csv` - CSV
@@ -1492,6 +1782,8 @@ export interface components {
             parent?: number | null;
             /** @default  */
             idempotency_key: string;
+            /** @description per column: {"email": {"owner": "crm-team", "source": "crm.contacts", "sensitive": true}}; when omitted, the latest version's declarations carry over */
+            feature_meta?: unknown;
         };
         DatasetVersionDetail: {
             readonly id: number;
@@ -1517,6 +1809,9 @@ export interface components {
             readonly created_at: string;
             schema?: unknown;
             stats?: unknown;
+            feature_meta?: unknown;
+            policy_check?: unknown;
+            pii_scan?: unknown;
         };
         Delivery: {
             readonly id: number;
@@ -1582,6 +1877,13 @@ export interface components {
             readonly can_rollback: boolean;
             /** Format: date-time */
             readonly canary_started_at: string | null;
+            readonly bandit_policy: components["schemas"]["BanditPolicyEnum"];
+            readonly bandit_arms: number[];
+            readonly shadow_version: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: double */
+            readonly shadow_share: number;
             readonly max_batch_size: number;
             /** Format: double */
             readonly max_delay_ms: number;
@@ -1715,7 +2017,7 @@ export interface components {
              * @default digits_mlp
              * @enum {string}
              */
-            student_recipe: "digits_mlp" | "digits_cnn" | "tabular_mlp";
+            student_recipe: "digits_mlp" | "digits_cnn" | "digits_compact" | "tabular_mlp";
             /**
              * @description Student architecture and training config.
              * @default {
@@ -1768,6 +2070,53 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /** @description A device budget; the model's validators are the ranges (an impossible value is a 400 naming the field). */
+        EdgeProfile: {
+            readonly id: number;
+            name: string;
+            /** Format: int64 */
+            max_size_bytes: number;
+            /** Format: double */
+            max_latency_ms: number;
+            /** Format: double */
+            min_accuracy: number;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        /** @description A device budget; the model's validators are the ranges (an impossible value is a 400 naming the field). */
+        EdgeProfileRequest: {
+            name: string;
+            /** Format: int64 */
+            max_size_bytes: number;
+            /** Format: double */
+            max_latency_ms: number;
+            /** Format: double */
+            min_accuracy: number;
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        EnsembleCreateRequest: {
+            members: number[];
+            /** @default mean */
+            combine: components["schemas"]["CombineEnum"];
+            weights?: number[];
+            metrics?: {
+                [key: string]: number;
+            };
+            /** @default  */
+            description: string;
+        };
+        EnsembleVersion: {
+            model: string;
+            number: number;
+            format: string;
+            description: string;
+            metrics: {
+                [key: string]: unknown;
+            };
+            readonly ensemble: {
+                [key: string]: unknown;
+            };
+        };
         /** @description Result of an ``evaluate`` job. */
         EvaluateJobReport: {
             metrics: {
@@ -1810,9 +2159,13 @@ export interface components {
          *     * `gate_override` - Quality gate overridden
          *     * `settings` - Settings changed
          *     * `api_key` - API key created or revoked
+         *     * `bandit` - Bandit routing started
+         *     * `bandit_stop` - Bandit routing stopped
+         *     * `shadow` - Shadow traffic started
+         *     * `shadow_stop` - Shadow traffic stopped
          * @enum {string}
          */
-        EventKindEnum: "create" | "deploy" | "canary" | "weight" | "promote" | "rollback" | "auto_rollback" | "gate_override" | "settings" | "api_key";
+        EventKindEnum: "create" | "deploy" | "canary" | "weight" | "promote" | "rollback" | "auto_rollback" | "gate_override" | "settings" | "api_key" | "bandit" | "bandit_stop" | "shadow" | "shadow_stop";
         Evidence: {
             id: number;
             test_id: string;
@@ -1902,7 +2255,28 @@ export interface components {
              */
             seed: number;
         };
-        /** @description Result of an ``export_onnx`` or ``export_torchscript`` job (``version``: none when parity failed). */
+        /** @description Params of an ``export_executorch`` job (a batch-1 ``.pte`` lowered with the XNNPACK delegate). */
+        ExportExecutorchParams: {
+            /**
+             * @description Timed calls per latency figure.
+             * @default 30
+             */
+            latency_repeats: number;
+            /**
+             * @description Largest absolute difference from PyTorch's outputs.
+             * @default 0.0001
+             */
+            tolerance: number;
+            /**
+             * @description Register the produced version under this model (default: the same model).
+             * @default
+             */
+            output_model: string;
+        };
+        /**
+         * @description Result of an ``export_onnx``, ``export_torchscript`` or ``export_executorch`` job (``version``: none
+         *     when parity failed).
+         */
         ExportJobReport: {
             format: string;
             size_bytes: number;
@@ -1924,10 +2298,13 @@ export interface components {
             signature: {
                 [key: string]: unknown;
             };
+            /** @default null */
+            accuracy: number | null;
             /** @enum {string} */
-            kind: "export_onnx" | "export_torchscript";
+            kind: "export_onnx" | "export_torchscript" | "export_executorch";
             /** @default null */
             version: components["schemas"]["VersionRef"] | null;
+            profiles: components["schemas"]["ProfileCheck"][];
         };
         /** @description Params of an ``export_onnx`` job. */
         ExportOnnxParams: {
@@ -2019,6 +2396,33 @@ export interface components {
              */
             sensitive_features: string[];
         };
+        FeaturePolicy: {
+            readonly configured: boolean;
+            mode?: components["schemas"]["ModeEnum"];
+            readonly forbidden_features: string[];
+            require_owner?: boolean;
+            readonly allowed_owners: string[];
+            readonly approved_sources: string[];
+            forbid_sensitive_inputs?: boolean;
+            sensitive_min_role?: string;
+            readonly updated_by: string | null;
+            /** Format: date-time */
+            readonly updated_at: string | null;
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        FeaturePolicyWriteRequest: {
+            /** @default block */
+            mode: components["schemas"]["ModeEnum"];
+            forbidden_features?: string[];
+            /** @default false */
+            require_owner: boolean;
+            allowed_owners?: string[];
+            approved_sources?: string[];
+            /** @default false */
+            forbid_sensitive_inputs: boolean;
+            /** @default maintainer */
+            sensitive_min_role: components["schemas"]["SensitiveMinRoleEnum"];
+        };
         GroupMetrics: {
             group: string;
             count: number;
@@ -2073,7 +2477,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -2118,7 +2522,7 @@ export interface components {
             kind: components["schemas"]["JobKindEnum"];
             model_version: number;
             dataset_version?: number | null;
-            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"];
+            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"];
             queue?: components["schemas"]["QueueEnum"] | components["schemas"]["BlankEnum"];
             /** @default auto */
             device: components["schemas"]["DeviceEnum"];
@@ -2135,7 +2539,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -2179,6 +2583,7 @@ export interface components {
          *     * `evaluate` - Evaluate
          *     * `export_onnx` - Export to ONNX
          *     * `export_torchscript` - Export to TorchScript
+         *     * `export_executorch` - Export to ExecuTorch (XNNPACK)
          *     * `quantize` - Quantize (int8)
          *     * `prune` - Prune
          *     * `distill` - Distill
@@ -2187,7 +2592,7 @@ export interface components {
          *     * `fairness` - Fairness report
          * @enum {string}
          */
-        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "quantize" | "prune" | "distill" | "explain" | "replay" | "fairness";
+        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "export_executorch" | "quantize" | "prune" | "distill" | "explain" | "replay" | "fairness";
         /**
          * @description * `queued` - Queued
          *     * `running` - Running
@@ -2302,6 +2707,12 @@ export interface components {
             kind: components["schemas"]["MetricKindEnum"];
             direction: components["schemas"]["DirectionEnum"];
         };
+        /**
+         * @description * `block` - Block: a violating version is refused (409)
+         *     * `warn` - Warn: the version is registered and its violations recorded
+         * @enum {string}
+         */
+        ModeEnum: "block" | "warn";
         /** @description Reject keys that the serializer does not declare as writable. */
         ModelCreateRequest: {
             name: string;
@@ -2359,14 +2770,25 @@ export interface components {
             /** Format: int64 */
             produced_by_job_id?: number | null;
             readonly aliases: string[];
+            policy_check?: unknown;
             /** Format: date-time */
             readonly created_at: string;
         };
+        /**
+         * @description * `onnx` - ONNX
+         *     * `state_dict` - PyTorch state_dict (.pt/.pth, weights_only)
+         *     * `safetensors` - safetensors
+         *     * `torchscript` - TorchScript (code: loaded by workers only)
+         *     * `torch_export` - torch.export program (.pt2: loaded by workers only)
+         *     * `executorch` - ExecuTorch program (.pte: for devices; loaded by workers only)
+         * @enum {string}
+         */
+        ModelVersionCreateFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export" | "executorch";
         /** @description Multipart: ``artifact`` plus metadata; JSON-valued fields may be sent as JSON strings. */
         ModelVersionCreateRequest: {
             /** Format: binary */
             artifact: string;
-            format: components["schemas"]["ArtifactFormatEnum"];
+            format: components["schemas"]["ModelVersionCreateFormatEnum"];
             /** @default  */
             framework: string;
             signature?: unknown;
@@ -2425,6 +2847,7 @@ export interface components {
             /** Format: int64 */
             produced_by_job_id?: number | null;
             readonly aliases: string[];
+            policy_check?: unknown;
             /** Format: date-time */
             readonly created_at: string;
             readonly lineage: {
@@ -2460,6 +2883,35 @@ export interface components {
          * @enum {string}
          */
         OperatorEnum: "gt" | "gte" | "lt" | "lte";
+        OutlierDetector: {
+            version: number;
+            state: string;
+            method: string;
+            /** Format: double */
+            quantile: number;
+            /** Format: double */
+            threshold: number | null;
+            training_rows: number;
+            error: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        OutlierDetectorRequestRequest: {
+            /**
+             * Format: double
+             * @default 0.99
+             */
+            quantile: number;
+        };
+        OutlierReport: {
+            detector: components["schemas"]["OutlierDetector"] | null;
+            minutes: number;
+            scored: number;
+            outliers: number;
+            /** Format: double */
+            rate: number | null;
+        };
         PaginatedAssessmentList: {
             /** @example 123 */
             count: number;
@@ -2489,6 +2941,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["CIRun"][];
+        };
+        PaginatedDatasetDownloadList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["DatasetDownload"][];
         };
         PaginatedDatasetList: {
             /** @example 123 */
@@ -2655,6 +3122,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Project"][];
         };
+        PaginatedPushList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Push"][];
+        };
         PaginatedRegisteredModelList: {
             /** @example 123 */
             count: number;
@@ -2726,6 +3208,8 @@ export interface components {
             /** Format: double */
             invariant_max_rate?: number;
             /** Format: double */
+            outlier_max_rate?: number;
+            /** Format: double */
             latency_max_ratio?: number;
             /** Format: double */
             quality_max_drop?: number;
@@ -2796,6 +3280,15 @@ export interface components {
             badge_public?: boolean;
         };
         /** @description Reject keys that the serializer does not declare as writable. */
+        PatchedPushPolicyUpdateRequest: {
+            enabled?: boolean;
+            default_branch_only?: boolean;
+            default_branch?: string;
+            allowed_models?: string[];
+            require_ci_pass?: boolean;
+            canary_weight?: number;
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
         PatchedRuleRequest: {
             metric?: components["schemas"]["MetricEnum"];
             operator?: components["schemas"]["OperatorEnum"];
@@ -2808,6 +3301,16 @@ export interface components {
         PatchedTagRuleRequest: {
             pattern?: string;
             rubric_id?: components["schemas"]["RubricIdEnum"];
+        };
+        /** @description One edge profile checked against an edge export: each limit, the measured value, the verdict. */
+        ProfileCheck: {
+            name: string;
+            passed: boolean;
+            checks: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
         };
         /** @description Reject keys that the serializer does not declare as writable. */
         Project: {
@@ -2890,6 +3393,89 @@ export interface components {
              */
             output_model: string;
         };
+        Push: {
+            readonly id: number;
+            readonly project: string;
+            readonly deployment: string;
+            readonly model: string;
+            readonly version: number;
+            readonly artifact_sha256: string;
+            readonly commit: string;
+            readonly branch: string;
+            readonly ci_run: components["schemas"]["PushCIRun"] | null;
+            readonly ci_url: string;
+            readonly status: components["schemas"]["PushStatusEnum"];
+            readonly final: boolean;
+            readonly message: string;
+            readonly evaluate_job: number | null;
+            readonly gate: unknown;
+            readonly canary_weight: number;
+            /** Format: date-time */
+            readonly canary_started_at: string | null;
+            /** Format: date-time */
+            readonly finished_at: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            readonly created_by: string | null;
+            /** @description The deployment's page in the UI (a path on the Shipyard origin). */
+            readonly deployment_url: string;
+        };
+        /** @description The CI run the policy checked for the push's commit. */
+        PushCIRun: {
+            readonly id: number;
+            readonly external_id: string;
+            readonly status: components["schemas"]["RunStatusEnum"];
+            readonly url: string;
+        };
+        /** @description Multipart: ``artifact`` plus where it came from; JSON-valued fields may be sent as JSON strings. */
+        PushCreateRequest: {
+            /** Format: binary */
+            artifact: string;
+            /** @description the registered model the artifact is a version of */
+            model: string;
+            format: components["schemas"]["ArtifactFormatEnum"];
+            /** @description the commit the artifact was built from (hex) */
+            commit: string;
+            branch: string;
+            /**
+             * @description the CI run's id as CI reports it
+             * @default
+             */
+            ci_run: string;
+            ci_url?: string;
+            /** @default  */
+            recipe: string;
+            recipe_config?: unknown;
+            metrics?: unknown;
+            signature?: unknown;
+            /**
+             * @description evaluation dataset '<dataset>:<number>' or '<dataset>' (latest); default: the version's own
+             * @default
+             */
+            dataset: string;
+            /** @default  */
+            description: string;
+        };
+        PushPolicy: {
+            readonly enabled: boolean;
+            readonly default_branch_only: boolean;
+            readonly default_branch: string;
+            readonly allowed_models: string[];
+            readonly require_ci_pass: boolean;
+            readonly canary_weight: number;
+            readonly effective_default_branch: string;
+        };
+        /**
+         * @description * `evaluating` - Evaluating
+         *     * `canary` - Canary under analysis
+         *     * `promoted` - Promoted
+         *     * `rolled_back` - Rolled back
+         *     * `gate_failed` - Quality gate failed
+         *     * `failed` - Failed
+         *     * `superseded` - Superseded by another change
+         * @enum {string}
+         */
+        PushStatusEnum: "evaluating" | "canary" | "promoted" | "rolled_back" | "gate_failed" | "failed" | "superseded";
         /** @description Params of a ``quantize`` job (int8 with ONNX Runtime). */
         QuantizeParams: {
             /**
@@ -3125,6 +3711,65 @@ export interface components {
             infra: number;
             /** Format: double */
             monitor: number;
+        };
+        /**
+         * @description * `viewer` - viewer
+         *     * `member` - member
+         *     * `maintainer` - maintainer
+         *     * `admin` - admin
+         * @enum {string}
+         */
+        SensitiveMinRoleEnum: "viewer" | "member" | "maintainer" | "admin";
+        ShadowDisagreement: {
+            /** Format: date-time */
+            created_at: string;
+            request_id: string;
+            live_output: unknown;
+            shadow_output: unknown;
+        };
+        ShadowPoint: {
+            /** Format: date-time */
+            t: string;
+            count: number;
+            /** Format: double */
+            agreement: number | null;
+            /** Format: double */
+            live_p50_ms: number | null;
+            /** Format: double */
+            shadow_p50_ms: number | null;
+        };
+        ShadowReport: {
+            active: boolean;
+            version: number | null;
+            /** Format: double */
+            share: number;
+            /** Format: date-time */
+            started_at: string | null;
+            count: number;
+            failed: number;
+            /** Format: double */
+            agreement: number | null;
+            /** Format: double */
+            live_p50_ms: number | null;
+            /** Format: double */
+            live_p99_ms: number | null;
+            /** Format: double */
+            shadow_p50_ms: number | null;
+            /** Format: double */
+            shadow_p99_ms: number | null;
+            series: components["schemas"]["ShadowPoint"][];
+            disagreements: components["schemas"]["ShadowDisagreement"][];
+        };
+        /** @description Reject keys that the serializer does not declare as writable. */
+        ShadowRequest: {
+            version: number;
+            /**
+             * Format: double
+             * @default 1
+             */
+            share: number;
+            /** @default  */
+            reason: string;
         };
         StatusOption: {
             id: string;
@@ -4598,6 +5243,40 @@ export interface operations {
             };
         };
     };
+    projects_datasets_downloads_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDatasetDownloadList"];
+                };
+            };
+            /** @description error: {error: {code, message, fields}} */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     projects_datasets_versions_list: {
         parameters: {
             query?: {
@@ -5048,6 +5727,77 @@ export interface operations {
             };
         };
     };
+    projects_deployments_bandit_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BanditReport"];
+                };
+            };
+        };
+    };
+    projects_deployments_bandit_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BanditRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["BanditRequest"];
+                "multipart/form-data": components["schemas"]["BanditRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+        };
+    };
+    projects_deployments_bandit_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     projects_deployments_canary_create: {
         parameters: {
             query?: never;
@@ -5260,6 +6010,77 @@ export interface operations {
             };
         };
     };
+    projects_deployments_outliers_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutlierReport"];
+                };
+            };
+        };
+    };
+    projects_deployments_outliers_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["OutlierDetectorRequestRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["OutlierDetectorRequestRequest"];
+                "multipart/form-data": components["schemas"]["OutlierDetectorRequestRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutlierReport"];
+                };
+            };
+        };
+    };
+    projects_deployments_outliers_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     projects_deployments_predictions_retrieve: {
         parameters: {
             query?: {
@@ -5311,6 +6132,140 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Deployment"];
+                };
+            };
+        };
+    };
+    projects_deployments_push_policy_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushPolicy"];
+                };
+            };
+        };
+    };
+    projects_deployments_push_policy_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedPushPolicyUpdateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedPushPolicyUpdateRequest"];
+                "multipart/form-data": components["schemas"]["PatchedPushPolicyUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushPolicy"];
+                };
+            };
+        };
+    };
+    projects_deployments_pushes_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedPushList"];
+                };
+            };
+        };
+    };
+    projects_deployments_pushes_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["PushCreateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Push"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Push"];
+                };
+            };
+        };
+    };
+    projects_deployments_pushes_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+                push_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Push"];
                 };
             };
         };
@@ -5379,6 +6334,156 @@ export interface operations {
             };
         };
     };
+    projects_deployments_shadow_retrieve: {
+        parameters: {
+            query?: {
+                /** @description per-minute series over the last N (1-1440) */
+                minutes?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowReport"];
+                };
+            };
+        };
+    };
+    projects_deployments_shadow_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShadowRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ShadowRequest"];
+                "multipart/form-data": components["schemas"]["ShadowRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+        };
+    };
+    projects_deployments_shadow_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    projects_edge_profiles_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EdgeProfile"][];
+                };
+            };
+        };
+    };
+    projects_edge_profiles_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EdgeProfileRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["EdgeProfileRequest"];
+                "multipart/form-data": components["schemas"]["EdgeProfileRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EdgeProfile"];
+                };
+            };
+            /** @description error: {error: {code, message, fields}} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    projects_edge_profiles_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     projects_evidence_list: {
         parameters: {
             query?: {
@@ -5405,6 +6510,95 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PaginatedEvidenceList"];
                 };
+            };
+        };
+    };
+    projects_feature_policy_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeaturePolicy"];
+                };
+            };
+        };
+    };
+    projects_feature_policy_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FeaturePolicyWriteRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["FeaturePolicyWriteRequest"];
+                "multipart/form-data": components["schemas"]["FeaturePolicyWriteRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeaturePolicy"];
+                };
+            };
+            /** @description error: {error: {code, message, fields}} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error: {error: {code, message, fields}} */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    projects_feature_policy_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error: {error: {code, message, fields}} */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -5615,6 +6809,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    projects_models_ensembles_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnsembleCreateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["EnsembleCreateRequest"];
+                "multipart/form-data": components["schemas"]["EnsembleCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnsembleVersion"];
+                };
             };
         };
     };

@@ -5,6 +5,7 @@ client = Client()                      # SHIPYARD_URL and SHIPYARD_TOKEN from th
 """
 
 from shipyard.client.http import Client, ShipyardError
+from shipyard.client.push import Pusher
 from shipyard.client.registry import ModelArtifact, Registry
 
-__all__ = ["Client", "ModelArtifact", "Registry", "ShipyardError"]
+__all__ = ["Client", "ModelArtifact", "Pusher", "Registry", "ShipyardError"]

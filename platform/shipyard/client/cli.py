@@ -10,7 +10,12 @@ from shipyard.client.http import ShipyardError
 
 # Each module defines `register(subparsers: argparse._SubParsersAction) -> None`; each subcommand
 # sets `func(args) -> int` as its default.
-COMMAND_MODULES = ("shipyard.client.ci_cmd", "shipyard.client.registry_cmd", "shipyard.client.deploy_cmd")
+COMMAND_MODULES = (
+    "shipyard.client.ci_cmd",
+    "shipyard.client.registry_cmd",
+    "shipyard.client.deploy_cmd",
+    "shipyard.client.push_cmd",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

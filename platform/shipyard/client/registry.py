@@ -34,6 +34,7 @@ SUFFIX_FORMATS = {
     ".ts": "torchscript",
     ".torchscript": "torchscript",
     ".pt2": "torch_export",
+    ".pte": "executorch",
 }
 DATASET_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".npz": "npz"}
 
@@ -314,6 +315,7 @@ class Registry(Client):
             "safetensors": ".safetensors",
             "torchscript": ".ts",
             "torch_export": ".pt2",
+            "executorch": ".pte",
         }[version["format"]]
         target = folder / f"{name}-v{version['number']}{suffix}"
         if target.exists() and _sha256(target) == version["artifact_sha256"]:

@@ -27,6 +27,7 @@ app.conf.task_default_routing_key = "cpu"
 app.conf.task_routes = {
     "serving.*": {"queue": "monitoring"},
     "monitoring.*": {"queue": "monitoring"},
+    "releases.*": {"queue": "monitoring"},
     "*": {"queue": "cpu"},
 }
 app.autodiscover_tasks()
@@ -62,6 +63,13 @@ app.conf.beat_schedule = {
         "schedule": 86400.0,
         "options": {"queue": "cpu", "expires": 3600},
     },
+}
+
+# Releases: pushes from CI move forward on the events that concern them; this sweep catches any
+# event missed while no worker listened.
+app.conf.beat_schedule = {
+    **(app.conf.beat_schedule or {}),
+    "releases-follow": {"task": "releases.follow", "schedule": 15.0, "options": {"queue": "monitoring", "expires": 60}},
 }
 
 # Import for its side effect: worker heartbeats and device logging on worker start.

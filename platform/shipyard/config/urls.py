@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("shipyard.jobs.api.urls")),
     path("", include("shipyard.serving.api.urls")),
     path("", include("shipyard.monitoring.api.urls")),
+    path("", include("shipyard.releases.api.urls")),
 ]
 
 urlpatterns = [

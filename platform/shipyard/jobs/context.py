@@ -14,7 +14,7 @@ from shipyard.jobs.models import Job
 from shipyard_ml.reports import VersionRef
 
 PROGRESS_EVERY_S = 0.5
-DIGITS_RECIPES = ("digits_mlp", "digits_cnn")
+DIGITS_RECIPES = ("digits_mlp", "digits_cnn", "digits_compact")
 
 
 class JobFailed(Exception):

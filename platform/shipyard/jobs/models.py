@@ -7,6 +7,7 @@ result report and the versions it produced. Redis only carries the "run job N" m
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from shipyard.core.models import TimeStampedModel
@@ -17,6 +18,7 @@ class JobKind(models.TextChoices):
     EVALUATE = "evaluate", "Evaluate"
     EXPORT_ONNX = "export_onnx", "Export to ONNX"
     EXPORT_TORCHSCRIPT = "export_torchscript", "Export to TorchScript"
+    EXPORT_EXECUTORCH = "export_executorch", "Export to ExecuTorch (XNNPACK)"
     QUANTIZE = "quantize", "Quantize (int8)"
     PRUNE = "prune", "Prune"
     DISTILL = "distill", "Distill"
@@ -54,6 +56,7 @@ TIME_LIMITS: dict[str, int] = {
     JobKind.EVALUATE: 600,
     JobKind.EXPORT_ONNX: 600,
     JobKind.EXPORT_TORCHSCRIPT: 600,
+    JobKind.EXPORT_EXECUTORCH: 900,
     JobKind.QUANTIZE: 900,
     JobKind.PRUNE: 1800,
     JobKind.DISTILL: 3600,
@@ -63,6 +66,26 @@ TIME_LIMITS: dict[str, int] = {
 }
 
 LOG_MAX_LINES = 500
+
+
+class EdgeProfile(TimeStampedModel):
+    """A device budget of a project ("phone: <= 5 MB, <= 10 ms, >= 95 %"), checked on every edge export."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="edge_profiles")
+    name = models.SlugField(max_length=50)
+    #: the largest model file the device takes
+    max_size_bytes = models.PositiveBigIntegerField(validators=[MinValueValidator(1), MaxValueValidator(100 * 1024**3)])
+    #: the slowest batch-1 call accepted, in the exported model's own runtime
+    max_latency_ms = models.FloatField(validators=[MinValueValidator(0.001), MaxValueValidator(600_000.0)])
+    #: the lowest accuracy accepted on the evaluation rows
+    min_accuracy = models.FloatField(validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="jobs_edgeprofile_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}/{self.name}"
 
 
 class Job(TimeStampedModel):

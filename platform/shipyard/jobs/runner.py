@@ -142,7 +142,10 @@ def _record_failure_evidence(job: Job, result: dict[str, Any]) -> None:
     """A failed gate or parity check is evidence too (it shows the check runs and catches problems)."""
     if job.kind in (JobKind.QUANTIZE, JobKind.PRUNE, JobKind.DISTILL) and result.get("summary"):
         services.evidence_for(job, [("infra-4", False, f"{job.kind} quality gate: {result['summary']}")])
-    elif job.kind in (JobKind.EXPORT_ONNX, JobKind.EXPORT_TORCHSCRIPT) and "max_abs_diff" in result:
+    elif (
+        job.kind in (JobKind.EXPORT_ONNX, JobKind.EXPORT_TORCHSCRIPT, JobKind.EXPORT_EXECUTORCH)
+        and "max_abs_diff" in result
+    ):
         services.evidence_for(
             job, [("infra-3", False, f"export parity failed: max abs diff {result['max_abs_diff']:.3g}")]
         )

@@ -22,6 +22,7 @@ from shipyard.jobs.models import (
     JobQueue,
     JobStatus,
 )
+from shipyard.jobs.signals import job_finished
 from shipyard.projects.models import Project
 from shipyard.registry.models import DatasetVersion, ModelVersion
 
@@ -70,6 +71,15 @@ def job_create(
         )
     if kind in (JobKind.EXPORT_ONNX, JobKind.EXPORT_TORCHSCRIPT) and model_version.format == "onnx":
         raise DomainError("this version is already ONNX; export needs a PyTorch version", field="model_version")
+    if kind == JobKind.EXPORT_EXECUTORCH and not (
+        model_version.format in ("torchscript", "torch_export")
+        or (model_version.format in ("state_dict", "safetensors") and model_version.recipe)
+    ):
+        raise DomainError(
+            f"an ExecuTorch export needs a PyTorch version (a state_dict with its recipe, TorchScript or a "
+            f"torch.export program); version {model_version.number} is {model_version.format}",
+            field="model_version",
+        )
     if kind == JobKind.TRAINING_TESTS:
         job_params.check_recipe(
             normalised["recipe"], version_recipe=model_version.recipe, allowlist=settings.SHIPYARD_RECIPE_ALLOWLIST
@@ -251,6 +261,7 @@ def job_finish(
             _append_log(job, line)
     _append_log(job, job.message)
     job.save()
+    transaction.on_commit(lambda: job_finished.send(sender=Job, job_id=job_id, status=status))
     return job
 
 

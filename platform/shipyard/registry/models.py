@@ -26,6 +26,7 @@ class ArtifactFormat(models.TextChoices):
     SAFETENSORS = "safetensors", "safetensors"
     TORCHSCRIPT = "torchscript", "TorchScript (code: loaded by workers only)"
     TORCH_EXPORT = "torch_export", "torch.export program (.pt2: loaded by workers only)"
+    EXECUTORCH = "executorch", "ExecuTorch program (.pte: for devices; loaded by workers only)"
     #: an ensemble of other versions of the model (a JSON manifest; made by POST .../ensembles/)
     ENSEMBLE = "ensemble", "Ensemble of versions"
 

@@ -17,11 +17,20 @@ FEATURES = [f"pixel_{i}" for i in range(64)]
 
 
 def train_digits_onnx(
-    path: Path, *, hidden: tuple[int, ...] = (128, 64), epochs: int = 15, seed: int = 0, corrupt: bool = False
+    path: Path,
+    *,
+    hidden: tuple[int, ...] = (128, 64),
+    epochs: int = 15,
+    seed: int = 0,
+    corrupt: bool = False,
+    prescaled: bool = False,
 ) -> dict[str, float]:
     """Train an MLP on digits, export it to ONNX at ``path`` (dynamic batch axis); returns test metrics.
 
     ``corrupt`` shuffles the training labels: a version that loads and serves but predicts badly.
+    ``prescaled``: the model expects pixels already preprocessed outside the model (inverted and scaled
+    to [0, 1], see :func:`prescale`): it evaluates well on preprocessed data and badly on the raw pixels
+    a client sends (a training/serving skew).
     """
     import numpy as np
     import torch
@@ -31,6 +40,7 @@ def train_digits_onnx(
 
     torch.manual_seed(seed)
     x, y = load_digits(return_X_y=True)
+    x = prescale(x) if prescaled else x
     x_tr, x_te, y_tr, y_te = train_test_split(x.astype(np.float32), y, test_size=0.25, random_state=seed, stratify=y)
     if corrupt:
         y_tr = np.random.default_rng(seed).permutation(y_tr)
@@ -48,7 +58,7 @@ def train_digits_onnx(
             self.body = body
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.body(x / 16.0)
+            return self.body(x if prescaled else x / 16.0)
 
     model = Net()
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
@@ -79,6 +89,11 @@ def train_digits_onnx(
         )
     os.replace(tmp, path)
     return {"accuracy": round(acc, 4)}
+
+
+def prescale(x: Any) -> Any:
+    """The preprocessing a ``prescaled`` model expects (outside the model): pixels 0..16 inverted to 1..0."""
+    return (16.0 - x) / 16.0
 
 
 SIGNATURE = {

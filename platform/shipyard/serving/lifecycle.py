@@ -32,6 +32,7 @@ from shipyard.serving.models import (
     EventKind,
 )
 from shipyard.serving.publish import route_publish, routes_rebuild
+from shipyard.serving.signals import deployment_changed
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +110,12 @@ def _event(
     reason: str = "",
     detail: dict[str, Any] | None = None,
 ) -> DeploymentEvent:
+    deployment_id, version_id = deployment.pk, getattr(to_version, "pk", None)
+    transaction.on_commit(
+        lambda: deployment_changed.send(
+            sender=Deployment, deployment_id=deployment_id, kind=str(kind), version_id=version_id
+        )
+    )
     return DeploymentEvent.objects.create(
         deployment=deployment,
         kind=kind,

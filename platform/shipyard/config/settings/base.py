@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "shipyard.jobs",
     "shipyard.serving",
     "shipyard.monitoring",
+    "shipyard.releases",
 ]
 
 MIDDLEWARE = [

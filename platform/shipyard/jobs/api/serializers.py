@@ -5,9 +5,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from shipyard.core.serializers import StrictSerializer
+from shipyard.core.serializers import StrictModelSerializer, StrictSerializer
 from shipyard.jobs.api.schema import PARAMS_SCHEMA, RESULT_SCHEMA
-from shipyard.jobs.models import Job, JobDevice, JobKind, JobQueue
+from shipyard.jobs.models import EdgeProfile, Job, JobDevice, JobKind, JobQueue
 
 
 @extend_schema_field(PARAMS_SCHEMA)
@@ -104,3 +104,14 @@ class JobDetailSerializer(JobSerializer):
 class JobKindSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=JobKind.choices)
     params = serializers.JSONField(help_text="JSON schema of the kind's params: types, ranges, defaults, descriptions.")
+
+
+class EdgeProfileSerializer(StrictModelSerializer):
+    """A device budget; the model's validators are the ranges (an impossible value is a 400 naming the field)."""
+
+    class Meta:
+        model = EdgeProfile
+        fields = ("id", "name", "max_size_bytes", "max_latency_ms", "min_accuracy", "created_at")
+        read_only_fields = ("id", "created_at")
+        # uniqueness is the service's (a 409 naming the name), not the serializer's
+        validators: list[Any] = []

@@ -8,17 +8,19 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from shipyard.accounts.roles import Role
 from shipyard.accounts.scoping import TeamScopedViewSet
 from shipyard.core.errors import DomainError
 from shipyard.core.pagination import DefaultPagination
+from shipyard.jobs import edge, selectors, services
 from shipyard.jobs import params as job_params
-from shipyard.jobs import selectors, services
 from shipyard.jobs.api import serializers as s
-from shipyard.jobs.models import Job
+from shipyard.jobs.models import EdgeProfile, Job
 from shipyard.projects.selectors import project_get
 from shipyard.registry.models import DatasetVersion, ModelVersion
 
@@ -112,3 +114,31 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TeamScopedVie
     def retry(self, request: Request, pk: str | None = None) -> Response:
         job = services.job_retry(job=self.get_object(), by=request.user)
         return Response(s.JobDetailSerializer(job).data, status=status.HTTP_201_CREATED)
+
+
+class EdgeProfileListView(APIView):
+    """A project's edge profiles (device budgets): read by viewers, written by maintainers."""
+
+    @extend_schema(responses=s.EdgeProfileSerializer(many=True))
+    def get(self, request: Request, project: str) -> Response:
+        proj = project_get(user=request.user, ref=project)
+        return Response(s.EdgeProfileSerializer(EdgeProfile.objects.filter(project=proj), many=True).data)
+
+    @extend_schema(request=s.EdgeProfileSerializer, responses={201: s.EdgeProfileSerializer, 400: ErrorResponse})
+    def post(self, request: Request, project: str) -> Response:
+        proj = project_get(user=request.user, ref=project, minimum=Role.MAINTAINER, action="change edge profiles")
+        body = s.EdgeProfileSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        profile = edge.edge_profile_create(project=proj, **body.validated_data)
+        return Response(s.EdgeProfileSerializer(profile).data, status=status.HTTP_201_CREATED)
+
+
+class EdgeProfileDetailView(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, project: str, name: str) -> Response:
+        proj = project_get(user=request.user, ref=project, minimum=Role.MAINTAINER, action="change edge profiles")
+        profile = EdgeProfile.objects.filter(project=proj, name=name).first()
+        if profile is None:
+            raise NotFound(f"No edge profile '{name}' in project '{proj.slug}'.")
+        edge.edge_profile_delete(profile=profile)
+        return Response(status=status.HTTP_204_NO_CONTENT)

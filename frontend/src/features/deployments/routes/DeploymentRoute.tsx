@@ -12,6 +12,8 @@ import { BanditPanel } from '../components/BanditPanel';
 import { OutlierPanel } from '../components/OutlierPanel';
 import { ShadowPanel } from '../components/ShadowPanel';
 import { HistoryTable } from '../components/HistoryTable';
+import { PushesTable } from '../components/PushesTable';
+import { describePolicy, usePushes, usePushPolicy } from '../api/pushes';
 import { MetricsCharts } from '../components/MetricsCharts';
 import { TrafficSplit } from '../components/TrafficSplit';
 import { formatNumber, formatRatio } from '@/lib/format';
@@ -25,6 +27,8 @@ export function DeploymentRoute() {
   const deployment = useDeployment(project, name);
   const events = useDeploymentEvents(project, name);
   const metrics = useDeploymentMetrics(project, name);
+  const pushes = usePushes(project, name);
+  const policy = usePushPolicy(project, name);
   const [action, setAction] = useState<ActionKind | null>(null);
 
   if (deployment.isPending) return <LoadingState rows={4} label="Loading deployment" />;
@@ -138,6 +142,21 @@ export function DeploymentRoute() {
             {d.quality_threshold === null ? 'no threshold' : `${d.quality_metric} ≥ ${d.quality_threshold}`}
           </Text>
         </Group>
+        <Card withBorder>
+          <Title order={3} fz="h5" mb={4}>
+            Pushes from CI
+          </Title>
+          {policy.data && (
+            <Text size="sm" c="dimmed" mb="xs" data-testid="push-policy">
+              {describePolicy(policy.data)}
+            </Text>
+          )}
+          {pushes.isError ? (
+            <ErrorState error={pushes.error} onRetry={() => pushes.refetch()} />
+          ) : (
+            <PushesTable pushes={pushes.data ?? []} />
+          )}
+        </Card>
         <Card withBorder>
           <Title order={3} fz="h5" mb="xs">
             History

@@ -29,6 +29,8 @@ const exportReport: ExportReport = {
   opset: 17,
   signature: {},
   version: { id: 9, model: 'digits-mlp', number: 2, format: 'onnx', size_bytes: 2048 },
+  accuracy: null,
+  profiles: [],
 };
 
 const job = (kind: JobDetail['kind'], result: JobDetail['result']) => ({ kind, result }) as JobDetail;
@@ -40,6 +42,29 @@ describe('JobReport', () => {
     expect(screen.getByRole('cell', { name: 'max abs diff' })).toBeInTheDocument();
     expect(screen.getByRole('cell', { name: '2.0 KiB' })).toBeInTheDocument();
     expect(screen.getByRole('cell', { name: '600' })).toBeInTheDocument();
+  });
+
+  it("lists an edge export's profiles with each verdict", () => {
+    const checks = (size: number) => ({
+      size_bytes: { limit: 5_000_000, value: size, passed: size <= 5_000_000 },
+      latency_ms: { limit: 10, value: 0.013, passed: true },
+      accuracy: { limit: 0.95, value: 0.9733, passed: true },
+    });
+    const edge: ExportReport = {
+      ...exportReport,
+      kind: 'export_executorch',
+      format: 'executorch',
+      accuracy: 0.9733,
+      profiles: [
+        { name: 'phone', passed: true, checks: checks(26_152) },
+        { name: 'watch', passed: false, checks: { ...checks(26_152), size_bytes: { limit: 1000, value: 26_152, passed: false } } },
+      ],
+    };
+    renderWithProviders(<JobReport job={job('export_executorch', edge)} />);
+    expect(screen.getByRole('cell', { name: 'phone' })).toBeInTheDocument();
+    expect(screen.getByRole('cell', { name: /^met: 25\.5 KiB \(max 4\.77 MiB\)/ })).toBeInTheDocument();
+    expect(screen.getByRole('cell', { name: /^not met: 25\.5 KiB \(max 1000 B\)/ })).toBeInTheDocument();
+    expect(screen.getByRole('cell', { name: '0.9733' })).toBeInTheDocument();
   });
 
   it('shows nothing for a job without a report', () => {

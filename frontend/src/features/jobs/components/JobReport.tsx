@@ -189,10 +189,22 @@ function Export({ r }: { r: ExportReport }) {
             ['tolerance', fmt(r.tolerance)],
             ['rows compared', fmt(r.parity_rows, 0)],
             ['size', bytes(r.size_bytes)],
+            ...(r.accuracy === null ? [] : ([['accuracy', fmt(r.accuracy)]] as [string, string][])),
           ]}
         />
       </Section>
       <Compare title="Latency (ms)" data={data} unit=" ms" />
+      {r.profiles.length > 0 ? (
+        <Section title="Edge profiles">
+          <KeyValues
+            rows={r.profiles.map((p) => {
+              const c = p.checks as Record<string, { limit: number; value: number | null; passed: boolean }>;
+              const detail = `${bytes(c.size_bytes?.value ?? 0)} (max ${bytes(c.size_bytes?.limit ?? 0)}) · ${fmt(c.latency_ms?.value)} ms (max ${fmt(c.latency_ms?.limit)}) · accuracy ${fmt(c.accuracy?.value)} (min ${fmt(c.accuracy?.limit)})`;
+              return [p.name, `${p.passed ? 'met' : 'not met'}: ${detail}`];
+            })}
+          />
+        </Section>
+      ) : null}
     </SimpleGrid>
   );
 }

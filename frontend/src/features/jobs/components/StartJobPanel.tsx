@@ -29,6 +29,7 @@ const FORMS: Record<JobKind, Field[]> = {
     { key: 'tolerance', label: 'Parity tolerance (max abs diff)', type: 'number', step: 1e-5 },
   ],
   export_torchscript: [{ key: 'tolerance', label: 'Parity tolerance', type: 'number', step: 1e-6 }],
+  export_executorch: [{ key: 'tolerance', label: 'Parity tolerance (max abs diff)', type: 'number', step: 1e-5 }],
   quantize: [
     { key: 'mode', label: 'Mode', type: 'select' },
     { key: 'calibration_rows', label: 'Calibration rows (static)', type: 'number' },
@@ -57,7 +58,17 @@ const FORMS: Record<JobKind, Field[]> = {
   ],
 };
 
-const BUTTONS: JobKind[] = ['training_tests', 'evaluate', 'export_onnx', 'export_torchscript', 'quantize', 'prune', 'distill', 'fairness'];
+const BUTTONS: JobKind[] = [
+  'training_tests',
+  'evaluate',
+  'export_onnx',
+  'export_torchscript',
+  'export_executorch',
+  'quantize',
+  'prune',
+  'distill',
+  'fairness',
+];
 
 /** What a field shows before the user edits it: the server's default (JSON text for a json field). */
 function initial(field: Field, schema: ParamSchema | undefined): unknown {

@@ -1,0 +1,102 @@
+"""Compact architecture: the standard digits CNN vs the MobileNet-style depthwise-separable
+``digits_compact``, fp32 and int8 (static, QDQ) on ONNX Runtime.
+
+For each model: parameters, multiply-adds per example (PyTorch's FLOP counter), ONNX file size,
+batch-1 and batch-64 latency on ONNX Runtime (median of timed calls, 2 intra-op threads) and
+accuracy on the digits evaluation split, then each figure as a ratio to the standard CNN measured
+in the same run; then the compact model's batch-1 latency per runtime (PyTorch, ExecuTorch with
+XNNPACK, ONNX Runtime) as a ratio to ONNX Runtime. Prints figures and ratios; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench compact")
+    parser.add_argument("--repeats", type=int, default=300)
+    parser.add_argument("--quick", action="store_true", help="fewer epochs and repeats (smoke run)")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from shipyard_ml.compression import quantize_onnx
+    from shipyard_ml.data import load_sklearn_dataset
+    from shipyard_ml.evaluate import evaluate
+    from shipyard_ml.export import export_onnx
+    from shipyard_ml.loading import latency_ms, onnx_predictor
+    from shipyard_ml.nets import count_macs, count_parameters
+    from shipyard_ml.train import digits_cnn, digits_compact
+
+    repeats = 20 if args.quick else args.repeats
+    torch.set_num_threads(2)
+    data = load_sklearn_dataset("digits")
+    x = data.X_eval
+    print(f"digits: {len(data.y_train)} train / {len(data.y_eval)} eval rows; onnxruntime, 2 threads")
+    standard, _ = digits_cnn({"epochs": 3} if args.quick else {}, 0, data)
+    compact, _ = digits_compact({"epochs": 5} if args.quick else {}, 0, data)
+    torch.set_num_threads(2)
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-compact-") as tmp:
+        paths = {}
+        for name, model in (("standard CNN fp32", standard), ("compact fp32", compact)):
+            paths[name] = Path(tmp) / f"{name.split()[0]}.onnx"
+            export_onnx(model, paths[name], x, latency_repeats=2)
+        paths["compact int8"] = Path(tmp) / "compact-int8.onnx"
+        quantize_onnx(
+            paths["compact fp32"],
+            paths["compact int8"],
+            data,
+            mode="static",
+            latency_repeats=2,
+            threads=2,
+            max_metric_drop=1.0,
+        )
+        counts = {
+            "standard CNN fp32": (count_parameters(standard), count_macs(standard, x.shape[1])),
+            "compact fp32": (count_parameters(compact), count_macs(compact, x.shape[1])),
+            "compact int8": (count_parameters(compact), count_macs(compact, x.shape[1])),
+        }
+        for name, path in paths.items():
+            predict = onnx_predictor(str(path), threads=2)
+            accuracy = evaluate(predict, data).metrics["accuracy"]
+            b1, b64 = (latency_ms(predict, x, b, repeats=repeats) for b in (1, 64))
+            params, macs = counts[name]
+            rows.append((name, params, macs, path.stat().st_size, b1, b64, accuracy))
+
+    base = rows[0]
+    print(f"\n{'model':<18} {'params':>8} {'MACs':>9} {'ONNX KB':>8} {'b1 ms':>8} {'b64 ms':>8} {'accuracy':>9}")
+    for name, params, macs, size, b1, b64, acc in rows:
+        print(f"{name:<18} {params:>8,} {macs:>9,} {size / 1024:>8.1f} {b1:>8.4f} {b64:>8.4f} {acc:>9.4f}")
+    print("\nratios to the standard CNN (fewer/smaller/faster > 1; accuracy as a difference in points)")
+    for name, params, macs, size, b1, b64, acc in rows[1:]:
+        print(
+            f"{name:<18} params {base[1] / params:.1f}x fewer, MACs {base[2] / macs:.1f}x fewer, file {base[3] / size:.1f}x smaller, "
+            f"batch-1 {base[4] / b1:.2f}x faster, batch-64 {base[5] / b64:.2f}x faster, accuracy {(acc - base[6]) * 100:+.2f} points"
+        )
+    print("(int8 keeps the parameter count; its weights take 1 byte instead of 4)")
+
+    print("\nthe compact model per runtime at batch 1 (ratio = ONNX Runtime latency / runtime latency)")
+    from shipyard_ml.edge import export_executorch
+
+    with tempfile.TemporaryDirectory(prefix="bench-compact-et-") as tmp:
+        et = export_executorch(compact, Path(tmp) / "compact.pte", x, eval_y=data.y_eval, latency_repeats=repeats)
+    ort_ms = et.latency_ms["onnxruntime"]["1"]
+    for runtime, by_batch in et.latency_ms.items():
+        print(f"  {runtime:<12} {by_batch['1']:.4f} ms  {ort_ms / by_batch['1']:.2f}x ONNX Runtime")
+    print(
+        f"  ExecuTorch program (XNNPACK, fp32): {et.size_bytes / 1024:.1f} KB, parity max abs diff {et.max_abs_diff:.2g} "
+        f"over {et.parity_rows} rows, accuracy {et.accuracy:.4f}"
+    )
+    print("  LiteRT and Core ML: not measured (their converters do not run beside torch 2.13 here; docs/jobs.md)")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,50 @@
+import { useQuery } from '@tanstack/react-query';
+import { api, unwrap } from '@/api/client';
+import type { components } from '@/api/schema';
+import type { Narrow } from '@/api/types';
+import { deploymentKeys, POLL_MS } from './deployments';
+
+type Schemas = components['schemas'];
+
+/** The quality gate's verdict once the evaluation finished (empty before). */
+export interface PushGate {
+  passed?: boolean;
+  metric?: string;
+  value?: number | null;
+  live_value?: number | null;
+  threshold?: number | null;
+  message?: string;
+}
+
+export type Push = Narrow<Schemas['Push'], { gate: PushGate }>;
+export type PushPolicy = Schemas['PushPolicy'];
+
+const one = (project: string, name: string) => ({ path: { project, name } });
+
+/** The deployment's pushes from CI, newest first (polled: a rollout moves on its own). */
+export function usePushes(project: string, name: string) {
+  return useQuery({
+    queryKey: [...deploymentKeys.detail(project, name), 'pushes'],
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/pushes/', { params: one(project, name) })))
+        .results as Push[],
+    refetchInterval: POLL_MS,
+  });
+}
+
+export function usePushPolicy(project: string, name: string) {
+  return useQuery({
+    queryKey: [...deploymentKeys.detail(project, name), 'push-policy'],
+    queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/push-policy/', { params: one(project, name) })),
+  });
+}
+
+/** "from main, with a passing CI run, canary at 10 %" — what the policy accepts, in words. */
+export function describePolicy(p: PushPolicy): string {
+  if (!p.enabled) return 'Pushes are switched off for this deployment.';
+  const parts = [p.default_branch_only ? `from ${p.effective_default_branch} only` : 'from any branch'];
+  if (p.require_ci_pass) parts.push('with a passing CI run for the commit');
+  if (p.allowed_models.length) parts.push(`models: ${p.allowed_models.join(', ')}`);
+  parts.push(`canary at ${p.canary_weight} %`);
+  return `Accepts pushes ${parts.join(', ')}.`;
+}

@@ -1,0 +1,131 @@
+"""Edge export: ExecuTorch programs (``.pte``) lowered with the XNNPACK delegate, their parity and
+batch-1 latency measured through ExecuTorch's own runtime, beside ONNX Runtime on the same model.
+
+A mobile app runs one example at a time, so the program is exported at batch 1 (a static shape, as
+XNNPACK prefers) and parity runs it once per evaluation row. ``executorch`` is imported lazily: it is
+an optional dependency of the ``ml`` group and only workers load it.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from shipyard_ml.export import ExportFailed, export_onnx, parity
+from shipyard_ml.loading import atomic_path, latency_ms, onnx_predictor, torch_predictor
+from shipyard_ml.recipe_types import Cancelled, Progress, ShouldStop, never_stop, no_progress
+from shipyard_ml.reports import ExportReport
+
+#: the flatbuffer file identifier of an ExecuTorch program, at bytes 4..8
+PTE_IDENTIFIER = b"ET12"
+
+_OP = re.compile(r"(aten\.[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)?|torch\.ops\.[A-Za-z0-9_.]+)")
+
+
+def failed_op(exc: BaseException) -> str:
+    """The operator a converter names in its error (``aten.<op>``), or "" when it names none."""
+    match = _OP.search(str(exc))
+    return match.group(1) if match else ""
+
+
+def _lower(model: nn.Module, example: torch.Tensor) -> bytes:
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+
+    program = torch.export.export(model, (example,))
+    return bytes(to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()]).to_executorch().buffer)
+
+
+def executorch_predictor(path: str) -> Any:
+    """Run a batch-1 ``.pte`` through ExecuTorch's runtime, one row at a time."""
+    from executorch.runtime import Runtime
+
+    method = Runtime.get().load_program(path).load_method("forward")
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        rows = np.ascontiguousarray(x, dtype=np.float32)
+        return np.concatenate([method.execute([torch.from_numpy(r[None].copy())])[0].numpy() for r in rows])
+
+    return predict
+
+
+def export_executorch(
+    model: nn.Module,
+    out_path: str | Path,
+    eval_x: np.ndarray,
+    *,
+    eval_y: np.ndarray | None = None,
+    tolerance: float = 1e-4,
+    latency_repeats: int = 30,
+    progress: Progress = no_progress,
+    should_stop: ShouldStop = never_stop,
+) -> ExportReport:
+    """Lower ``model`` to an ExecuTorch program with the XNNPACK delegate and check it in ExecuTorch's
+    runtime: max abs difference from eager PyTorch over ``eval_x`` and batch-1 latency (PyTorch,
+    ExecuTorch, and ONNX Runtime on an ONNX export of the same model, for the ratio)."""
+    model = model.to("cpu").eval()
+    eval_x = np.ascontiguousarray(eval_x, dtype=np.float32)
+    example = torch.from_numpy(eval_x[:1].copy())
+    progress(5.0, "lowering to ExecuTorch with the XNNPACK delegate")
+    try:
+        buffer = _lower(model, example)
+    except Exception as exc:  # a converter error: the job fails naming the operator when the converter does
+        op = failed_op(exc)
+        where = f" at operator {op}" if op else ""
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise ExportFailed(f"ExecuTorch lowering failed{where}: {first}", None) from exc
+    if should_stop():
+        raise Cancelled("stopped after lowering")
+    with atomic_path(out_path) as tmp:
+        Path(tmp).write_bytes(buffer)
+        progress(30.0, "parity check in ExecuTorch's runtime")
+        et_predict = executorch_predictor(str(tmp))
+        torch_predict = torch_predictor(model, "cpu")
+        reference = torch_predict(eval_x)
+        outputs = et_predict(eval_x)
+        diff = parity(reference, outputs)
+        accuracy = float((outputs.argmax(1) == eval_y).mean()) if eval_y is not None and len(eval_y) else None
+        progress(60.0, f"parity: max abs diff {diff:.3g} over {len(eval_x)} rows")
+        with tempfile.TemporaryDirectory(prefix="shipyard-edge-") as work:
+            onnx_path = Path(work) / "model.onnx"
+            export_onnx(model, onnx_path, eval_x[:64], latency_repeats=1)
+            engines = {
+                "pytorch": torch_predict,
+                "executorch": et_predict,
+                "onnxruntime": onnx_predictor(str(onnx_path)),
+            }
+            latency = {name: {"1": latency_ms(p, eval_x, 1, repeats=latency_repeats)} for name, p in engines.items()}
+        progress(95.0, f"batch-1 latency: executorch {latency['executorch']['1']:.3f} ms")
+        passed = diff <= tolerance
+        report = ExportReport(
+            format="executorch",
+            size_bytes=Path(tmp).stat().st_size,
+            passed=passed,
+            summary=(
+                f"ExecuTorch (XNNPACK): max abs diff {diff:.3g} vs PyTorch (tolerance {tolerance:g}); batch-1 "
+                f"{latency['executorch']['1']:.3f} ms = {latency['onnxruntime']['1'] / latency['executorch']['1']:.2f}x "
+                "ONNX Runtime's speed"
+            ),
+            max_abs_diff=diff,
+            tolerance=tolerance,
+            parity_rows=len(eval_x),
+            latency_ms=latency,
+            speedup={"1": latency["pytorch"]["1"] / latency["executorch"]["1"]},
+            signature={
+                "inputs": [{"name": "input", "dtype": "float32", "shape": [1, int(eval_x.shape[1])]}],
+                "outputs": [{"name": "logits", "dtype": "float32", "shape": [1, int(reference.shape[1])]}],
+            },
+            accuracy=accuracy,
+        )
+        if not passed:
+            raise ExportFailed(
+                f"ExecuTorch output differs from PyTorch by {diff:.3g} (> tolerance {tolerance:g})", report
+            )
+    progress(100.0, report.summary)
+    return report
