@@ -788,6 +788,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/deployments/{name}/comparison/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The canary against live since the canary started (counts, error rates, p99, thresholds) */
+        get: operations["projects_deployments_comparison_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/deployments/{name}/deploy/": {
         parameters: {
             query?: never;
@@ -1340,7 +1357,7 @@ export interface components {
         CanaryRequest: {
             version?: number;
             weight: number;
-            /** @default  */
+            /** @description why this change is made (required; shown in the deployment's history) */
             reason: string;
             /** @default false */
             override_gate: boolean;
@@ -1520,7 +1537,7 @@ export interface components {
         /** @description Reject keys that the serializer does not declare as writable. */
         DeployRequest: {
             version: number;
-            /** @default  */
+            /** @description why this change is made (required; shown in the deployment's history) */
             reason: string;
             /** @default false */
             override_gate: boolean;
@@ -1582,7 +1599,7 @@ export interface components {
             name: string;
             model: string;
             version: number;
-            /** @default  */
+            /** @description why this change is made (required; shown in the deployment's history) */
             reason: string;
             /** @default false */
             override_gate: boolean;
@@ -2514,6 +2531,12 @@ export interface components {
              * @description how far a version's online accuracy may be from its evaluate job's (rubric model-2)
              */
             correlation_max_gap?: number;
+            health_window_minutes?: number;
+            health_min_requests?: number;
+            /** Format: double */
+            error_rate_max?: number;
+            /** Format: double */
+            latency_p99_max_ms?: number;
             webhook_url?: string;
             email_to?: string;
         };
@@ -2607,7 +2630,7 @@ export interface components {
         };
         /** @description Reject keys that the serializer does not declare as writable. */
         PromoteRequest: {
-            /** @default  */
+            /** @description why this change is made (required; shown in the deployment's history) */
             reason: string;
             /** @default false */
             override_gate: boolean;
@@ -2725,7 +2748,7 @@ export interface components {
         RoleEnum: "viewer" | "member" | "maintainer" | "admin";
         /** @description Reject keys that the serializer does not declare as writable. */
         RollbackRequest: {
-            /** @default  */
+            /** @description why this change is made (required; shown in the deployment's history) */
             reason: string;
         };
         RubricDocument: {
@@ -4794,6 +4817,30 @@ export interface operations {
             };
         };
     };
+    projects_deployments_comparison_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
     projects_deployments_deploy_create: {
         parameters: {
             query?: never;
@@ -4988,7 +5035,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["PromoteRequest"];
                 "application/x-www-form-urlencoded": components["schemas"]["PromoteRequest"];
@@ -5016,7 +5063,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["RollbackRequest"];
                 "application/x-www-form-urlencoded": components["schemas"]["RollbackRequest"];

@@ -109,7 +109,7 @@ def register(subparsers: Any) -> None:
     common(p)
     p.add_argument("--model", "-m", required=True)
     p.add_argument("--version", "-v", type=int, required=True)
-    p.add_argument("--reason", default="")
+    p.add_argument("--reason", "-r", required=True, help="why (required; kept in the deployment's history)")
     p.add_argument(
         "--override-gate", action="store_true", help="admins: deploy despite a failing quality gate (needs --reason)"
     )
@@ -121,7 +121,7 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("set", help="make a version live at once (quality gate applies)")
     common(p)
     p.add_argument("--version", "-v", type=int, required=True)
-    p.add_argument("--reason", default="")
+    p.add_argument("--reason", "-r", required=True, help="why (required; kept in the deployment's history)")
     p.add_argument("--override-gate", action="store_true")
     p.set_defaults(func=cmd_deploy)
 
@@ -129,7 +129,7 @@ def register(subparsers: Any) -> None:
     common(p)
     p.add_argument("--version", "-v", type=int)
     p.add_argument("--weight", "-w", type=int, required=True, help="percent of requests, 0-100")
-    p.add_argument("--reason", default="")
+    p.add_argument("--reason", "-r", required=True, help="why (required; kept in the deployment's history)")
     p.add_argument(
         "--override-gate", action="store_true", help="admins: a weight above the gated share despite a failing gate"
     )
@@ -137,13 +137,13 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("promote", help="make the canary live")
     common(p)
-    p.add_argument("--reason", default="")
+    p.add_argument("--reason", "-r", required=True, help="why (required; kept in the deployment's history)")
     p.add_argument("--override-gate", action="store_true")
     p.set_defaults(func=cmd_promote)
 
     p = sub.add_parser("rollback", help="canary weight to 0, or the previous live version back")
     common(p)
-    p.add_argument("--reason", default="")
+    p.add_argument("--reason", "-r", required=True, help="why (required; kept in the deployment's history)")
     p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser("status", help="deployments of a project, or one with its history")

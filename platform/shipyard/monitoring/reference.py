@@ -35,6 +35,10 @@ CONFIG_FIELDS = {
     "latency_max_ratio",
     "quality_max_drop",
     "correlation_max_gap",
+    "health_window_minutes",
+    "health_min_requests",
+    "error_rate_max",
+    "latency_p99_max_ms",
     "webhook_url",
     "email_to",
 }

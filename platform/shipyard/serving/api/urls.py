@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(_d + "events/", views.EventListView.as_view(), name="deployment-events"),
     path(_d + "metrics/", views.MetricsView.as_view(), name="deployment-metrics"),
     path(_d + "gate/", views.GateView.as_view(), name="deployment-gate"),
+    path(_d + "comparison/", views.ComparisonView.as_view(), name="deployment-comparison"),
     path(_d + "keys/", views.ApiKeyListView.as_view(), name="deployment-keys"),
     path(_d + "keys/<int:key_id>/revoke/", views.ApiKeyRevokeView.as_view(), name="deployment-key-revoke"),
 ]
