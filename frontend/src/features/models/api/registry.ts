@@ -55,11 +55,27 @@ export interface LineageEdge {
 
 export type EvidenceItem = Omit<Schemas['Evidence'], 'key' | 'detail'>;
 
+/** A period a version was live or the canary of a deployment (end null while it lasts). */
+export interface ServingPeriod {
+  role: 'live' | 'canary';
+  start: string;
+  end: string | null;
+}
+
+/** A deployment that serves the version now ('live', 'canary') or served it before ('past'). */
+export interface VersionDeployment {
+  id: number;
+  kind: string;
+  name: string;
+  role: 'live' | 'canary' | 'past';
+  periods: ServingPeriod[];
+}
+
 export type ModelVersionDetail = Narrow<
   Sent<Schemas['ModelVersionDetail']>,
   VersionFields & {
     lineage: { nodes: LineageNode[]; edges: LineageEdge[] };
-    deployments: { id: number; kind: string; name: string }[];
+    deployments: VersionDeployment[];
     evidence: EvidenceItem[];
   }
 >;
@@ -110,7 +126,7 @@ export function useModelVersion(slug: string, name: string, n: number) {
         api.GET('/api/v1/projects/{project}/models/{model}/versions/{number}/', {
           params: { path: { project: slug, model: name, number: n } },
         }),
-      )) as ModelVersionDetail,
+      )) as unknown as ModelVersionDetail,
   });
 }
 

@@ -7,6 +7,7 @@ import { PageHeader } from '@/components/PageHeader';
 import { formatDateTime, formatNumber } from '@/lib/format';
 import { artifactUrl, formatBytes, type TensorSpec, useModelVersion } from '../api/registry';
 import { LineageGraph } from '../components/LineageGraph';
+import { DeploymentHistory } from '../components/DeploymentHistory';
 
 function Specs({ title, specs }: { title: string; specs: TensorSpec[] | undefined }) {
   return (
@@ -128,16 +129,8 @@ export function ModelVersionRoute() {
       </Card>
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
         <Card withBorder radius="md" padding="md">
-          <Title order={4} mb="xs">Deployments using it</Title>
-          {v.deployments.length === 0 ? <Text c="dimmed" size="sm">Not deployed.</Text> : (
-            <Stack gap={4}>
-              {v.deployments.map((d) => (
-                <Anchor key={`${d.kind}-${d.id}`} component={Link} to={`/deployments/${slug}/${d.name}`} size="sm">
-                  {d.name} ({d.kind})
-                </Anchor>
-              ))}
-            </Stack>
-          )}
+          <Title order={4} mb="xs">Deployment history</Title>
+          <DeploymentHistory slug={slug} deployments={v.deployments} />
         </Card>
         <Card withBorder radius="md" padding="md">
           <Title order={4} mb="xs">Rubric evidence</Title>
