@@ -1,6 +1,5 @@
 import { Anchor, Badge, Card, Group, Select, SimpleGrid, Table, Text, Title } from '@mantine/core';
-import { useState } from 'react';
-import { Link, useParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
@@ -15,9 +14,21 @@ const MAX_HISTOGRAMS = 24;
 export function DatasetRoute() {
   const { slug = '', name = '' } = useParams();
   const versions = useDatasetVersions(slug, name);
-  const [picked, setPicked] = useState<string | null>(null);
+  // the version lives in the URL (?version=n) so that links to a dataset carry their version
+  const [params, setParams] = useSearchParams();
+  const picked = params.get('version');
+  const setPicked = (v: string | null) =>
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        if (v) next.set('version', v);
+        else next.delete('version');
+        return next;
+      },
+      { replace: true },
+    );
   const latest = versions.data?.results[0]?.number ?? null;
-  const number = picked ? Number(picked) : latest;
+  const number = picked && /^\d+$/.test(picked) ? Number(picked) : latest;
   const version = useDatasetVersion(slug, name, number);
   if (versions.isPending) return <LoadingState rows={5} label="Loading dataset" />;
   if (versions.isError) return <ErrorState error={versions.error} onRetry={() => void versions.refetch()} />;

@@ -33,7 +33,7 @@ export function ProjectDatasetsRoute() {
             {datasets.data.results.map((d) => (
               <Table.Tr key={d.id} data-testid="dataset-row">
                 <Table.Td>
-                  <Anchor component={Link} to={`/projects/${slug}/datasets/${d.name}`} fw={600}>{d.name}</Anchor>
+                  <Anchor component={Link} to={`/projects/${slug}/datasets/${d.name}${d.latest_version ? `?version=${d.latest_version.number}` : ''}`} fw={600}>{d.name}</Anchor>
                   {d.description ? <Text size="xs" c="dimmed" lineClamp={1}>{d.description}</Text> : null}
                 </Table.Td>
                 <Table.Td>{d.latest_version ? `v${d.latest_version.number}` : '—'}</Table.Td>

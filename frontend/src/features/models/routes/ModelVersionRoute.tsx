@@ -72,7 +72,7 @@ export function ModelVersionRoute() {
           <Text size="sm">
             Training dataset:{' '}
             {v.training_dataset ? (
-              <Anchor component={Link} to={`/projects/${slug}/datasets/${v.training_dataset.dataset}`}>
+              <Anchor component={Link} to={`/projects/${slug}/datasets/${v.training_dataset.dataset}?version=${v.training_dataset.number}`}>
                 {v.training_dataset.dataset} v{v.training_dataset.number}
               </Anchor>
             ) : '—'}

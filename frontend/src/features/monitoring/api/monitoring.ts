@@ -80,6 +80,8 @@ export interface Mistake {
   label: unknown;
   confidence: number | null;
   version_id: number;
+  /** the id of an earlier mistake with the same inputs and corrected label */
+  duplicate_of: number | null;
 }
 
 export interface FlywheelExport {
@@ -105,6 +107,9 @@ export interface Flywheel {
   daily: FlywheelDay[];
   mistakes_total: number;
   mistakes: Mistake[];
+  duplicates_total: number;
+  /** where "Add to dataset" writes: the training dataset and the version it will create */
+  target: { dataset: string; base_version: number; next_version: number } | null;
   exports: FlywheelExport[];
   can_export: boolean;
 }
@@ -249,13 +254,13 @@ export function useFlywheel(project: string, deployment: string, slice: string) 
 export function useExportToDataset(project: string, deployment: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async (slice: string) =>
+    mutationFn: async ({ slice, feedback_ids }: { slice: string; feedback_ids?: number[] }) =>
       (await unwrap(
         api.POST('/api/v1/projects/{project}/deployments/{deployment}/flywheel/export/', {
           params: one(project, deployment),
-          body: { slice },
+          body: { slice, ...(feedback_ids ? { feedback_ids } : {}) },
         }),
-      )) as unknown as { dataset: string; version: number; examples: number },
+      )) as unknown as { dataset: string; version: number; examples: number; parent_version: number; rows: number },
     onSuccess: () => client.invalidateQueries({ queryKey: ['monitoring', 'flywheel', project, deployment] }),
   });
 }

@@ -18,6 +18,8 @@ export const MONITOR_AXIS: Record<string, string> = {
   numerics: 'NaN/Inf outputs',
   performance: 'p99 latency (ms)',
   quality: 'accuracy',
+  error_rate: 'failed share',
+  latency: 'p99 latency (ms)',
 };
 
 const shortTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
