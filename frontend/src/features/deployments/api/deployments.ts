@@ -3,6 +3,7 @@ import { api, unwrap } from '@/api/client';
 import type { Page } from '@/api/pagination';
 import type { components } from '@/api/schema';
 import type { Narrow } from '@/api/types';
+import { pollEvery } from '@/lib/polling';
 
 type Schemas = components['schemas'];
 
@@ -56,7 +57,7 @@ export function useTeamDeployments(team: string | null, enabled = true) {
     queryFn: async () =>
       (await unwrap(api.GET('/api/v1/deployments/', { params: { query: { team: team ?? '' } } }))) as Page<Deployment>,
     enabled: enabled && team !== null,
-    refetchInterval: POLL_MS,
+    refetchInterval: pollEvery(POLL_MS),
     placeholderData: keepPreviousData,
   });
 }
@@ -69,7 +70,7 @@ export function useDeployments(project: string | null) {
         api.GET('/api/v1/projects/{project}/deployments/', { params: { path: { project: project ?? '' } } }),
       )) as Page<Deployment>,
     enabled: !!project,
-    refetchInterval: POLL_MS,
+    refetchInterval: pollEvery(POLL_MS),
     placeholderData: keepPreviousData,
   });
 }
@@ -79,20 +80,22 @@ export function useDeployment(project: string, name: string) {
     queryKey: deploymentKeys.detail(project, name),
     queryFn: async () =>
       (await unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/', { params: one(project, name) }))) as Deployment,
-    refetchInterval: POLL_MS,
+    refetchInterval: pollEvery(POLL_MS),
   });
 }
 
-export function useDeploymentEvents(project: string, name: string) {
+export function useDeploymentEvents(project: string, name: string, enabled = true) {
   return useQuery({
+    enabled,
     queryKey: [...deploymentKeys.detail(project, name), 'events'],
     queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/events/', { params: one(project, name) })),
-    refetchInterval: POLL_MS,
+    refetchInterval: pollEvery(POLL_MS),
   });
 }
 
-export function useDeploymentMetrics(project: string, name: string, minutes = 60) {
+export function useDeploymentMetrics(project: string, name: string, minutes = 60, enabled = true) {
   return useQuery({
+    enabled,
     queryKey: [...deploymentKeys.detail(project, name), 'metrics', minutes],
     queryFn: async () =>
       (await unwrap(
@@ -100,7 +103,7 @@ export function useDeploymentMetrics(project: string, name: string, minutes = 60
           params: { ...one(project, name), query: { minutes } },
         }),
       )) as { series: MetricPoint[] },
-    refetchInterval: POLL_MS,
+    refetchInterval: pollEvery(POLL_MS),
   });
 }
 
@@ -229,7 +232,7 @@ export function useComparison(project: string, name: string, enabled: boolean) {
     queryFn: async () =>
       (await unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/comparison/', { params: one(project, name) }))) as unknown as CanaryComparison,
     enabled,
-    refetchInterval: POLL_MS,
+    refetchInterval: pollEvery(POLL_MS),
   });
 }
 

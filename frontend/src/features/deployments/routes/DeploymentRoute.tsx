@@ -23,8 +23,9 @@ function latest(series: MetricPoint[], version: number): MetricPoint | undefined
 export function DeploymentRoute() {
   const { project = '', name = '' } = useParams();
   const deployment = useDeployment(project, name);
-  const events = useDeploymentEvents(project, name);
-  const metrics = useDeploymentMetrics(project, name);
+  // the history and the charts are asked for once the deployment exists (a missing one is one 404)
+  const events = useDeploymentEvents(project, name, deployment.isSuccess);
+  const metrics = useDeploymentMetrics(project, name, 60, deployment.isSuccess);
   const [action, setAction] = useState<ActionKind | null>(null);
   const role = useProjectRole(project);
   const [tab, setTab] = useTabParam(['overview', 'settings'] as const, 'overview');

@@ -106,8 +106,9 @@ export function useModel(slug: string, name: string) {
   });
 }
 
-export function useModelVersions(slug: string, name: string) {
+export function useModelVersions(slug: string, name: string, enabled = true) {
   return useQuery({
+    enabled,
     queryKey: registryKeys.versions(slug, name),
     queryFn: async () =>
       (await unwrap(
@@ -130,8 +131,9 @@ export function useModelVersion(slug: string, name: string, n: number) {
   });
 }
 
-export function useAliases(slug: string, name: string) {
+export function useAliases(slug: string, name: string, enabled = true) {
   return useQuery({
+    enabled,
     queryKey: registryKeys.aliases(slug, name),
     queryFn: async () =>
       (await unwrap(api.GET('/api/v1/projects/{project}/models/{model}/aliases/', { params: model(slug, name) }))) as {

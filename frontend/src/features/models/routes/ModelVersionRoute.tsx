@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { Anchor, Badge, Button, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { IconDownload } from '@tabler/icons-react';
 import { Link, useParams } from 'react-router';
@@ -28,8 +29,9 @@ function Specs({ title, specs }: { title: string; specs: TensorSpec[] | undefine
   );
 }
 
-/** /projects/:slug/models/:model/versions/:number — the model card. */
-export function ModelVersionRoute() {
+/** /projects/:slug/models/:model/versions/:number — the model card; ``children`` (what other features add
+ * to the page) render once the version is known to exist. */
+export function ModelVersionRoute({ children }: { children?: ReactNode } = {}) {
   const { slug = '', model = '', number = '0' } = useParams();
   const n = Number(number);
   const query = useModelVersion(slug, model, n);
@@ -146,6 +148,7 @@ export function ModelVersionRoute() {
           )}
         </Card>
       </SimpleGrid>
+      {children}
     </>
   );
 }

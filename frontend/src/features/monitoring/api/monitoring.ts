@@ -1,6 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '@/api/client';
 import type { components } from '@/api/schema';
+import { pollEvery } from '@/lib/polling';
 
 // The monitoring endpoints publish no response schemas (the schema says `{[key: string]: unknown}`),
 // so the bodies they send are described here, once; the request bodies come from the schema.
@@ -152,7 +153,7 @@ export function useOverview(team?: string) {
       (await unwrap(api.GET('/api/v1/monitoring/overview/', { params: { query: { team: team || undefined } } }))) as unknown as {
         results: OverviewRow[];
       },
-    refetchInterval: 30_000,
+    refetchInterval: pollEvery(30_000),
   });
 }
 
@@ -163,7 +164,7 @@ export function useAlerts(params: { status?: string; project?: string; deploymen
     queryKey: ['monitoring', 'alerts', params],
     queryFn: async () =>
       (await unwrap(api.GET('/api/v1/alerts/', { params: { query } }))) as unknown as { results: AlertItem[] },
-    refetchInterval: 30_000,
+    refetchInterval: pollEvery(30_000),
   });
 }
 
@@ -183,7 +184,7 @@ export function useDrift(project: string, deployment: string) {
       (await unwrap(
         api.GET('/api/v1/projects/{project}/deployments/{deployment}/drift/', { params: one(project, deployment) }),
       )) as unknown as DriftTable,
-    refetchInterval: 60_000,
+    refetchInterval: pollEvery(60_000),
   });
 }
 
@@ -211,7 +212,7 @@ export function useDeploymentMonitoring(project: string, deployment: string) {
       (await unwrap(
         api.GET('/api/v1/projects/{project}/deployments/{deployment}/monitoring/', { params: one(project, deployment) }),
       )) as unknown as DeploymentMonitoring,
-    refetchInterval: 60_000,
+    refetchInterval: pollEvery(60_000),
   });
 }
 
