@@ -76,6 +76,13 @@ def test_add_to_dataset_review_and_drift_table_tools(page: Any, password: str, s
     page.get_by_role("option", name="Kolmogorov-Smirnov statistic").click()
     expect(page.get_by_test_id("drift-row-f0")).to_contain_text("Kolmogorov-Smirnov statistic")
 
+    # every deployment has error-rate and latency monitors, with their thresholds editable
+    page.get_by_role("tab", name="Monitors").click()
+    expect(page.get_by_test_id("monitor-error_rate")).to_contain_text("Error rate")
+    expect(page.get_by_test_id("monitor-latency")).to_contain_text("Latency")
+    expect(page.get_by_label("Error-rate alert above (0–1)")).to_have_value("0.05")
+    expect(page.get_by_label("Latency alert above (p99, ms)")).to_have_value("1000")
+
     # the flywheel: "Add to dataset" opens a review
     page.get_by_role("tab", name="Flywheel").click()
     expect(page.get_by_role("table", name="Mistakes")).to_be_visible()
