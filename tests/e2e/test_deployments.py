@@ -125,6 +125,9 @@ def test_guard_rails_gate_comparison_markers_settings_and_version_history(
     expect(gate.get_by_test_id("gate-value")).to_have_text("0.97")
     expect(gate.get_by_test_id("gate-threshold")).to_have_text("0.9")
     expect(gate.get_by_test_id("gate-live")).to_have_text("0.95")
+    expect(dialog.get_by_test_id("gate-enforced")).to_have_text(
+        re.compile(r"^At 10 % the quality gate is shown, not enforced \(it is enforced above \d+ %\)\.$")
+    )
     expect(dialog.get_by_role("button", name="Confirm")).to_be_enabled()
     dialog.get_by_role("button", name="Confirm").click()
     expect(dialog.get_by_text("A reason is required: it is kept in the history.")).to_be_visible()

@@ -1559,6 +1559,7 @@ export interface components {
             }[];
             readonly endpoint: string;
             readonly can_rollback: boolean;
+            readonly canary_gate_weight: number;
             /** Format: date-time */
             readonly canary_started_at: string | null;
             readonly max_batch_size: number;

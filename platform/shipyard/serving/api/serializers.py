@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from shipyard.core.serializers import StrictSerializer
+from shipyard.serving.gate import canary_gate_weight
 from shipyard.serving.models import ApiKey, Deployment, DeploymentEvent
 
 
@@ -99,6 +100,8 @@ class DeploymentSerializer(serializers.ModelSerializer):
     traffic = serializers.SerializerMethodField()
     endpoint = serializers.SerializerMethodField()
     can_rollback = serializers.SerializerMethodField()
+    #: a canary weight above this percentage must pass the quality gate (SERVING_CANARY_GATE_WEIGHT)
+    canary_gate_weight = serializers.SerializerMethodField()
 
     class Meta:
         model = Deployment
@@ -113,6 +116,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "traffic",
             "endpoint",
             "can_rollback",
+            "canary_gate_weight",
             "canary_started_at",
             *Deployment.SETTINGS_FIELDS,
             "canary_breaches",
@@ -138,6 +142,9 @@ class DeploymentSerializer(serializers.ModelSerializer):
 
     def get_endpoint(self, obj: Deployment) -> str:
         return f"/serve/{obj.project.slug}/{obj.name}/predict"
+
+    def get_canary_gate_weight(self, obj: Deployment) -> int:
+        return canary_gate_weight()
 
     def get_can_rollback(self, obj: Deployment) -> bool:
         return bool(obj.live_history) or (obj.canary_version_id is not None and obj.canary_weight > 0)

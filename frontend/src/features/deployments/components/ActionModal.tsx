@@ -106,6 +106,13 @@ export function ActionModal({ action, deployment, onClose }: ActionModalProps) {
         {action !== 'rollback' && gateVersion !== null ? (
           <GateResultPanel project={deployment.project} name={deployment.name} version={gateVersion} />
         ) : null}
+        {action === 'canary' && gateVersion !== null ? (
+          <Text size="xs" c="dimmed" data-testid="gate-enforced">
+            {weight > deployment.canary_gate_weight
+              ? `At ${weight} % the canary takes most of the traffic: the quality gate is enforced (above ${deployment.canary_gate_weight} %).`
+              : `At ${weight} % the quality gate is shown, not enforced (it is enforced above ${deployment.canary_gate_weight} %).`}
+          </Text>
+        ) : null}
         {(action === 'promote' || action === 'deploy') && deployment.canary_version ? (
           <ComparisonPanel project={deployment.project} name={deployment.name} />
         ) : null}
