@@ -23,6 +23,11 @@ SHOTS = REPO / "docs" / "screenshots"
 PAGES = [
     ("rubric", "/projects/fraud-model/rubric", lambda p: p.locator("section[aria-labelledby^=section-title-]").first),
     ("deployment", "/deployments/fraud-model/tabular", lambda p: p.get_by_test_id("live-version")),
+    (
+        "deployment-settings",
+        "/deployments/fraud-model/tabular?tab=settings",
+        lambda p: p.get_by_role("button", name="Save settings"),
+    ),
     ("monitoring", "/monitoring/fraud-model/tabular", lambda p: p.get_by_role("table", name="Drift per feature")),
     (
         "flywheel",

@@ -143,6 +143,12 @@ def test_flywheel_dashboard_and_export(world: Any, tmp_path: Any) -> None:
     assert client.get(f"/api/v1/projects/fraud-model/deployments/{d.name}/flywheel/?slice=nope").status_code == 400
     assert client.get(f"/api/v1/projects/fraud-model/deployments/{d.name}/flywheel/?days=0").status_code == 400
 
+    assert data["target"] == {
+        "dataset": d.live_version.training_dataset.dataset.name,
+        "base_version": 1,
+        "next_version": 2,
+    }
+    assert data["duplicates_total"] == 0 and all(m["duplicate_of"] is None for m in data["mistakes"])
     response = client.post(f"/api/v1/projects/fraud-model/deployments/{d.name}/flywheel/export/", {}, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
@@ -156,11 +162,29 @@ def test_flywheel_dashboard_and_export(world: Any, tmp_path: Any) -> None:
     assert list(added["label"]) == [2, 2, 2, 2]
     mistakes = {tuple(np.round(m["inputs"], 6)) for m in data["mistakes"]}
     assert {tuple(np.round(r, 6)) for r in added[["f0", "f1", "f2", "f3"]].to_numpy()} == mistakes
-    # Idempotent: the same corrections give the same version.
+    # Rows already added leave the mistakes list: nothing is added twice.
+    after = selectors.flywheel(deployment=d)
+    assert after["mistakes_total"] == 0 and after["target"]["next_version"] == 3
     again = client.post(f"/api/v1/projects/fraud-model/deployments/{d.name}/flywheel/export/", {}, format="json")
-    assert again.json()["version"] == 2
-    listed = selectors.flywheel(deployment=d)["exports"]
+    assert again.status_code == 400 and "feedback_ids" in again.json()["error"]["fields"]
+    assert FlywheelExport.objects.count() == 1
+    listed = after["exports"]
     assert listed[0]["version"] == 2 and listed[0]["next_model"] is None
+
+
+def test_duplicates_point_at_the_first_of_their_kind() -> None:
+    import datetime as dt
+
+    from shipyard.monitoring.models import Feedback
+
+    t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    rows = [
+        Feedback(pk=1, inputs=[1, 2], label=3, predicted_at=t),
+        Feedback(pk=2, inputs=[1, 2], label=3, predicted_at=t + dt.timedelta(seconds=1)),
+        Feedback(pk=3, inputs=[1, 2], label=4, predicted_at=t + dt.timedelta(seconds=2)),
+        Feedback(pk=4, inputs=[1, 2], label=3, predicted_at=t + dt.timedelta(seconds=3)),
+    ]
+    assert selectors._duplicate_of(rows) == {2: 1, 4: 1}
 
 
 def test_export_bad_input_and_nothing_to_export(world: Any, tmp_path: Any) -> None:

@@ -173,7 +173,7 @@ def test_canary_at_or_under_the_bar_is_not_gated(
     world: Any, maintainer: Any, gated: dict[str, Any], weight: int
 ) -> None:
     res = world.client(maintainer).post(
-        DETAIL + "canary/", {"version": gated["bad"].number, "weight": weight}, format="json"
+        DETAIL + "canary/", {"version": gated["bad"].number, "weight": weight, "reason": "try it"}, format="json"
     )
     assert res.status_code == 200, res.json()
     assert res.json()["canary_version"]["number"] == gated["bad"].number and res.json()["canary_weight"] == weight
@@ -183,9 +183,9 @@ def test_canary_at_or_under_the_bar_is_not_gated(
 def test_the_bar_is_configurable(world: Any, maintainer: Any, gated: dict[str, Any], settings: Any) -> None:
     settings.SERVING_CANARY_GATE_WEIGHT = 20
     m = world.client(maintainer)
-    res = m.post(DETAIL + "canary/", {"version": gated["bad"].number, "weight": 30}, format="json")
+    res = m.post(DETAIL + "canary/", {"version": gated["bad"].number, "weight": 30, "reason": "try it"}, format="json")
     _error(res, 409, "quality_gate", "version")
-    res = m.post(DETAIL + "canary/", {"version": gated["bad"].number, "weight": 20}, format="json")
+    res = m.post(DETAIL + "canary/", {"version": gated["bad"].number, "weight": 20, "reason": "try it"}, format="json")
     assert res.status_code == 200, res.json()
 
 
@@ -216,7 +216,7 @@ def _override_request(action: str, gated: dict[str, Any]) -> tuple[str, dict[str
 
 def _canary_bad_at_10(world: Any, gated: dict[str, Any]) -> None:
     res = world.client(world.owner).post(
-        DETAIL + "canary/", {"version": gated["bad"].number, "weight": 10}, format="json"
+        DETAIL + "canary/", {"version": gated["bad"].number, "weight": 10, "reason": "try it"}, format="json"
     )
     assert res.status_code == 200, res.json()
 

@@ -31,7 +31,9 @@ def maintainer(world: Any) -> Any:
 def test_create_list_detail(world: Any, maintainer: Any) -> None:
     v1 = fake_version(world.project)
     res = world.client(maintainer).post(
-        BASE, {"name": "digits", "model": "digits", "version": 1, "max_batch_size": 16}, format="json"
+        BASE,
+        {"name": "digits", "model": "digits", "version": 1, "max_batch_size": 16, "reason": "first release"},
+        format="json",
     )
     assert res.status_code == 201, res.json()
     body = res.json()
@@ -50,13 +52,15 @@ def test_create_list_detail(world: Any, maintainer: Any) -> None:
     ("body", "field"),
     [
         ({"name": "Bad Name!", "model": "digits", "version": 1}, "name"),
-        ({"name": "d", "model": "nope", "version": 1}, "model"),
-        ({"name": "d", "model": "digits", "version": 99}, "version"),
+        ({"name": "d", "model": "nope", "version": 1, "reason": "r"}, "model"),
+        ({"name": "d", "model": "digits", "version": 99, "reason": "r"}, "version"),
         ({"name": "d", "model": "digits", "version": 1, "max_batch_size": 0}, "max_batch_size"),
         ({"name": "d", "model": "digits", "version": 1, "log_sample_rate": 2}, "log_sample_rate"),
         ({"name": "d", "model": "digits", "version": 1, "validation_policy": "maybe"}, "validation_policy"),
         ({"name": "d", "model": "digits", "version": 1, "surprise": 1}, "surprise"),
         ({"model": "digits", "version": 1}, "name"),
+        ({"name": "d", "model": "digits", "version": 1}, "reason"),
+        ({"name": "d", "model": "digits", "version": 1, "reason": "   "}, "reason"),
     ],
 )
 def test_create_bad_input_names_the_field(world: Any, body: dict[str, Any], field: str) -> None:
@@ -101,12 +105,15 @@ def test_canary_promote_rollback_history_and_evidence(world: Any) -> None:
         {"version": 1, "role": "live", "share": 80},
         {"version": 2, "role": "canary", "share": 20},
     ]
-    assert owner.post(BASE + "digits/canary/", {"weight": 50}, format="json").json()["canary_weight"] == 50
+    assert (
+        owner.post(BASE + "digits/canary/", {"weight": 50, "reason": "more"}, format="json").json()["canary_weight"]
+        == 50
+    )
     res = owner.post(BASE + "digits/promote/", {"reason": "looks good"}, format="json")
     assert res.json()["live_version"]["number"] == 2 and res.json()["canary_version"] is None
     res = owner.post(BASE + "digits/rollback/", {"reason": "v2 regressed"}, format="json")
     assert res.status_code == 200 and res.json()["live_version"]["number"] == 1
-    assert owner.post(BASE + "digits/rollback/", {}, format="json").status_code == 409
+    assert owner.post(BASE + "digits/rollback/", {"reason": "again"}, format="json").status_code == 409
     events = owner.get(BASE + "digits/events/").json()["results"]
     assert [e["kind"] for e in events] == ["rollback", "promote", "weight", "canary", "create"]
     assert events[0]["from_version"] == 2 and events[0]["to_version"] == 1
@@ -119,7 +126,7 @@ def test_canary_rollback_sets_weight_zero(world: Any) -> None:
     create(world)
     fake_version(world.project)
     owner = world.client(world.owner)
-    owner.post(BASE + "digits/canary/", {"version": 2, "weight": 30}, format="json")
+    owner.post(BASE + "digits/canary/", {"version": 2, "weight": 30, "reason": "try v2"}, format="json")
     res = owner.post(BASE + "digits/rollback/", {"reason": "canary errors"}, format="json").json()
     assert res["live_version"]["number"] == 1 and res["canary_weight"] == 0
 
@@ -129,11 +136,16 @@ def test_canary_rollback_sets_weight_zero(world: Any) -> None:
     [
         ("canary/", {"version": 2, "weight": 101}, "weight", 400),
         ("canary/", {"version": 2}, "weight", 400),
-        ("canary/", {"version": 1, "weight": 10}, "version", 409),
-        ("canary/", {"version": 9, "weight": 10}, "version", 400),
+        ("canary/", {"version": 1, "weight": 10, "reason": "r"}, "version", 409),
+        ("canary/", {"version": 9, "weight": 10, "reason": "r"}, "version", 400),
         ("deploy/", {"version": "two"}, "version", 400),
         ("promote/", {"bogus": True}, "bogus", 400),
-        ("promote/", {}, "canary", 409),
+        ("promote/", {"reason": "r"}, "canary", 409),
+        ("deploy/", {"version": 2}, "reason", 400),
+        ("deploy/", {"version": 2, "reason": ""}, "reason", 400),
+        ("canary/", {"version": 2, "weight": 10}, "reason", 400),
+        ("promote/", {}, "reason", 400),
+        ("rollback/", {}, "reason", 400),
     ],
 )
 def test_change_bad_input(world: Any, path: str, body: dict[str, Any], field: str, status: int) -> None:
@@ -153,9 +165,9 @@ def test_quality_gate_blocks_and_admin_override(world: Any, maintainer: Any) -> 
     bad = fake_version(world.project, metrics={"accuracy": 0.5})
     worse = fake_version(world.project, metrics={"accuracy": 0.91})  # meets 0.9 but 0.04 below live 0.95
     m = world.client(maintainer)
-    res = m.post(BASE + "digits/deploy/", {"version": bad.number}, format="json")
+    res = m.post(BASE + "digits/deploy/", {"version": bad.number, "reason": "try"}, format="json")
     assert res.status_code == 409 and res.json()["error"]["code"] == "quality_gate"
-    res = m.post(BASE + "digits/deploy/", {"version": worse.number}, format="json")
+    res = m.post(BASE + "digits/deploy/", {"version": worse.number, "reason": "try"}, format="json")
     assert res.status_code == 409 and "worse than the live" in res.json()["error"]["message"]
     # a maintainer may not override; an admin may, with a written reason
     res = m.post(
@@ -190,7 +202,9 @@ def test_concurrent_promotions_leave_one_live_version(world: Any) -> None:
 
     create(world)
     fake_version(world.project)
-    world.client(world.owner).post(BASE + "digits/canary/", {"version": 2, "weight": 50}, format="json")
+    world.client(world.owner).post(
+        BASE + "digits/canary/", {"version": 2, "weight": 50, "reason": "try v2"}, format="json"
+    )
     deployment = Deployment.objects.get()
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -261,3 +275,52 @@ def test_team_deployment_list_spans_projects_and_hides_other_teams(world: Any) -
     # another team's slug, even passed explicitly, shows nothing
     assert world.client(world.teammate).get("/api/v1/deployments/?team=rival").json()["results"] == []
     assert [d["name"] for d in world.client(world.outsider).get("/api/v1/deployments/").json()["results"]] == ["secret"]
+
+
+def test_version_page_keeps_its_deployment_history(world: Any) -> None:
+    create(world)
+    v2 = fake_version(world.project)
+    owner = world.client(world.owner)
+    owner.post(BASE + "digits/canary/", {"version": v2.number, "weight": 20, "reason": "try v2"}, format="json")
+    owner.post(BASE + "digits/promote/", {"reason": "looks good"}, format="json")
+    owner.post(BASE + "digits/rollback/", {"reason": "v2 regressed"}, format="json")
+    events = {e.kind: e.created_at.isoformat() for e in DeploymentEvent.objects.all()}
+    page = owner.get("/api/v1/projects/fraud-model/models/digits/versions/2/").json()
+    (used,) = page["deployments"]
+    assert (used["name"], used["role"]) == ("digits", "past")
+    assert used["periods"] == [
+        {"role": "canary", "start": events["canary"], "end": events["promote"]},
+        {"role": "live", "start": events["promote"], "end": events["rollback"]},
+    ]
+    (v1_used,) = owner.get("/api/v1/projects/fraud-model/models/digits/versions/1/").json()["deployments"]
+    assert v1_used["role"] == "live"
+    assert [(p["role"], p["end"]) for p in v1_used["periods"]] == [
+        ("live", events["promote"]),
+        ("live", None),
+    ]
+
+
+def test_canary_comparison_warns_without_traffic_and_compares_with_it(world: Any) -> None:
+    from django.utils import timezone
+
+    from shipyard.serving.models import PredictionRollup
+
+    create(world)
+    v2 = fake_version(world.project)
+    owner = world.client(world.owner)
+    assert owner.get(BASE + "digits/comparison/").json()["canary"] is None
+    owner.post(BASE + "digits/canary/", {"version": v2.number, "weight": 20, "reason": "try v2"}, format="json")
+    res = owner.get(BASE + "digits/comparison/").json()
+    assert res["no_traffic"] is True and res["canary"]["count"] == 0 and res["canary"]["weight"] == 20
+    d = Deployment.objects.get()
+    minute = timezone.now().replace(second=0, microsecond=0)
+    for version, count, errors, hist in ((d.live_version, 80, 0, [0, 80]), (v2, 20, 5, [0, 20])):
+        PredictionRollup.objects.create(
+            deployment=d, version=version, bucket_start=minute, count=count, errors=errors, latency_hist=hist
+        )
+    res = owner.get(BASE + "digits/comparison/").json()
+    assert res["no_traffic"] is False and res["enough_traffic"] is True
+    assert (res["canary"]["count"], res["canary"]["error_rate"]) == (20, 0.25)
+    assert (res["live"]["count"], res["live"]["error_rate"]) == (80, 0.0)
+    assert res["breaches"] == ["error_rate"] and res["thresholds"]["max_error_rate_delta"] == 0.02
+    assert world.client(world.outsider).get(BASE + "digits/comparison/").status_code == 404

@@ -19,7 +19,7 @@ def test_cli_create_canary_promote_rollback_status(live_server: Any, world: Any,
     fake_version(world.project)
     run = lambda *a: cli.main(["--url", live_server.url, "deploy", *a])  # noqa: E731
     assert run("create", "-p", "fraud-model", "digits", "-m", "digits", "-v", "1", "--reason", "first") == 0
-    assert run("canary", "-p", "fraud-model", "digits", "-v", "2", "-w", "20") == 0
+    assert run("canary", "-p", "fraud-model", "digits", "-v", "2", "-w", "20", "-r", "try v2") == 0
     assert "canary v2 20%" in capsys.readouterr().out
     assert run("promote", "-p", "fraud-model", "digits", "--reason", "ok") == 0
     assert run("rollback", "-p", "fraud-model", "digits", "--reason", "bad") == 0
@@ -28,10 +28,13 @@ def test_cli_create_canary_promote_rollback_status(live_server: Any, world: Any,
     assert run("status", "-p", "fraud-model", "digits") == 0
     out = capsys.readouterr().out
     assert "rollback" in out and "promote" in out and "live v1" in out
-    assert run("canary", "-p", "fraud-model", "digits", "-v", "9", "-w", "20") == 1
+    assert run("canary", "-p", "fraud-model", "digits", "-v", "9", "-w", "20", "-r", "nope") == 1
     assert "version" in capsys.readouterr().err
     monkeypatch.setenv("SHIPYARD_TOKEN", Token.objects.create(user=world.teammate).key)
-    assert run("rollback", "-p", "fraud-model", "digits") == 1
+    assert run("rollback", "-p", "fraud-model", "digits", "--reason", "not allowed") == 1
+    with pytest.raises(SystemExit):  # the reason is required on the command line too
+        run("promote", "-p", "fraud-model", "digits")
+    assert "--reason" in capsys.readouterr().err
 
 
 @pytest.mark.django_db(transaction=True)
@@ -46,7 +49,7 @@ def test_cli_canary_above_the_gated_share_needs_an_admin_override(
     run = lambda *a: cli.main(["--url", live_server.url, "deploy", *a])  # noqa: E731
     assert run("create", "-p", "fraud-model", "digits", "-m", "digits", "-v", "1", "--reason", "first") == 0
     Deployment.objects.update(quality_threshold=0.9)
-    assert run("canary", "-p", "fraud-model", "digits", "-v", "2", "-w", "80") == 1
+    assert run("canary", "-p", "fraud-model", "digits", "-v", "2", "-w", "80", "-r", "try it") == 1
     assert "quality" in capsys.readouterr().err.lower()
     reason = "hotfix accepted by the on-call lead"
     assert (

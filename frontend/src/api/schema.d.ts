@@ -824,6 +824,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/deployments/{name}/comparison/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The canary against live since the canary started (counts, error rates, p99, thresholds) */
+        get: operations["projects_deployments_comparison_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/deployments/{name}/deploy/": {
         parameters: {
             query?: never;
@@ -1645,7 +1662,7 @@ export interface components {
         CanaryRequest: {
             version?: number;
             weight: number;
-            /** @default  */
+            /** @description why this change is made (required; shown in the deployment's history) */
             reason: string;
             /** @default false */
             override_gate: boolean;
@@ -1853,7 +1870,7 @@ export interface components {
         /** @description Reject keys that the serializer does not declare as writable. */
         DeployRequest: {
             version: number;
-            /** @default  */
+            /** @description why this change is made (required; shown in the deployment's history) */
             reason: string;
             /** @default false */
             override_gate: boolean;
@@ -1875,6 +1892,7 @@ export interface components {
             }[];
             readonly endpoint: string;
             readonly can_rollback: boolean;
+            readonly canary_gate_weight: number;
             /** Format: date-time */
             readonly canary_started_at: string | null;
             readonly bandit_policy: components["schemas"]["BanditPolicyEnum"];
@@ -1922,7 +1940,7 @@ export interface components {
             name: string;
             model: string;
             version: number;
-            /** @default  */
+            /** @description why this change is made (required; shown in the deployment's history) */
             reason: string;
             /** @default false */
             override_gate: boolean;
@@ -3233,6 +3251,12 @@ export interface components {
              * @description fairness on feedback: equalized odds difference
              */
             fairness_max_equalized_odds_difference?: number;
+            health_window_minutes?: number;
+            health_min_requests?: number;
+            /** Format: double */
+            error_rate_max?: number;
+            /** Format: double */
+            latency_p99_max_ms?: number;
             webhook_url?: string;
             email_to?: string;
         };
@@ -3345,7 +3369,7 @@ export interface components {
         };
         /** @description Reject keys that the serializer does not declare as writable. */
         PromoteRequest: {
-            /** @default  */
+            /** @description why this change is made (required; shown in the deployment's history) */
             reason: string;
             /** @default false */
             override_gate: boolean;
@@ -3581,7 +3605,7 @@ export interface components {
         RoleEnum: "viewer" | "member" | "maintainer" | "admin";
         /** @description Reject keys that the serializer does not declare as writable. */
         RollbackRequest: {
-            /** @default  */
+            /** @description why this change is made (required; shown in the deployment's history) */
             reason: string;
         };
         /** @description One explained row: its predicted class and each feature's attribution to it. */
@@ -5826,6 +5850,30 @@ export interface operations {
             };
         };
     };
+    projects_deployments_comparison_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
     projects_deployments_deploy_create: {
         parameters: {
             query?: never;
@@ -6118,7 +6166,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["PromoteRequest"];
                 "application/x-www-form-urlencoded": components["schemas"]["PromoteRequest"];
@@ -6316,7 +6364,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["RollbackRequest"];
                 "application/x-www-form-urlencoded": components["schemas"]["RollbackRequest"];

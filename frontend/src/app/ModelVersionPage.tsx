@@ -7,13 +7,14 @@ import { ModelVersionRoute } from '@/features/models/routes/ModelVersionRoute';
 /**
  * The version page composes three features: the model card (registry), deploy (serving) and
  * the jobs started from this version. Features do not import each other; the app composes them.
+ * The deploy and jobs parts render inside the model card once the version is known to exist (a
+ * missing version is one 404 and the not-found page).
  */
 export function ModelVersionPage() {
   const { slug = '', model = '', number = '0' } = useParams();
   const version = Number.parseInt(number, 10);
   return (
-    <>
-      <ModelVersionRoute />
+    <ModelVersionRoute>
       {Number.isFinite(version) && version > 0 && (
         <Paper withBorder radius="md" p="md" mt="lg">
           <Group justify="space-between">
@@ -28,6 +29,6 @@ export function ModelVersionPage() {
         </Paper>
       )}
       <VersionJobs />
-    </>
+    </ModelVersionRoute>
   );
 }

@@ -175,7 +175,7 @@ def register(subparsers: Any) -> None:
     common(p)
     p.add_argument("--model", "-m", required=True)
     p.add_argument("--version", "-v", type=int, required=True)
-    p.add_argument("--reason", default="")
+    p.add_argument("--reason", "-r", required=True, help="why (required; kept in the deployment's history)")
     p.add_argument(
         "--override-gate", action="store_true", help="admins: deploy despite a failing quality gate (needs --reason)"
     )
@@ -187,7 +187,7 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("set", help="make a version live at once (quality gate applies)")
     common(p)
     p.add_argument("--version", "-v", type=int, required=True)
-    p.add_argument("--reason", default="")
+    p.add_argument("--reason", "-r", required=True, help="why (required; kept in the deployment's history)")
     p.add_argument("--override-gate", action="store_true")
     p.set_defaults(func=cmd_deploy)
 
@@ -195,7 +195,7 @@ def register(subparsers: Any) -> None:
     common(p)
     p.add_argument("--version", "-v", type=int)
     p.add_argument("--weight", "-w", type=int, required=True, help="percent of requests, 0-100")
-    p.add_argument("--reason", default="")
+    p.add_argument("--reason", "-r", required=True, help="why (required; kept in the deployment's history)")
     p.add_argument(
         "--override-gate", action="store_true", help="admins: a weight above the gated share despite a failing gate"
     )
@@ -203,13 +203,13 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("promote", help="make the canary live")
     common(p)
-    p.add_argument("--reason", default="")
+    p.add_argument("--reason", "-r", required=True, help="why (required; kept in the deployment's history)")
     p.add_argument("--override-gate", action="store_true")
     p.set_defaults(func=cmd_promote)
 
     p = sub.add_parser("rollback", help="canary weight to 0, or the previous live version back")
     common(p)
-    p.add_argument("--reason", default="")
+    p.add_argument("--reason", "-r", required=True, help="why (required; kept in the deployment's history)")
     p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser(

@@ -60,6 +60,18 @@ class MonitorConfig(TimeStampedModel):
     fairness_max_equalized_odds_difference = models.FloatField(
         default=0.2, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
+    #: the health monitors (error rate, latency) look at the last this-many minutes of every request
+    health_window_minutes = models.PositiveIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(1440)]
+    )
+    #: fewer requests than this in the health window is "no data", not an alert
+    health_min_requests = models.PositiveIntegerField(default=20, validators=[MaxValueValidator(1_000_000)])
+    #: share of failed requests (errors, timeouts, rejected inputs) above which the error-rate monitor fails
+    error_rate_max = models.FloatField(default=0.05, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    #: p99 latency (ms) of the live version above which the latency monitor fails
+    latency_p99_max_ms = models.FloatField(
+        default=1000.0, validators=[MinValueValidator(1.0), MaxValueValidator(600_000.0)]
+    )
     webhook_url = models.URLField(blank=True, default="", max_length=500)
     email_to = models.CharField(blank=True, default="", max_length=500)
 
@@ -174,6 +186,8 @@ class MonitorKind(models.TextChoices):
     CORRELATION = "correlation", "Offline/online correlation"
     OUTLIERS = "outliers", "Outlier rate"
     FAIRNESS = "fairness", "Fairness across groups"
+    ERROR_RATE = "error_rate", "Error rate"
+    LATENCY = "latency", "Latency"
 
 
 #: the rubric test each monitor is evidence for (see docs/monitoring.md)
@@ -188,6 +202,8 @@ RUBRIC_TEST = {
     MonitorKind.CORRELATION: "model-2",
     MonitorKind.OUTLIERS: "monitor-2",
     MonitorKind.FAIRNESS: "model-7",
+    MonitorKind.ERROR_RATE: "monitor-6",
+    MonitorKind.LATENCY: "monitor-6",
 }
 
 

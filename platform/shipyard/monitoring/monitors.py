@@ -218,6 +218,51 @@ def run_performance(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
     return _save_run(config, MonitorKind.PERFORMANCE, status, live["p99_ms"], summary, detail, now)
 
 
+def _health_window(config: MonitorConfig, now: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every request to the live version over the last ``health_window_minutes`` (the rollups count
+    every request, sampled or not), and the window described for the run's detail."""
+    from shipyard.serving.selectors import version_window_stats
+
+    deployment = config.deployment
+    since = now - dt.timedelta(minutes=config.health_window_minutes)
+    live = version_window_stats(deployment=deployment, version_id=deployment.live_version_id, since=since, until=now)
+    return live, {"minutes": config.health_window_minutes, "min_requests": config.health_min_requests}
+
+
+def run_error_rate(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
+    """On by default on every deployment: the live version's share of failed requests (server errors,
+    timeouts and rejected inputs) over the last minutes, against ``error_rate_max``."""
+    live, window = _health_window(config, now)
+    detail = {"live": live, "window": window, "threshold": config.error_rate_max}
+    if live["count"] < max(1, config.health_min_requests):
+        summary = f"{live['count']} requests in the last {config.health_window_minutes} min (fewer than {config.health_min_requests})"
+        return _save_run(config, MonitorKind.ERROR_RATE, Status.NO_DATA, live["error_rate"], summary, detail, now)
+    rate = float(live["error_rate"] or 0.0)
+    status = Status.FAIL if rate > config.error_rate_max else Status.OK
+    summary = (
+        f"{rate:.1%} of {live['count']} requests failed in the last {config.health_window_minutes} min"
+        f" (limit {config.error_rate_max:.1%})"
+    )
+    return _save_run(config, MonitorKind.ERROR_RATE, status, rate, summary, detail, now)
+
+
+def run_latency(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
+    """On by default on every deployment: the live version's p99 latency over the last minutes,
+    against ``latency_p99_max_ms``."""
+    live, window = _health_window(config, now)
+    detail = {"live": live, "window": window, "threshold": config.latency_p99_max_ms}
+    p99 = live["p99_ms"]
+    if live["count"] < max(1, config.health_min_requests) or p99 is None:
+        summary = f"{live['count']} requests in the last {config.health_window_minutes} min (fewer than {config.health_min_requests})"
+        return _save_run(config, MonitorKind.LATENCY, Status.NO_DATA, p99, summary, detail, now)
+    status = Status.FAIL if p99 > config.latency_p99_max_ms else Status.OK
+    summary = (
+        f"p99 {p99:g} ms over {live['count']} requests in the last {config.health_window_minutes} min"
+        f" (limit {config.latency_p99_max_ms:g} ms)"
+    )
+    return _save_run(config, MonitorKind.LATENCY, status, p99, summary, detail, now)
+
+
 def run_quality(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
     from shipyard.monitoring.selectors import feedback_accuracy_by_version
 
@@ -368,6 +413,8 @@ def monitors_run(*, deployment_id: int, now: dt.datetime | None = None, force_dr
         (MonitorKind.CORRELATION, lambda: run_correlation(config, now)),
         (MonitorKind.OUTLIERS, lambda: run_outliers(config, now)),
         (MonitorKind.FAIRNESS, lambda: run_fairness(config, now)),
+        (MonitorKind.ERROR_RATE, lambda: run_error_rate(config, now)),
+        (MonitorKind.LATENCY, lambda: run_latency(config, now)),
     ):
         run = _guard(config, kind, fn)
         out[kind] = run.status if run else "error"

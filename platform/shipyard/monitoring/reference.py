@@ -39,6 +39,10 @@ CONFIG_FIELDS = {
     "fairness_max_accuracy_difference",
     "fairness_max_demographic_parity_difference",
     "fairness_max_equalized_odds_difference",
+    "health_window_minutes",
+    "health_min_requests",
+    "error_rate_max",
+    "latency_p99_max_ms",
     "webhook_url",
     "email_to",
 }

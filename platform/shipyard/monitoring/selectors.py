@@ -220,8 +220,43 @@ def alerts_for(*, user: Any) -> QuerySet[Alert]:
 
 
 # -- flywheel -----------------------------------------------------------------------------------
+def exported_feedback_ids(deployment: Any) -> set[int]:
+    """The feedback already added to a dataset version by an earlier "Add to dataset"."""
+    ids: set[int] = set()
+    for row in FlywheelExport.objects.filter(deployment=deployment).values_list("feedback_ids", flat=True):
+        ids.update(int(i) for i in row or [])
+    return ids
+
+
 def mistakes_queryset(deployment: Any) -> QuerySet[Feedback]:
-    return Feedback.objects.filter(deployment=deployment, correct=False)
+    """Corrected predictions not yet added to a dataset (rows already added leave the list)."""
+    return Feedback.objects.filter(deployment=deployment, correct=False).exclude(
+        pk__in=exported_feedback_ids(deployment)
+    )
+
+
+def _duplicate_of(mistakes: list[Feedback]) -> dict[int, int]:
+    """For each mistake whose inputs and corrected label repeat an earlier one's: the earlier one's id."""
+    import json
+
+    first: dict[str, int] = {}
+    out: dict[int, int] = {}
+    for fb in sorted(mistakes, key=lambda f: (f.predicted_at, f.pk)):
+        key = json.dumps([fb.inputs, fb.label], sort_keys=True)
+        if key in first:
+            out[fb.pk] = first[key]
+        else:
+            first[key] = fb.pk
+    return out
+
+
+def _export_target(deployment: Any) -> dict[str, Any] | None:
+    """The dataset "Add to dataset" writes to and the version it will create."""
+    base = deployment.live_version.training_dataset
+    if base is None:
+        return None
+    latest = base.dataset.versions.order_by("-number").values_list("number", flat=True).first() or base.number
+    return {"dataset": base.dataset.name, "base_version": base.number, "next_version": latest + 1}
 
 
 def slice_filter(items: list[Feedback], slice_name: str, deployment: Any) -> list[Feedback]:
@@ -303,6 +338,7 @@ def flywheel(*, deployment: Any, days: int = 30, slice_name: str = "", mistakes_
         list(mistakes_queryset(deployment).filter(predicted_at__gte=since)[:2000]), slice_name, deployment
     )
     dataset = deployment.live_version.training_dataset
+    duplicates = _duplicate_of(mistakes)
     exports = []
     for export in FlywheelExport.objects.filter(deployment=deployment).select_related(
         "dataset_version__dataset", "base_version"
@@ -342,9 +378,12 @@ def flywheel(*, deployment: Any, days: int = 30, slice_name: str = "", mistakes_
                 "label": fb.label,
                 "confidence": fb.confidence,
                 "version_id": fb.version_id,
+                "duplicate_of": duplicates.get(fb.pk),
             }
             for fb in mistakes[:mistakes_limit]
         ],
+        "duplicates_total": len(duplicates),
+        "target": _export_target(deployment),
         "exports": exports,
         "can_export": dataset is not None,
     }

@@ -250,15 +250,110 @@ def deployment_timeseries(*, deployment: Deployment, minutes: int = 60) -> dict[
     return {"bucket_seconds": bucket_seconds, "series": series}
 
 
+_LIVE_KINDS = {"create", "deploy", "promote"}
+_ROLLBACK_KINDS = {"rollback", "auto_rollback"}
+
+
+def _periods_of(version_id: int, events: list[DeploymentEvent]) -> list[dict[str, Any]]:
+    """When ``version_id`` was live or the canary (with traffic) of one deployment, from its events in
+    order: [{role, start, end (None while it lasts)}]."""
+    live: int | None = None
+    canary: int | None = None
+    periods: list[dict[str, Any]] = []
+    open_: dict[str, dict[str, Any]] = {}
+    for e in events:
+        new_live, new_canary = live, canary
+        scope = (e.detail or {}).get("scope")
+        if e.kind in _LIVE_KINDS or (e.kind in _ROLLBACK_KINDS and scope == "live"):
+            new_live = e.to_version_id
+            if e.kind == "promote" or canary == new_live:
+                new_canary = None
+        elif e.kind in {"canary", "weight"}:
+            new_canary = e.to_version_id if (e.weight_to or 0) > 0 else None
+        elif e.kind in _ROLLBACK_KINDS and scope == "canary":
+            new_canary = None
+        at = e.created_at.isoformat()
+        for role, old, new in (("live", live, new_live), ("canary", canary, new_canary)):
+            if old == version_id and new != version_id and role in open_:
+                open_.pop(role)["end"] = at
+            if new == version_id and old != version_id:
+                open_[role] = {"role": role, "start": at, "end": None}
+                periods.append(open_[role])
+        live, canary = new_live, new_canary
+    return periods
+
+
 def deployments_using(version: Any) -> list[dict[str, Any]]:
-    """The deployments serving this version, live or as the canary (for the registry's version page)."""
-    rows = Deployment.objects.filter(Q(live_version=version) | Q(canary_version=version)).order_by("name")[:50]
-    return [
-        {
-            "id": d.pk,
-            "kind": "deployment",
-            "name": d.name,
-            "role": "live" if d.live_version_id == version.pk else "canary",
+    """The deployments that serve this version (live or as the canary) or served it before, each with
+    the periods it was live or the canary (for the registry's version page: "was live 12:03–12:04")."""
+    ids = set(
+        DeploymentEvent.objects.filter(Q(to_version=version) | Q(from_version=version)).values_list(
+            "deployment_id", flat=True
+        )
+    )
+    ids |= set(
+        Deployment.objects.filter(Q(live_version=version) | Q(canary_version=version)).values_list("id", flat=True)
+    )
+    rows = Deployment.objects.filter(pk__in=ids).order_by("name")[:50]
+    events: dict[int, list[DeploymentEvent]] = {}
+    for e in DeploymentEvent.objects.filter(deployment__in=rows).order_by("created_at", "id"):
+        events.setdefault(e.deployment_id, []).append(e)
+    out = []
+    for d in rows:
+        if d.live_version_id == version.pk:
+            role = "live"
+        elif d.canary_version_id == version.pk:
+            role = "canary"
+        else:
+            role = "past"
+        out.append(
+            {
+                "id": d.pk,
+                "kind": "deployment",
+                "name": d.name,
+                "role": role,
+                "periods": _periods_of(version.pk, events.get(d.pk, [])),
+            }
+        )
+    return out
+
+
+def canary_comparison(*, deployment: Deployment, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The canary against live since the canary started (what the promote dialog shows): counts, error
+    rates and p99 of both, the canary-analysis thresholds, the limits it breaches, and whether the
+    canary has had any traffic at all."""
+    now = now or timezone.now()
+    d = deployment
+    thresholds = {
+        "max_error_rate_delta": d.canary_max_error_rate_delta,
+        "max_p99_ratio": d.canary_max_p99_ratio,
+        "min_requests": d.canary_min_requests,
+    }
+    if d.canary_version_id is None:
+        return {
+            "canary": None,
+            "live": None,
+            "since": None,
+            "no_traffic": True,
+            "thresholds": thresholds,
+            "breaches": [],
         }
-        for d in rows
-    ]
+    since = d.canary_started_at or now - dt.timedelta(hours=1)
+    canary = version_window_stats(deployment=d, version_id=d.canary_version_id, since=since)
+    live = version_window_stats(deployment=d, version_id=d.live_version_id, since=since)
+    breaches: list[str] = []
+    if canary["count"] and live["count"]:
+        delta = (canary["error_rate"] or 0.0) - (live["error_rate"] or 0.0)
+        if delta > d.canary_max_error_rate_delta:
+            breaches.append("error_rate")
+        if canary["p99_ms"] and live["p99_ms"] and canary["p99_ms"] > live["p99_ms"] * d.canary_max_p99_ratio:
+            breaches.append("p99")
+    return {
+        "canary": {"version": d.canary_version.number, "weight": d.canary_weight, **canary},  # type: ignore[union-attr]
+        "live": {"version": d.live_version.number, **live},
+        "since": since.isoformat(),
+        "no_traffic": canary["count"] == 0,
+        "enough_traffic": canary["count"] >= d.canary_min_requests,
+        "thresholds": thresholds,
+        "breaches": breaches,
+    }

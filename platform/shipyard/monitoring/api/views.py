@@ -89,6 +89,10 @@ class ConfigUpdateSerializer(StrictSerializer):
     fairness_max_equalized_odds_difference = serializers.FloatField(
         min_value=0.0, max_value=1.0, required=False, help_text="fairness on feedback: equalized odds difference"
     )
+    health_window_minutes = serializers.IntegerField(min_value=1, max_value=1440, required=False)
+    health_min_requests = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
+    error_rate_max = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
+    latency_p99_max_ms = serializers.FloatField(min_value=1.0, max_value=600_000.0, required=False)
     webhook_url = serializers.URLField(allow_blank=True, max_length=500, required=False)
     email_to = serializers.CharField(allow_blank=True, max_length=500, required=False)
 

@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from shipyard.core.serializers import StrictSerializer
+from shipyard.serving.gate import canary_gate_weight
 from shipyard.serving.models import ApiKey, BanditPolicy, Deployment, DeploymentEvent
 
 
@@ -17,6 +18,21 @@ class DeploymentSettingsSerializer(serializers.ModelSerializer):
         extra_kwargs = {key: {"required": False} for key in Deployment.SETTINGS_FIELDS}
 
 
+class ReasonField(serializers.CharField):
+    """Why the change is made: required for create, deploy, canary, promote and rollback, and kept in
+    the deployment's history."""
+
+    default_error_messages = {
+        "required": "Give a reason for this change (it is kept in the deployment's history).",
+        "blank": "Give a reason for this change (it is kept in the deployment's history).",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 2000)
+        kwargs.setdefault("help_text", "why this change is made (required; shown in the deployment's history)")
+        super().__init__(**kwargs)
+
+
 def _settings_fields() -> dict[str, Any]:
     return dict(DeploymentSettingsSerializer().get_fields())
 
@@ -25,7 +41,7 @@ class DeploymentCreateSerializer(StrictSerializer):
     name = serializers.SlugField(max_length=50)
     model = serializers.CharField(max_length=100)
     version = serializers.IntegerField(min_value=1)
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = ReasonField()
     override_gate = serializers.BooleanField(required=False, default=False)
 
     def get_fields(self) -> dict[str, Any]:
@@ -45,25 +61,25 @@ class DeploymentUpdateSerializer(StrictSerializer):
 
 class DeploySerializer(StrictSerializer):
     version = serializers.IntegerField(min_value=1)
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = ReasonField()
     override_gate = serializers.BooleanField(required=False, default=False)
 
 
 class CanarySerializer(StrictSerializer):
     version = serializers.IntegerField(min_value=1, required=False)
     weight = serializers.IntegerField(min_value=0, max_value=100)
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = ReasonField()
     #: only consulted above SERVING_CANARY_GATE_WEIGHT, where the canary is gated like a promote
     override_gate = serializers.BooleanField(required=False, default=False)
 
 
 class PromoteSerializer(StrictSerializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = ReasonField()
     override_gate = serializers.BooleanField(required=False, default=False)
 
 
 class RollbackSerializer(StrictSerializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = ReasonField()
 
 
 class BanditSerializer(StrictSerializer):
@@ -246,6 +262,8 @@ class DeploymentSerializer(serializers.ModelSerializer):
     #: version numbers a bandit routes among (empty without one)
     bandit_arms = serializers.SerializerMethodField()
     shadow_version = serializers.SerializerMethodField()
+    #: a canary weight above this percentage must pass the quality gate (SERVING_CANARY_GATE_WEIGHT)
+    canary_gate_weight = serializers.SerializerMethodField()
 
     class Meta:
         model = Deployment
@@ -260,6 +278,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "traffic",
             "endpoint",
             "can_rollback",
+            "canary_gate_weight",
             "canary_started_at",
             "bandit_policy",
             "bandit_arms",
@@ -297,6 +316,9 @@ class DeploymentSerializer(serializers.ModelSerializer):
 
     def get_endpoint(self, obj: Deployment) -> str:
         return f"/serve/{obj.project.slug}/{obj.name}/predict"
+
+    def get_canary_gate_weight(self, obj: Deployment) -> int:
+        return canary_gate_weight()
 
     def get_can_rollback(self, obj: Deployment) -> bool:
         return bool(obj.live_history) or (obj.canary_version_id is not None and obj.canary_weight > 0)

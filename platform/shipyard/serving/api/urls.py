@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(_d + "shadow/", views.ShadowView.as_view(), name="deployment-shadow"),
     path(_d + "bandit/", views.BanditView.as_view(), name="deployment-bandit"),
     path(_d + "gate/", views.GateView.as_view(), name="deployment-gate"),
+    path(_d + "comparison/", views.ComparisonView.as_view(), name="deployment-comparison"),
     path(_d + "keys/", views.ApiKeyListView.as_view(), name="deployment-keys"),
     path(_d + "predictions/", debug_views.PredictionListView.as_view(), name="deployment-predictions"),
     path(_d + "replay/", debug_views.ReplayView.as_view(), name="deployment-replay"),

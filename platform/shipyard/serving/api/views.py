@@ -210,6 +210,15 @@ class GateView(APIView):
         return Response(gate.quality_gate(deployment=deployment, version=version, live=live).as_dict())
 
 
+class ComparisonView(APIView):
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        summary="The canary against live since the canary started (counts, error rates, p99, thresholds)",
+    )
+    def get(self, request: Request, project: str, name: str) -> Response:
+        return Response(selectors.canary_comparison(deployment=_deployment(request, project, name)))
+
+
 class ApiKeyListView(APIView):
     @extend_schema(responses=inline_serializer("ApiKeyList", {"results": s.ApiKeySerializer(many=True)}))
     def get(self, request: Request, project: str, name: str) -> Response:

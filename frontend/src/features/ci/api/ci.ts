@@ -3,6 +3,7 @@ import { api, unwrap } from '@/api/client';
 import type { Page } from '@/api/pagination';
 import type { components } from '@/api/schema';
 import type { Narrow, Sent } from '@/api/types';
+import { pollEvery } from '@/lib/polling';
 
 type Schemas = components['schemas'];
 
@@ -68,7 +69,7 @@ export function useCiRuns(slug: string, page: number) {
     queryFn: async () =>
       (await unwrap(api.GET('/api/v1/projects/{project}/ci/runs/', { params: { ...project(slug), query: { page } } }))) as Page<CiRun>,
     placeholderData: keepPreviousData,
-    refetchInterval: 15_000,
+    refetchInterval: pollEvery(15_000),
   });
 }
 
@@ -80,8 +81,9 @@ export function useCiRun(slug: string, id: string) {
   });
 }
 
-export function useRunCases(slug: string, id: string, status: string) {
+export function useRunCases(slug: string, id: string, status: string, enabled = true) {
   return useQuery({
+    enabled,
     queryKey: ciKeys.cases(slug, id, status),
     queryFn: async () =>
       (await unwrap(
@@ -206,6 +208,6 @@ export function useNotifications(slug: string, page: number) {
         api.GET('/api/v1/projects/{project}/ci/notifications/', { params: { ...project(slug), query: { page } } }),
       )) as Page<CiNotification>,
     placeholderData: keepPreviousData,
-    refetchInterval: 30_000,
+    refetchInterval: pollEvery(30_000),
   });
 }

@@ -2,7 +2,6 @@ import { Anchor, Badge, Breadcrumbs, Card, Group, SegmentedControl, SimpleGrid, 
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '@/api/errors';
-import { EmptyState } from '@/components/EmptyState';
 import { ErrorState } from '@/components/ErrorState';
 import { LoadingState } from '@/components/LoadingState';
 import { PageHeader } from '@/components/PageHeader';
@@ -13,6 +12,7 @@ import { DependencyDiff } from '../components/DependencyDiff';
 import { formatDuration, shortCommit } from '../components/format';
 import { RunStatusBadge } from '../components/RunStatusBadge';
 import { formatNumber } from '@/lib/format';
+import { NotFound } from '@/components/NotFound';
 
 function Stat({ label, value, color }: { label: string; value: string | number; color?: string }) {
   return (
@@ -31,7 +31,7 @@ export function CiRunRoute() {
   const { slug = '', runId = '' } = useParams();
   const [status, setStatus] = useState('');
   const run = useCiRun(slug, runId);
-  const cases = useRunCases(slug, runId, status);
+  const cases = useRunCases(slug, runId, status, run.isSuccess);
 
   const crumbs = (
     <Breadcrumbs mb="sm">
@@ -47,7 +47,7 @@ export function CiRunRoute() {
   if (run.isPending) return <>{crumbs}<LoadingState rows={4} label="Loading run" /></>;
   if (run.isError) {
     if (run.error instanceof ApiError && run.error.status === 404) {
-      return <>{crumbs}<EmptyState title="Run not found" /></>;
+      return <>{crumbs}<NotFound title="Run not found" description={`There is no run #${runId} in ${slug}.`} backTo={`/projects/${slug}/ci`} backLabel="Back to the project's CI runs" /></>;
     }
     return <>{crumbs}<ErrorState error={run.error} onRetry={() => void run.refetch()} /></>;
   }

@@ -16,6 +16,7 @@ import { MetricPoliciesEditor } from '../components/MetricPoliciesEditor';
 import { NotificationsList } from '../components/NotificationsList';
 import { RunsTable } from '../components/RunsTable';
 import { TagRulesEditor } from '../components/TagRulesEditor';
+import { ProjectGate } from '@/components/ProjectGate';
 
 function RunsTab({ slug }: { slug: string }) {
   const [page, setPage] = useState(1);
@@ -121,7 +122,17 @@ function panel(value: TabValue, slug: string) {
 }
 
 /** /projects/:slug/ci: the tab is in the URL (?tab=...); CI Setup comes first until a run arrives. */
+/** A missing project is one 404 and the not-found page (the page's queries wait for the project). */
 export function ProjectCiRoute() {
+  const { slug = '' } = useParams();
+  return (
+    <ProjectGate slug={slug}>
+      <ProjectCiRouteContent />
+    </ProjectGate>
+  );
+}
+
+function ProjectCiRouteContent() {
   const { slug = '' } = useParams();
   const runs = useCiRuns(slug, 1);
   const onboarding = runs.data?.count === 0;

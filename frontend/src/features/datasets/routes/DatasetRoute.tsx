@@ -1,5 +1,4 @@
 import { Anchor, Badge, Card, Group, Select, SimpleGrid, Table, Text, Title } from '@mantine/core';
-import { useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { PolicyCheckCard } from '@/components/PolicyCheckCard';
 import { ErrorState } from '@/components/ErrorState';
@@ -18,10 +17,21 @@ const MAX_HISTOGRAMS = 24;
 export function DatasetRoute() {
   const { slug = '', name = '' } = useParams();
   const versions = useDatasetVersions(slug, name);
-  const [params] = useSearchParams();
-  const [picked, setPicked] = useState<string | null>(params.get('version'));
+  // the version lives in the URL (?version=n) so that links to a dataset carry their version
+  const [params, setParams] = useSearchParams();
+  const picked = params.get('version');
+  const setPicked = (v: string | null) =>
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        if (v) next.set('version', v);
+        else next.delete('version');
+        return next;
+      },
+      { replace: true },
+    );
   const latest = versions.data?.results[0]?.number ?? null;
-  const number = picked ? Number(picked) : latest;
+  const number = picked && /^\d+$/.test(picked) ? Number(picked) : latest;
   const version = useDatasetVersion(slug, name, number);
   const governed = version.data as DatasetVersionGoverned | undefined;
   const meta = governed?.feature_meta ?? {};

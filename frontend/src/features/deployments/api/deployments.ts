@@ -3,6 +3,7 @@ import { api, unwrap } from '@/api/client';
 import type { Page } from '@/api/pagination';
 import type { components } from '@/api/schema';
 import type { Narrow } from '@/api/types';
+import { pollEvery } from '@/lib/polling';
 
 type Schemas = components['schemas'];
 
@@ -70,7 +71,7 @@ export function useTeamDeployments(team: string | null, enabled = true) {
     queryFn: async () =>
       (await unwrap(api.GET('/api/v1/deployments/', { params: { query: { team: team ?? '' } } }))) as Page<Deployment>,
     enabled: enabled && team !== null,
-    refetchInterval: POLL_MS,
+    refetchInterval: pollEvery(POLL_MS),
     placeholderData: keepPreviousData,
   });
 }
@@ -83,7 +84,7 @@ export function useDeployments(project: string | null) {
         api.GET('/api/v1/projects/{project}/deployments/', { params: { path: { project: project ?? '' } } }),
       )) as Page<Deployment>,
     enabled: !!project,
-    refetchInterval: POLL_MS,
+    refetchInterval: pollEvery(POLL_MS),
     placeholderData: keepPreviousData,
   });
 }
@@ -93,20 +94,22 @@ export function useDeployment(project: string, name: string) {
     queryKey: deploymentKeys.detail(project, name),
     queryFn: async () =>
       (await unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/', { params: one(project, name) }))) as Deployment,
-    refetchInterval: POLL_MS,
+    refetchInterval: pollEvery(POLL_MS),
   });
 }
 
-export function useDeploymentEvents(project: string, name: string) {
+export function useDeploymentEvents(project: string, name: string, enabled = true) {
   return useQuery({
+    enabled,
     queryKey: [...deploymentKeys.detail(project, name), 'events'],
     queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/events/', { params: one(project, name) })),
-    refetchInterval: POLL_MS,
+    refetchInterval: pollEvery(POLL_MS),
   });
 }
 
-export function useDeploymentMetrics(project: string, name: string, minutes = 60) {
+export function useDeploymentMetrics(project: string, name: string, minutes = 60, enabled = true) {
   return useQuery({
+    enabled,
     queryKey: [...deploymentKeys.detail(project, name), 'metrics', minutes],
     queryFn: async () =>
       (await unwrap(
@@ -114,7 +117,7 @@ export function useDeploymentMetrics(project: string, name: string, minutes = 60
           params: { ...one(project, name), query: { minutes } },
         }),
       )) as { series: MetricPoint[] },
-    refetchInterval: POLL_MS,
+    refetchInterval: pollEvery(POLL_MS),
   });
 }
 
@@ -207,5 +210,135 @@ export function useFitDetector(project: string, name: string) {
     mutationFn: () =>
       unwrap(api.POST('/api/v1/projects/{project}/deployments/{name}/outliers/', { params: one(project, name), body: { quantile: 0.99 } })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: [...deploymentKeys.detail(project, name), 'outliers'] }),
+  });
+}
+
+/** A model version as the registry lists it, with the fields the version picker shows. */
+export type ModelVersionItem = Narrow<Schemas['ModelVersion'], { metrics?: Record<string, unknown> | null }>;
+
+/** The versions of the deployment's model (newest first), for the version pickers. */
+export function useModelVersions(project: string, model: string | null) {
+  return useQuery({
+    queryKey: ['registry', 'versions', project, model ?? ''],
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/v1/projects/{project}/models/{model}/versions/', {
+          params: { path: { project, model: model ?? '' }, query: { page_size: 200 } },
+        }),
+      )) as Page<ModelVersionItem>,
+    enabled: !!model,
+  });
+}
+
+/** The registered models of a project (the new-deployment picker). */
+export function useProjectModels(project: string, enabled = true) {
+  return useQuery({
+    queryKey: ['registry', 'models', project],
+    queryFn: () =>
+      unwrap(api.GET('/api/v1/projects/{project}/models/', { params: { path: { project }, query: { page_size: 200 } } })),
+    enabled,
+  });
+}
+
+/** The quality gate's verdict for a version (GET .../gate/?version=n; no published schema, described here). */
+export interface GateResult {
+  passed: boolean;
+  configured: boolean;
+  metric: string;
+  value: number | null;
+  live_value: number | null;
+  threshold: number | null;
+  source: string;
+  message: string;
+}
+
+export function useGate(project: string, name: string, version: number | null) {
+  return useQuery({
+    queryKey: [...deploymentKeys.detail(project, name), 'gate', version],
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/v1/projects/{project}/deployments/{name}/gate/', {
+          params: { ...one(project, name), query: { version: version ?? 0 } },
+        }),
+      )) as unknown as GateResult,
+    enabled: version !== null && version > 0,
+  });
+}
+
+export interface WindowStats {
+  count: number;
+  errors: number;
+  error_rate: number | null;
+  p50_ms: number | null;
+  p99_ms: number | null;
+  version: number;
+}
+
+/** The canary against live since the canary started (GET .../comparison/). */
+export interface CanaryComparison {
+  canary: (WindowStats & { weight: number }) | null;
+  live: WindowStats | null;
+  since: string | null;
+  no_traffic: boolean;
+  enough_traffic?: boolean;
+  thresholds: { max_error_rate_delta: number; max_p99_ratio: number; min_requests: number };
+  breaches: string[];
+}
+
+export function useComparison(project: string, name: string, enabled: boolean) {
+  return useQuery({
+    queryKey: [...deploymentKeys.detail(project, name), 'comparison'],
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/comparison/', { params: one(project, name) }))) as unknown as CanaryComparison,
+    enabled,
+    refetchInterval: pollEvery(POLL_MS),
+  });
+}
+
+export type DeploymentSettings = Omit<Schemas['PatchedDeploymentUpdateRequest'], 'reason'>;
+
+export function useUpdateDeployment(project: string, name: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: Schemas['PatchedDeploymentUpdateRequest']) =>
+      (await unwrap(api.PATCH('/api/v1/projects/{project}/deployments/{name}/', { params: one(project, name), body }))) as Deployment,
+    onSuccess: (deployment) => {
+      queryClient.setQueryData(deploymentKeys.detail(project, name), deployment);
+      return queryClient.invalidateQueries({ queryKey: deploymentKeys.detail(project, name) });
+    },
+  });
+}
+
+export type ApiKey = Schemas['ApiKey'];
+
+export function useApiKeys(project: string, name: string, enabled: boolean) {
+  return useQuery({
+    queryKey: [...deploymentKeys.detail(project, name), 'keys'],
+    queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/keys/', { params: one(project, name) })),
+    enabled,
+  });
+}
+
+export function useCreateApiKey(project: string, name: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (keyName: string) =>
+      (await unwrap(
+        api.POST('/api/v1/projects/{project}/deployments/{name}/keys/', { params: one(project, name), body: { name: keyName } }),
+      )) as ApiKey & { key: string },
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: [...deploymentKeys.detail(project, name), 'keys'] }),
+  });
+}
+
+export function useRevokeApiKey(project: string, name: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (id: number) =>
+      unwrap(
+        api.POST('/api/v1/projects/{project}/deployments/{name}/keys/{key_id}/revoke/', {
+          params: { path: { project, name, key_id: id } },
+        }),
+      ),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: [...deploymentKeys.detail(project, name), 'keys'] }),
   });
 }

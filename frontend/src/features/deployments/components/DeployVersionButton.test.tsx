@@ -37,12 +37,14 @@ describe('DeployVersionButton', () => {
     await waitFor(() => expect(screen.getByRole('radio', { name: 'Canary of an existing one' })).toBeEnabled());
     await user.click(canary);
     expect(await screen.findByDisplayValue('digits (live v2)')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Start canary at 10 %' })).toBeDisabled();
+    await user.type(screen.getByRole('textbox', { name: /Reason/ }), 'try v3 on a tenth');
     await user.click(screen.getByRole('button', { name: 'Start canary at 10 %' }));
 
     await waitFor(() => expect(fetchMock.mock.calls.some(([input]) => requestMethod(input) === 'POST')).toBe(true));
     const [post] = fetchMock.mock.calls.find(([input]) => requestMethod(input) === 'POST')!;
     expect(requestPath(post)).toBe('/api/v1/projects/fraud-model/deployments/digits/canary/');
-    expect(await requestJson(post)).toMatchObject({ version: 3, weight: 10 });
+    expect(await requestJson(post)).toMatchObject({ version: 3, weight: 10, reason: 'try v3 on a tenth' });
   });
 
   it('cannot create a deployment without a name', async () => {

@@ -28,7 +28,7 @@ export function DeployVersionButton({ project, model, version }: DeployVersionBu
   const existing = (deployments.data?.results ?? []).filter((d) => d.model === model);
   // the canary target defaults to the first deployment of this model, so Confirm never posts without one
   const canaryTarget = target ?? existing[0]?.name ?? null;
-  const ready = mode === 'new' ? name.trim() !== '' : canaryTarget !== null;
+  const ready = (mode === 'new' ? name.trim() !== '' : canaryTarget !== null) && reason.trim() !== '';
 
   const confirm = async () => {
     setError(null);
@@ -80,7 +80,14 @@ export function DeployVersionButton({ project, model, version }: DeployVersionBu
               <NumberInput aria-label="Weight percent" min={0} max={100} value={weight} onChange={(v) => setWeight(Number(v) || 0)} />
             </>
           )}
-          <Textarea label="Reason" name="reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)} />
+          <Textarea
+            label="Reason"
+            name="reason"
+            required
+            description="Required: kept in the deployment's history."
+            value={reason}
+            onChange={(e) => setReason(e.currentTarget.value)}
+          />
           {error ? (
             <Alert color="red" role="alert">
               {errorMessage(error)}

@@ -1,4 +1,4 @@
-import { Anchor, Badge, Breadcrumbs, Button, Card, Code, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Breadcrumbs, Button, Card, Code, Group, SimpleGrid, Stack, Tabs, Text, Title, Tooltip } from '@mantine/core';
 import { IconArrowBackUp, IconArrowUp, IconFlask, IconListSearch, IconRocket } from '@tabler/icons-react';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
@@ -16,6 +16,9 @@ import { PushesTable } from '../components/PushesTable';
 import { describePolicy, usePushes, usePushPolicy } from '../api/pushes';
 import { MetricsCharts } from '../components/MetricsCharts';
 import { TrafficSplit } from '../components/TrafficSplit';
+import { SettingsPanel } from '../components/SettingsPanel';
+import { deniedReason, useProjectRole } from '../api/role';
+import { useTabParam } from '@/lib/tabs';
 import { formatNumber, formatRatio } from '@/lib/format';
 
 function latest(series: MetricPoint[], version: number): MetricPoint | undefined {
@@ -25,11 +28,14 @@ function latest(series: MetricPoint[], version: number): MetricPoint | undefined
 export function DeploymentRoute() {
   const { project = '', name = '' } = useParams();
   const deployment = useDeployment(project, name);
-  const events = useDeploymentEvents(project, name);
-  const metrics = useDeploymentMetrics(project, name);
+  // the history and the charts are asked for once the deployment exists (a missing one is one 404)
+  const events = useDeploymentEvents(project, name, deployment.isSuccess);
+  const metrics = useDeploymentMetrics(project, name, 60, deployment.isSuccess);
   const pushes = usePushes(project, name);
   const policy = usePushPolicy(project, name);
   const [action, setAction] = useState<ActionKind | null>(null);
+  const role = useProjectRole(project);
+  const [tab, setTab] = useTabParam(['overview', 'settings'] as const, 'overview');
 
   if (deployment.isPending) return <LoadingState rows={4} label="Loading deployment" />;
   if (deployment.isError) return <ErrorState error={deployment.error} onRetry={() => deployment.refetch()} />;
@@ -37,6 +43,16 @@ export function DeploymentRoute() {
   const series = metrics.data?.series ?? [];
   const bandit = d.bandit_arms.length > 0;
   const versions = bandit ? d.bandit_arms : [d.live_version.number, ...(d.canary_version ? [d.canary_version.number] : [])];
+  // while the role loads, the buttons stay enabled: the API still checks (403 names the reason)
+  const denied = role === null ? null : deniedReason(role, 'maintainer', 'deploy, canary, promote or roll back');
+  const guarded = (label: string, button: React.ReactElement) =>
+    denied ? (
+      <Tooltip label={denied} key={label}>
+        <span>{button}</span>
+      </Tooltip>
+    ) : (
+      button
+    );
 
   return (
     <>
@@ -61,22 +77,48 @@ export function DeploymentRoute() {
             <Button component={Link} to={`/deployments/${project}/${name}/predictions`} leftSection={<IconListSearch size={16} />} variant="default">
               Predictions
             </Button>
-            <Button leftSection={<IconRocket size={16} />} variant="light" onClick={() => setAction('deploy')}>
-              Deploy
-            </Button>
-            <Button leftSection={<IconFlask size={16} />} variant="light" color="orange" onClick={() => setAction('canary')}>
-              Canary
-            </Button>
-            <Button leftSection={<IconArrowUp size={16} />} variant="light" color="teal" onClick={() => setAction('promote')} disabled={!d.canary_version}>
-              Promote
-            </Button>
-            <Button leftSection={<IconArrowBackUp size={16} />} color="red" onClick={() => setAction('rollback')} disabled={!d.can_rollback}>
-              Rollback
-            </Button>
+            {guarded(
+              'deploy',
+              <Button leftSection={<IconRocket size={16} />} variant="light" onClick={() => setAction('deploy')} disabled={!!denied}>
+                Deploy
+              </Button>,
+            )}
+            {guarded(
+              'canary',
+              <Button leftSection={<IconFlask size={16} />} variant="light" color="orange" onClick={() => setAction('canary')} disabled={!!denied}>
+                Canary
+              </Button>,
+            )}
+            {guarded(
+              'promote',
+              <Button leftSection={<IconArrowUp size={16} />} variant="light" color="teal" onClick={() => setAction('promote')} disabled={!!denied || !d.canary_version}>
+                Promote
+              </Button>,
+            )}
+            {guarded(
+              'rollback',
+              <Button leftSection={<IconArrowBackUp size={16} />} color="red" onClick={() => setAction('rollback')} disabled={!!denied || !d.can_rollback}>
+                Rollback
+              </Button>,
+            )}
           </>
         }
       />
       <ActionModal key={action ?? 'none'} action={action} deployment={d} onClose={() => setAction(null)} />
+      {denied ? (
+        <Text size="sm" c="dimmed" mb="sm" data-testid="actions-denied">
+          {denied}
+        </Text>
+      ) : null}
+      <Tabs value={tab} onChange={setTab} mb="md">
+        <Tabs.List>
+          <Tabs.Tab value="overview">Overview</Tabs.Tab>
+          <Tabs.Tab value="settings">Settings</Tabs.Tab>
+        </Tabs.List>
+      </Tabs>
+      {tab === 'settings' ? (
+        <SettingsPanel deployment={d} role={role} />
+      ) : (
       <Stack gap="lg">
         <SimpleGrid cols={{ base: 1, sm: 2, md: 4 }}>
           <Card withBorder>
@@ -135,7 +177,7 @@ export function DeploymentRoute() {
         )}
         {d.shadow_version ? <ShadowPanel project={project} name={name} /> : null}
         <OutlierPanel project={project} name={name} />
-        <MetricsCharts series={series} />
+        <MetricsCharts series={series} events={events.data?.results ?? []} />
         <Group gap="xs">
           <Text size="sm" c="dimmed">
             Batching: up to {d.max_batch_size} rows, {d.max_delay_ms} ms delay · timeout {d.request_timeout_ms} ms · inputs: {d.validation_policy} · quality gate:{' '}
@@ -164,6 +206,7 @@ export function DeploymentRoute() {
           <HistoryTable events={events.data?.results ?? []} />
         </Card>
       </Stack>
+      )}
     </>
   );
 }

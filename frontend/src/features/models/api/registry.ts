@@ -55,11 +55,27 @@ export interface LineageEdge {
 
 export type EvidenceItem = Omit<Schemas['Evidence'], 'key' | 'detail'>;
 
+/** A period a version was live or the canary of a deployment (end null while it lasts). */
+export interface ServingPeriod {
+  role: 'live' | 'canary';
+  start: string;
+  end: string | null;
+}
+
+/** A deployment that serves the version now ('live', 'canary') or served it before ('past'). */
+export interface VersionDeployment {
+  id: number;
+  kind: string;
+  name: string;
+  role: 'live' | 'canary' | 'past';
+  periods: ServingPeriod[];
+}
+
 export type ModelVersionDetail = Narrow<
   Sent<Schemas['ModelVersionDetail']>,
   VersionFields & {
     lineage: { nodes: LineageNode[]; edges: LineageEdge[] };
-    deployments: { id: number; kind: string; name: string }[];
+    deployments: VersionDeployment[];
     evidence: EvidenceItem[];
   }
 >;
@@ -90,8 +106,9 @@ export function useModel(slug: string, name: string) {
   });
 }
 
-export function useModelVersions(slug: string, name: string) {
+export function useModelVersions(slug: string, name: string, enabled = true) {
   return useQuery({
+    enabled,
     queryKey: registryKeys.versions(slug, name),
     queryFn: async () =>
       (await unwrap(
@@ -110,12 +127,13 @@ export function useModelVersion(slug: string, name: string, n: number) {
         api.GET('/api/v1/projects/{project}/models/{model}/versions/{number}/', {
           params: { path: { project: slug, model: name, number: n } },
         }),
-      )) as ModelVersionDetail,
+      )) as unknown as ModelVersionDetail,
   });
 }
 
-export function useAliases(slug: string, name: string) {
+export function useAliases(slug: string, name: string, enabled = true) {
   return useQuery({
+    enabled,
     queryKey: registryKeys.aliases(slug, name),
     queryFn: async () =>
       (await unwrap(api.GET('/api/v1/projects/{project}/models/{model}/aliases/', { params: model(slug, name) }))) as {

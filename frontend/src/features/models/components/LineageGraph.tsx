@@ -113,7 +113,7 @@ export function LineageGraph({ slug, nodes, edges }: { slug: string; nodes: Line
                 <Badge size="xs" color="teal" variant="light">
                   dataset
                 </Badge>
-                <Text size="sm" fw={600} component={Link} to={`/projects/${slug}/datasets/${node.dataset}`} truncate>
+                <Text size="sm" fw={600} component={Link} to={`/projects/${slug}/datasets/${node.dataset}?version=${node.number}`} truncate>
                   {nodeName(node)}
                 </Text>
               </>

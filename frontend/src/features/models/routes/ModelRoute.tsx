@@ -17,16 +17,17 @@ import { UploadModelForm } from '../components/UploadModelForm';
 export function ModelRoute() {
   const { slug = '', model = '' } = useParams();
   const info = useModel(slug, model);
-  const versions = useModelVersions(slug, model);
-  const aliases = useAliases(slug, model);
+  // versions and aliases are asked for once the model exists (a missing one is one 404)
+  const versions = useModelVersions(slug, model, info.isSuccess);
+  const aliases = useAliases(slug, model, info.isSuccess);
   const project = useProject(slug);
   const { teams } = useCurrentTeam();
   const role = teams.find((t) => t.slug === project.data?.team)?.role;
   const canMove = role === 'maintainer' || role === 'admin';
   const navigate = useNavigate();
   const [open, setOpen] = useState(false);
-  if (info.isPending || versions.isPending) return <LoadingState rows={5} label="Loading model" />;
   if (info.isError) return <ErrorState error={info.error} onRetry={() => void info.refetch()} />;
+  if (info.isPending || versions.isPending) return <LoadingState rows={5} label="Loading model" />;
   if (versions.isError) return <ErrorState error={versions.error} onRetry={() => void versions.refetch()} />;
   const rows = versions.data.results;
   return (

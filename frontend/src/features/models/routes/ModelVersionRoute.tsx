@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { Anchor, Badge, Button, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { IconDownload } from '@tabler/icons-react';
 import { Link, useParams } from 'react-router';
@@ -8,6 +9,7 @@ import { PageHeader } from '@/components/PageHeader';
 import { formatDateTime, formatNumber } from '@/lib/format';
 import { artifactUrl, formatBytes, type TensorSpec, useModelVersion } from '../api/registry';
 import { LineageGraph } from '../components/LineageGraph';
+import { DeploymentHistory } from '../components/DeploymentHistory';
 
 function Specs({ title, specs }: { title: string; specs: TensorSpec[] | undefined }) {
   return (
@@ -28,8 +30,9 @@ function Specs({ title, specs }: { title: string; specs: TensorSpec[] | undefine
   );
 }
 
-/** /projects/:slug/models/:model/versions/:number — the model card. */
-export function ModelVersionRoute() {
+/** /projects/:slug/models/:model/versions/:number — the model card; ``children`` (what other features add
+ * to the page) render once the version is known to exist. */
+export function ModelVersionRoute({ children }: { children?: ReactNode } = {}) {
   const { slug = '', model = '', number = '0' } = useParams();
   const n = Number(number);
   const query = useModelVersion(slug, model, n);
@@ -75,7 +78,7 @@ export function ModelVersionRoute() {
           <Text size="sm">
             Training dataset:{' '}
             {v.training_dataset ? (
-              <Anchor component={Link} to={`/projects/${slug}/datasets/${v.training_dataset.dataset}`}>
+              <Anchor component={Link} to={`/projects/${slug}/datasets/${v.training_dataset.dataset}?version=${v.training_dataset.number}`}>
                 {v.training_dataset.dataset} v{v.training_dataset.number}
               </Anchor>
             ) : '—'}
@@ -132,16 +135,8 @@ export function ModelVersionRoute() {
       </Card>
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
         <Card withBorder radius="md" padding="md">
-          <Title order={4} mb="xs">Deployments using it</Title>
-          {v.deployments.length === 0 ? <Text c="dimmed" size="sm">Not deployed.</Text> : (
-            <Stack gap={4}>
-              {v.deployments.map((d) => (
-                <Anchor key={`${d.kind}-${d.id}`} component={Link} to={`/deployments/${slug}/${d.name}`} size="sm">
-                  {d.name} ({d.kind})
-                </Anchor>
-              ))}
-            </Stack>
-          )}
+          <Title order={4} mb="xs">Deployment history</Title>
+          <DeploymentHistory slug={slug} deployments={v.deployments} />
         </Card>
         <Card withBorder radius="md" padding="md">
           <Title order={4} mb="xs">Rubric evidence</Title>
@@ -157,6 +152,7 @@ export function ModelVersionRoute() {
           )}
         </Card>
       </SimpleGrid>
+      {children}
     </>
   );
 }

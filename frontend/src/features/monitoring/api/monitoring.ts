@@ -1,6 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '@/api/client';
 import type { components } from '@/api/schema';
+import { pollEvery } from '@/lib/polling';
 
 // The monitoring endpoints publish no response schemas (the schema says `{[key: string]: unknown}`),
 // so the bodies they send are described here, once; the request bodies come from the schema.
@@ -80,6 +81,8 @@ export interface Mistake {
   label: unknown;
   confidence: number | null;
   version_id: number;
+  /** the id of an earlier mistake with the same inputs and corrected label */
+  duplicate_of: number | null;
 }
 
 export interface FlywheelExport {
@@ -105,6 +108,9 @@ export interface Flywheel {
   daily: FlywheelDay[];
   mistakes_total: number;
   mistakes: Mistake[];
+  duplicates_total: number;
+  /** where "Add to dataset" writes: the training dataset and the version it will create */
+  target: { dataset: string; base_version: number; next_version: number } | null;
   exports: FlywheelExport[];
   can_export: boolean;
 }
@@ -147,7 +153,7 @@ export function useOverview(team?: string) {
       (await unwrap(api.GET('/api/v1/monitoring/overview/', { params: { query: { team: team || undefined } } }))) as unknown as {
         results: OverviewRow[];
       },
-    refetchInterval: 30_000,
+    refetchInterval: pollEvery(30_000),
   });
 }
 
@@ -158,7 +164,7 @@ export function useAlerts(params: { status?: string; project?: string; deploymen
     queryKey: ['monitoring', 'alerts', params],
     queryFn: async () =>
       (await unwrap(api.GET('/api/v1/alerts/', { params: { query } }))) as unknown as { results: AlertItem[] },
-    refetchInterval: 30_000,
+    refetchInterval: pollEvery(30_000),
   });
 }
 
@@ -178,7 +184,7 @@ export function useDrift(project: string, deployment: string) {
       (await unwrap(
         api.GET('/api/v1/projects/{project}/deployments/{deployment}/drift/', { params: one(project, deployment) }),
       )) as unknown as DriftTable,
-    refetchInterval: 60_000,
+    refetchInterval: pollEvery(60_000),
   });
 }
 
@@ -206,7 +212,7 @@ export function useDeploymentMonitoring(project: string, deployment: string) {
       (await unwrap(
         api.GET('/api/v1/projects/{project}/deployments/{deployment}/monitoring/', { params: one(project, deployment) }),
       )) as unknown as DeploymentMonitoring,
-    refetchInterval: 60_000,
+    refetchInterval: pollEvery(60_000),
   });
 }
 
@@ -249,13 +255,13 @@ export function useFlywheel(project: string, deployment: string, slice: string) 
 export function useExportToDataset(project: string, deployment: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async (slice: string) =>
+    mutationFn: async ({ slice, feedback_ids }: { slice: string; feedback_ids?: number[] }) =>
       (await unwrap(
         api.POST('/api/v1/projects/{project}/deployments/{deployment}/flywheel/export/', {
           params: one(project, deployment),
-          body: { slice },
+          body: { slice, ...(feedback_ids ? { feedback_ids } : {}) },
         }),
-      )) as unknown as { dataset: string; version: number; examples: number },
+      )) as unknown as { dataset: string; version: number; examples: number; parent_version: number; rows: number },
     onSuccess: () => client.invalidateQueries({ queryKey: ['monitoring', 'flywheel', project, deployment] }),
   });
 }

@@ -1,7 +1,7 @@
-import { ActionIcon, Button, Group, Modal, NumberInput, Select, Stack, Table, Text, Tooltip } from '@mantine/core';
+import { ActionIcon, Button, Group, Modal, NumberInput, Select, Stack, Table, Text, TextInput, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconPencil } from '@tabler/icons-react';
-import { useState } from 'react';
+import { IconPencil, IconSearch } from '@tabler/icons-react';
+import { useMemo, useState } from 'react';
 import { Bar, BarChart, Line, LineChart, ResponsiveContainer, Tooltip as ChartTooltip, XAxis, YAxis } from 'recharts';
 import { errorMessage } from '@/api/errors';
 import type { DriftFeature, RuleInput } from '../api/monitoring';
@@ -110,10 +110,65 @@ function RuleEditor({
   );
 }
 
+const STATUS_ORDER: Record<string, number> = { error: 0, fail: 1, warn: 2, no_data: 3, ok: 4 };
+
+type SortKey = 'status' | 'name' | 'change';
+
+/** Search, sort and measure: the table stays usable with dozens of features (65 for the digits). */
+export function useDriftView(features: DriftFeature[], search: string, sort: SortKey, measure: string) {
+  return useMemo(() => {
+    const needle = search.trim().toLowerCase();
+    const value = (f: DriftFeature) => (measure === 'rule' ? f.value : (f.metrics[measure] ?? null));
+    const rows = features.filter((f) => f.feature.toLowerCase().includes(needle));
+    const sorted = [...rows];
+    if (sort === 'name') sorted.sort((a, b) => a.feature.localeCompare(b.feature, undefined, { numeric: true }));
+    if (sort === 'status') sorted.sort((a, b) => (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9));
+    if (sort === 'change') sorted.sort((a, b) => (value(b) ?? -Infinity) - (value(a) ?? -Infinity));
+    return { rows: sorted, value };
+  }, [features, search, sort, measure]);
+}
+
 export function DriftTable({ project, deployment, features }: { project: string; deployment: string; features: DriftFeature[] }) {
   const [editing, setEditing] = useState<DriftFeature | null>(null);
+  const [search, setSearch] = useState('');
+  const [sort, setSort] = useState<SortKey>('status');
+  const [measure, setMeasure] = useState('rule');
+  const { rows, value } = useDriftView(features, search, sort, measure);
   return (
     <>
+      <Group gap="sm" mb="sm" align="flex-end">
+        <TextInput
+          label="Search features"
+          placeholder="e.g. pixel_3"
+          leftSection={<IconSearch size={14} />}
+          value={search}
+          onChange={(e) => setSearch(e.currentTarget.value)}
+          w={220}
+        />
+        <Select
+          label="Sort by"
+          data={[
+            { value: 'status', label: 'Status (worst first)' },
+            { value: 'change', label: 'Distribution change (largest first)' },
+            { value: 'name', label: 'Feature name' },
+          ]}
+          value={sort}
+          onChange={(v) => v && setSort(v as SortKey)}
+          allowDeselect={false}
+          w={260}
+        />
+        <Select
+          label="Measure shown"
+          data={[{ value: 'rule', label: "Each feature's rule test" }, ...Object.entries(METRIC_LABEL).map(([v, label]) => ({ value: v, label }))]}
+          value={measure}
+          onChange={(v) => v && setMeasure(v)}
+          allowDeselect={false}
+          w={260}
+        />
+        <Text size="sm" c="dimmed" data-testid="drift-count">
+          {rows.length} of {features.length} features
+        </Text>
+      </Group>
       <Table.ScrollContainer minWidth={1000}>
         <Table verticalSpacing="xs" highlightOnHover aria-label="Drift per feature">
           <Table.Thead>
@@ -129,7 +184,14 @@ export function DriftTable({ project, deployment, features }: { project: string;
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {features.map((f) => {
+            {rows.length === 0 ? (
+              <Table.Tr>
+                <Table.Td colSpan={8}>
+                  <Text c="dimmed">No feature matches “{search}”.</Text>
+                </Table.Td>
+              </Table.Tr>
+            ) : null}
+            {rows.map((f) => {
               const labels = f.histogram.labels ?? [];
               return (
                 <Table.Tr key={f.feature} data-testid={`drift-row-${f.feature}`} data-status={f.status}>
@@ -158,7 +220,7 @@ export function DriftTable({ project, deployment, features }: { project: string;
                       title={`${f.feature} prediction data`}
                     />
                   </Table.Td>
-                  <Table.Td>{METRIC_LABEL[f.metric] ?? f.metric}</Table.Td>
+                  <Table.Td>{measure === 'rule' ? (METRIC_LABEL[f.metric] ?? f.metric) : (METRIC_LABEL[measure] ?? measure)}</Table.Td>
                   <Table.Td>
                     <Tooltip
                       multiline
@@ -167,7 +229,9 @@ export function DriftTable({ project, deployment, features }: { project: string;
                         .map(([k, v]) => `${k}: ${formatNumber(v)}`)
                         .join(' · ')}
                     >
-                      <Text ff="monospace">{formatNumber(f.value)}</Text>
+                      <Text ff="monospace" data-testid="drift-value">
+                        {formatNumber(value(f))}
+                      </Text>
                     </Tooltip>
                   </Table.Td>
                   <Table.Td>

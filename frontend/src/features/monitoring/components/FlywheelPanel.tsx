@@ -1,15 +1,16 @@
-import { Button, Card, Group, Modal, Select, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
+import { Anchor, Button, Card, Group, Modal, Select, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Link } from 'react-router';
 import { IconBulb, IconDatabasePlus } from '@tabler/icons-react';
 import { useState } from 'react';
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { errorMessage } from '@/api/errors';
 import { ErrorState } from '@/components/ErrorState';
 import { ExplanationPanel } from '@/components/ExplanationPanel';
 import { LoadingState } from '@/components/LoadingState';
 import { formatDateTime, formatNumber, formatPercent } from '@/lib/format';
-import { type Mistake, useExportToDataset, useFlywheel } from '../api/monitoring';
+import { type Mistake, useFlywheel } from '../api/monitoring';
+import { ExportReview } from './ExportReview';
 import { preview } from './format';
+import { InputPreview } from './InputPreview';
 
 function Stat({ label, value, hint }: { label: string; value: string; hint?: string }) {
   return (
@@ -38,7 +39,7 @@ function pixels(inputs: unknown): number[][] | undefined {
 export function FlywheelPanel({ project, deployment }: { project: string; deployment: string }) {
   const [slice, setSlice] = useState('');
   const query = useFlywheel(project, deployment, slice);
-  const exporter = useExportToDataset(project, deployment);
+  const [reviewing, setReviewing] = useState(false);
   const [explained, setExplained] = useState<Mistake | null>(null);
   if (query.isPending) return <LoadingState />;
   if (query.isError) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
@@ -51,6 +52,7 @@ export function FlywheelPanel({ project, deployment }: { project: string; deploy
   }));
   return (
     <Stack gap="lg">
+      {reviewing ? <ExportReview project={project} deployment={deployment} slice={slice} data={data} onClose={() => setReviewing(false)} /> : null}
       <SimpleGrid cols={{ base: 1, sm: 3 }}>
         <Stat
           label="% confident predictions"
@@ -135,16 +137,7 @@ export function FlywheelPanel({ project, deployment }: { project: string; deploy
             <Button
               leftSection={<IconDatabasePlus size={16} />}
               disabled={!data.can_export || data.mistakes_total === 0}
-              loading={exporter.isPending}
-              onClick={() =>
-                exporter.mutate(slice, {
-                  onSuccess: (r) =>
-                    notifications.show({
-                      message: `Created ${r.dataset} v${r.version} with ${r.examples} corrected examples.`,
-                    }),
-                  onError: (error) => notifications.show({ color: 'red', message: errorMessage(error) }),
-                })
-              }
+              onClick={() => setReviewing(true)}
             >
               Add to dataset
             </Button>
@@ -167,9 +160,7 @@ export function FlywheelPanel({ project, deployment }: { project: string; deploy
                 <Table.Tr key={m.id}>
                   <Table.Td>{formatDateTime(m.predicted_at)}</Table.Td>
                   <Table.Td>
-                    <Text ff="monospace" size="xs">
-                      {preview(m.inputs)}
-                    </Text>
+                    <InputPreview value={m.inputs} size={32} />
                   </Table.Td>
                   <Table.Td>{preview(m.prediction)}</Table.Td>
                   <Table.Td>{preview(m.label)}</Table.Td>
@@ -213,7 +204,9 @@ export function FlywheelPanel({ project, deployment }: { project: string; deploy
               {data.exports.map((e) => (
                 <Table.Tr key={e.id}>
                   <Table.Td>
-                    {e.dataset} v{e.version}
+                    <Anchor component={Link} to={`/projects/${project}/datasets/${e.dataset}?version=${e.version}`}>
+                      {e.dataset} v{e.version}
+                    </Anchor>
                   </Table.Td>
                   <Table.Td>v{e.base_version}</Table.Td>
                   <Table.Td>{e.examples}</Table.Td>

@@ -20,6 +20,8 @@ export const MONITOR_AXIS: Record<string, string> = {
   performance: 'p99 latency (ms)',
   quality: 'accuracy',
   fairness: 'largest difference between groups',
+  error_rate: 'failed share',
+  latency: 'p99 latency (ms)',
 };
 
 const shortTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -102,6 +104,28 @@ function SettingsCard({ project, deployment, config }: { project: string; deploy
           onChange={(v) => setValues({ ...values, confidence_threshold: Number(v) })}
         />
         <NumberInput label="Staleness limit (days)" value={merged.staleness_limit_days} min={1} onChange={(v) => setValues({ ...values, staleness_limit_days: Number(v) })} />
+        <NumberInput
+          label="Error-rate alert above (0–1)"
+          value={merged.error_rate_max}
+          min={0}
+          max={1}
+          step={0.01}
+          decimalScale={3}
+          onChange={(v) => setValues({ ...values, error_rate_max: Number(v) })}
+        />
+        <NumberInput
+          label="Latency alert above (p99, ms)"
+          value={merged.latency_p99_max_ms}
+          min={1}
+          onChange={(v) => setValues({ ...values, latency_p99_max_ms: Number(v) })}
+        />
+        <NumberInput
+          label="Error-rate and latency window (minutes)"
+          value={merged.health_window_minutes}
+          min={1}
+          max={1440}
+          onChange={(v) => setValues({ ...values, health_window_minutes: Number(v) })}
+        />
         <TextInput label="Webhook URL (Slack-compatible)" value={merged.webhook_url} onChange={(e) => setValues({ ...values, webhook_url: e.currentTarget.value })} />
         <TextInput label="Email alerts to" value={merged.email_to} onChange={(e) => setValues({ ...values, email_to: e.currentTarget.value })} />
       </SimpleGrid>

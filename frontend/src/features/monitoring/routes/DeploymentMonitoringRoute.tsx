@@ -72,7 +72,11 @@ export function DeploymentMonitoringRoute() {
           </Button>
         }
       />
-      {monitoring.isError ? <ErrorState error={monitoring.error} onRetry={() => void monitoring.refetch()} /> : null}
+      {monitoring.isError ? (
+        <ErrorState error={monitoring.error} onRetry={() => void monitoring.refetch()} />
+      ) : monitoring.isPending ? (
+        <LoadingState />
+      ) : (
       <Tabs value={tab} onChange={(v) => setParams(v ? { tab: v } : {})} keepMounted={false}>
         <Tabs.List mb="md">
           <Tabs.Tab value="drift">Drift</Tabs.Tab>
@@ -91,6 +95,7 @@ export function DeploymentMonitoringRoute() {
         </Tabs.Panel>
         <Tabs.Panel value="alerts">{alerts.data ? <AlertsList alerts={alerts.data.results} /> : <LoadingState />}</Tabs.Panel>
       </Tabs>
+      )}
     </>
   );
 }

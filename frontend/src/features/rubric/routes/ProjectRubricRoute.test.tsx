@@ -64,6 +64,7 @@ function fakeBackend(initial: ReturnType<typeof snapshot>) {
     const url = requestPath(input);
     const method = requestMethod(input);
     if (url === '/api/v1/rubric/') return jsonResponse(RUBRIC);
+    if (url === `${BASE}/`) return jsonResponse({ slug: BASE.split('/').pop(), name: 'Project', team: 'acme', description: '' });
     if (url === `${BASE}/score/`) return jsonResponse(scoreOf(state.latest));
     if (url.startsWith(`${BASE}/assessments/`) && method === 'GET') {
       const { answers, ...summary } = state.latest;

@@ -31,6 +31,7 @@ import { SnapshotDiff } from '../components/SnapshotDiff';
 import { TestRow } from '../components/TestRow';
 import { WeakestPanel } from '../components/WeakestPanel';
 import { bandFor, finalScore, sectionScores, TEST_IDS, weakestSections } from '../scoring';
+import { ProjectGate } from '@/components/ProjectGate';
 
 const AUTOSAVE_MS = 700;
 
@@ -40,7 +41,17 @@ function complete(answers: Answers | undefined): Answers {
   return out;
 }
 
+/** A missing project is one 404 and the not-found page (the page's queries wait for the project). */
 export function ProjectRubricRoute() {
+  const { slug = '' } = useParams();
+  return (
+    <ProjectGate slug={slug}>
+      <ProjectRubricRouteContent />
+    </ProjectGate>
+  );
+}
+
+function ProjectRubricRouteContent() {
   const { slug = '' } = useParams();
   const { team } = useCurrentTeam();
   const queryClient = useQueryClient();
