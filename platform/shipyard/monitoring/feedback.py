@@ -10,7 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from shipyard.core.errors import DomainError
-from shipyard.monitoring.ingest import row_values, scalar_output
+from shipyard.monitoring.ingest import decoded_only, row_values, scalar_output
 from shipyard.monitoring.models import (
     Feedback,
     FlywheelExport,
@@ -59,7 +59,7 @@ def feedback_submit(*, deployment: Any, request_id: str, label: Any, by: Any = N
         .values("created_at", "version_id", "inputs", "outputs", "confidence")
         .first()
     )
-    if log is None:
+    if log is None or not decoded_only([log])[0]:
         raise NotFound(f"No logged prediction '{request_id}' for this deployment.")
     if not _label_type_ok(label, log["outputs"]):
         kind = type(scalar_output(log["outputs"])).__name__

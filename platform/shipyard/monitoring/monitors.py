@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from shipyard.monitoring.alerts import alert_fire, alert_resolve, monitor_evidence
 from shipyard.monitoring.correlation import run_correlation
-from shipyard.monitoring.ingest import ingest, window_counters, window_since, window_summaries
+from shipyard.monitoring.ingest import decoded_only, ingest, window_counters, window_since, window_summaries
+from shipyard.monitoring.ingestion import lag_record
 from shipyard.monitoring.models import (
     DriftResult,
     DriftRule,
@@ -224,11 +225,12 @@ def run_skew(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
 
     deployment = config.deployment
     version = deployment.live_version
-    rows = list(
+    rows: list[Any] = list(
         PredictionLog.objects.filter(deployment=deployment, version_id=version.pk, status="ok")
         .order_by("-id")
         .values("request_id", "inputs", "outputs")[: config.skew_sample_size]
     )
+    rows, _ = decoded_only(rows)
     if not rows:
         return _save_run(config, MonitorKind.SKEW, Status.NO_DATA, None, "no logged predictions to replay", {}, now)
     inputs = [r["inputs"] for r in rows]
@@ -320,6 +322,7 @@ def monitors_run(*, deployment_id: int, now: dt.datetime | None = None, force_dr
         reference_ensure(config)
         if config.reference:
             out["ingested"] = ingest(config)
+        lag_record(config, now=now)
 
     _guard(config, MonitorKind.DRIFT, prepare, resolve=False)
     last_drift = (

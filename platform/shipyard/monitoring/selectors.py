@@ -234,6 +234,21 @@ def slice_filter(items: list[Feedback], slice_name: str, deployment: Any) -> lis
     return [fb for fb, keep in zip(items, list(mask), strict=True) if keep]
 
 
+def ingest_status(config: MonitorConfig) -> dict[str, Any]:
+    """What the ingest has folded, skipped as undecodable, and how far behind the log it was."""
+    from shipyard.monitoring.reference import INGEST_LAG_ALERT_S
+
+    return {
+        "rows": config.ingest_rows,
+        "invalid": config.ingest_invalid,
+        "invalid_examples": list(config.ingest_invalid_examples or []),
+        "lag_rows": config.ingest_lag_rows,
+        "lag_seconds": config.ingest_lag_s,
+        "lag_alert_seconds": INGEST_LAG_ALERT_S,
+        "checked_at": config.ingest_checked_at.isoformat() if config.ingest_checked_at else None,
+    }
+
+
 def flywheel(*, deployment: Any, days: int = 30, slice_name: str = "", mistakes_limit: int = 100) -> dict[str, Any]:
     from shipyard.serving.models import PredictionLog
 

@@ -5,12 +5,14 @@ Field names are part of the contract the monitoring app relies on (see docs/serv
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from shipyard.core.models import TimeStampedModel
-from shipyard.serving import protocol
+from shipyard.serving import logcodec, protocol
 
 
 class ValidationPolicy(models.TextChoices):
@@ -176,6 +178,40 @@ class ApiKey(TimeStampedModel):
         return f"{self.deployment_id}:{self.prefix}"
 
 
+class LogValueField(models.BinaryField):
+    """A logged value stored through :mod:`shipyard.serving.logcodec` (``bytea``): assign any JSON
+    value (or bytes already encoded), read the decoded value, or a :class:`logcodec.Undecodable`
+    for bytes the codec cannot read (readers skip those rows and count them)."""
+
+    def __init__(self, *args: Any, float32: bool = False, **kwargs: Any) -> None:
+        self.float32 = float32
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        if self.float32:
+            kwargs["float32"] = True
+        return name, path, args, kwargs
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, bytes | memoryview):
+            return value
+        if isinstance(value, logcodec.Undecodable):
+            return value.raw
+        return logcodec.encode(value, float32=self.float32)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return logcodec.decode(value)
+        except logcodec.CodecError as exc:
+            return logcodec.Undecodable(bytes(value), str(exc))
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+
 class PredictionLog(models.Model):
     """One sampled served request. The table is range-partitioned by month on ``created_at``
     (see migration 0002 and ``services.prediction_log_partitions_ensure``); dashboards read
@@ -188,8 +224,9 @@ class PredictionLog(models.Model):
         "registry.ModelVersion", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     request_id = models.CharField(max_length=40, db_index=True)
-    inputs = models.JSONField()
-    outputs = models.JSONField()
+    #: the input row and the output, through logcodec (a float32 block for numeric rows)
+    inputs = LogValueField(float32=True)
+    outputs = LogValueField()
     confidence = models.FloatField(null=True, blank=True)
     latency_ms = models.FloatField()
     #: "ok" or an error code ("timeout", "invalid", "error")
@@ -201,7 +238,11 @@ class PredictionLog(models.Model):
     class Meta:
         managed = True
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["deployment", "created_at"], name="serving_plog_dep_time")]
+        indexes = [
+            models.Index(fields=["deployment", "created_at"], name="serving_plog_dep_time"),
+            # the ingest reads a deployment's rows after its cursor in id order
+            models.Index(fields=["deployment", "id"], name="serving_plog_dep_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.deployment_id}:{self.request_id}"

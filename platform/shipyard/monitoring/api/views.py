@@ -132,6 +132,7 @@ class MonitoringView(APIView):
                 "deployment": d.name,
                 "live_version": d.live_version.number,
                 "config": ConfigSerializer(config).data,
+                "ingest": selectors.ingest_status(config),
                 **selectors.monitor_status(deployment=d),
             }
         )
