@@ -11,6 +11,7 @@ import { useAlerts, useDeploymentMonitoring, useDrift, useRunMonitors } from '..
 import { AlertsList } from '../components/AlertsList';
 import { DriftTable } from '../components/DriftTable';
 import { FlywheelPanel } from '../components/FlywheelPanel';
+import { IngestStatus } from '../components/IngestStatus';
 import { MonitorsPanel } from '../components/MonitorsPanel';
 import { StatusBadge } from '../components/StatusDot';
 
@@ -73,6 +74,7 @@ export function DeploymentMonitoringRoute() {
         }
       />
       {monitoring.isError ? <ErrorState error={monitoring.error} onRetry={() => void monitoring.refetch()} /> : null}
+      {monitoring.data ? <IngestStatus ingest={monitoring.data.ingest} /> : null}
       <Tabs value={tab} onChange={(v) => setParams(v ? { tab: v } : {})} keepMounted={false}>
         <Tabs.List mb="md">
           <Tabs.Tab value="drift">Drift</Tabs.Tab>
