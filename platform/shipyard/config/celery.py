@@ -42,6 +42,7 @@ app.conf.beat_schedule = {
         "options": {"queue": "monitoring", "expires": 60},
     },
     "serving-maintain": {"task": "serving.maintain", "schedule": 3600.0, "options": {"queue": "monitoring"}},
+    "serving-log-archive": {"task": "serving.log_archive", "schedule": 3600.0, "options": {"queue": "monitoring"}},
 }
 
 # Monitoring: ingest the prediction log continuously (each deployment's run goes on while there are

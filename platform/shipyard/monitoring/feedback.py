@@ -50,14 +50,12 @@ def feedback_submit(*, deployment: Any, request_id: str, label: Any, by: Any = N
     same label is a no-op, a different label replaces it. Unknown request id: NotFound."""
     from rest_framework.exceptions import NotFound
 
-    from shipyard.serving.models import PredictionLog
+    from shipyard.serving.logstore import log_row_by_request_id
 
     if not isinstance(request_id, str) or not request_id or len(request_id) > 40:
         raise DomainError("must be a request id returned by predict", field="request_id")
-    log = (
-        PredictionLog.objects.filter(deployment_id=deployment.pk, request_id=request_id)
-        .values("created_at", "version_id", "inputs", "outputs", "confidence")
-        .first()
+    log = log_row_by_request_id(
+        deployment.pk, request_id, columns=("created_at", "version_id", "inputs", "outputs", "confidence")
     )
     if log is None or not decoded_only([log])[0]:
         raise NotFound(f"No logged prediction '{request_id}' for this deployment.")

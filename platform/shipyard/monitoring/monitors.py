@@ -217,22 +217,16 @@ def run_quality(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
     return _save_run(config, MonitorKind.QUALITY, status, live, summary, detail, now)
 
 
-def run_skew(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
-    """Replay a sample of logged inputs through the live artifact offline and compare outputs."""
+def skew_replay(*, deployment: Any, version: Any, window: Any, sample: int) -> tuple[Any, list[dict[str, Any]]]:
+    """Replay up to ``sample`` of the newest logged inputs of ``version`` in a log window (hot or
+    cold, through the one log interface) through its artifact offline; (comparison, rows)."""
     from shipyard.registry.selectors import artifact_path
-    from shipyard.serving.models import PredictionLog
+    from shipyard.serving.logstore import log_rows
     from shipyard_ml import skew
 
-    deployment = config.deployment
-    version = deployment.live_version
-    rows: list[Any] = list(
-        PredictionLog.objects.filter(deployment=deployment, version_id=version.pk, status="ok")
-        .order_by("-id")
-        .values("request_id", "inputs", "outputs")[: config.skew_sample_size]
-    )
-    rows, _ = decoded_only(rows)
+    rows, _ = decoded_only(log_rows(window, columns=("request_id", "inputs", "outputs"), limit=sample))
     if not rows:
-        return _save_run(config, MonitorKind.SKEW, Status.NO_DATA, None, "no logged predictions to replay", {}, now)
+        return None, []
     inputs = [r["inputs"] for r in rows]
     offline = skew.replay(
         artifact_path(version), version.format, inputs, recipe=version.recipe, recipe_config=version.recipe_config
@@ -240,6 +234,19 @@ def run_skew(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
     result = skew.compare(inputs, [r["outputs"] for r in rows], offline)
     for example in result.examples:
         example["request_id"] = rows[example["index"]]["request_id"]
+    return result, rows
+
+
+def run_skew(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
+    """Replay a sample of logged inputs through the live artifact offline and compare outputs."""
+    from shipyard.serving.logstore import LogWindow
+
+    deployment = config.deployment
+    version = deployment.live_version
+    window = LogWindow(deployment_id=deployment.pk, version_id=version.pk, status="ok")
+    result, _ = skew_replay(deployment=deployment, version=version, window=window, sample=config.skew_sample_size)
+    if result is None:
+        return _save_run(config, MonitorKind.SKEW, Status.NO_DATA, None, "no logged predictions to replay", {}, now)
     rate = result.mismatch_rate or 0.0
     status = Status.FAIL if rate > config.skew_max_mismatch else Status.OK
     return _save_run(

@@ -250,22 +250,18 @@ def ingest_status(config: MonitorConfig) -> dict[str, Any]:
 
 
 def flywheel(*, deployment: Any, days: int = 30, slice_name: str = "", mistakes_limit: int = 100) -> dict[str, Any]:
-    from shipyard.serving.models import PredictionLog
+    from shipyard.serving.logstore import LogWindow, log_daily_counts
 
     config = MonitorConfig.objects.filter(deployment=deployment).first()
     threshold = config.confidence_threshold if config else 0.8
     since = timezone.now() - dt.timedelta(days=days)
-    logs = PredictionLog.objects.filter(deployment_id=deployment.pk, created_at__gte=since)
     per_day: dict[str, dict[str, Any]] = {}
-    for row in (
-        logs.annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(n=Count("id"), confident=Count("id", filter=Q(confidence__gte=threshold)))
-    ):
-        per_day[row["day"].isoformat()] = {
-            "date": row["day"].isoformat(),
-            "predictions": row["n"],
-            "confident": row["confident"],
+    counts = log_daily_counts(LogWindow(deployment_id=deployment.pk, since=since), confidence_threshold=threshold)
+    for day, (n, confident_n) in counts.items():
+        per_day[day.isoformat()] = {
+            "date": day.isoformat(),
+            "predictions": n,
+            "confident": confident_n,
             "feedback": 0,
             "corrected": 0,
             "mistakes": 0,

@@ -146,46 +146,54 @@ def drain_prediction_log(redis_client: Any, batch: int = 5000, max_batches: int 
     return written
 
 
-def _month_start(d: dt.date) -> dt.date:
+def month_start(d: dt.date) -> dt.date:
     return d.replace(day=1)
 
 
-def _next_month(d: dt.date) -> dt.date:
+def next_month(d: dt.date) -> dt.date:
     return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
-def prediction_log_partitions_ensure(months_ahead: int = 2) -> list[str]:
-    """Create the monthly partitions of serving_predictionlog from this month to ``months_ahead`` ahead.
+def partition_name(month: dt.date) -> str:
+    return f"serving_predictionlog_{month:%Y%m}"
 
-    (Rows that already landed in the DEFAULT partition for such a month are moved into it.)
-    """
+
+def prediction_log_partition_ensure(month: dt.date) -> bool:
+    """Create the partition of the month starting ``month`` when missing (rows of that month that
+    landed in DEFAULT move into it). True when it was created."""
+    start, end = month_start(month), next_month(month_start(month))
+    name = partition_name(start)
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s)", [name])
+        if cur.fetchone()[0] is not None:
+            return False
+        # rows of that month that landed in DEFAULT must move before the partition exists
+        cur.execute(
+            "CREATE TEMP TABLE _plog_move AS SELECT * FROM serving_predictionlog_default "
+            "WHERE created_at >= %s AND created_at < %s",
+            [start, end],
+        )
+        cur.execute(
+            "DELETE FROM serving_predictionlog_default WHERE created_at >= %s AND created_at < %s",
+            [start, end],
+        )
+        cur.execute(
+            f'CREATE TABLE "{name}" PARTITION OF serving_predictionlog FOR VALUES FROM (%s) TO (%s)',
+            [start.isoformat(), end.isoformat()],
+        )
+        cur.execute("INSERT INTO serving_predictionlog SELECT * FROM _plog_move")
+        cur.execute("DROP TABLE _plog_move")
+    return True
+
+
+def prediction_log_partitions_ensure(months_ahead: int = 2) -> list[str]:
+    """Create the monthly partitions of serving_predictionlog from this month to ``months_ahead`` ahead."""
     created = []
-    start = _month_start(timezone.now().date())
-    with connection.cursor() as cur:
-        for _ in range(months_ahead + 1):
-            end = _next_month(start)
-            name = f"serving_predictionlog_{start:%Y%m}"
-            cur.execute("SELECT to_regclass(%s)", [name])
-            if cur.fetchone()[0] is None:
-                with transaction.atomic():
-                    # rows of that month that landed in DEFAULT must move before the partition exists
-                    cur.execute(
-                        "CREATE TEMP TABLE _plog_move AS SELECT * FROM serving_predictionlog_default "
-                        "WHERE created_at >= %s AND created_at < %s",
-                        [start, end],
-                    )
-                    cur.execute(
-                        "DELETE FROM serving_predictionlog_default WHERE created_at >= %s AND created_at < %s",
-                        [start, end],
-                    )
-                    cur.execute(
-                        f'CREATE TABLE "{name}" PARTITION OF serving_predictionlog FOR VALUES FROM (%s) TO (%s)',
-                        [start.isoformat(), end.isoformat()],
-                    )
-                    cur.execute("INSERT INTO serving_predictionlog SELECT * FROM _plog_move")
-                    cur.execute("DROP TABLE _plog_move")
-                created.append(name)
-            start = end
+    start = month_start(timezone.now().date())
+    for _ in range(months_ahead + 1):
+        if prediction_log_partition_ensure(start):
+            created.append(partition_name(start))
+        start = next_month(start)
     return created
 
 

@@ -31,6 +31,7 @@ class Deployment(TimeStampedModel):
         "request_timeout_ms",
         "validation_policy",
         "log_sample_rate",
+        "log_hot_days",
         "quality_metric",
         "quality_threshold",
         "quality_tolerance",
@@ -69,6 +70,9 @@ class Deployment(TimeStampedModel):
     )
     #: share of served requests written to the prediction log (0..1); rollups count every request
     log_sample_rate = models.FloatField(default=1.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    #: retention of the prediction log in PostgreSQL: a month of rows is exported to Parquet on the
+    #: artifact storage (and its partition dropped) once its last day is this many days old
+    log_hot_days = models.PositiveIntegerField(default=62, validators=[MinValueValidator(1), MaxValueValidator(3650)])
 
     # quality gate
     quality_metric = models.CharField(max_length=64, default="accuracy")
@@ -246,6 +250,38 @@ class PredictionLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deployment_id}:{self.request_id}"
+
+
+class LogArchive(models.Model):
+    """One deployment's prediction-log rows of one month, exported to a Parquet file on the artifact
+    storage and verified (row count and checksum). ``state`` is ``exported`` while the month's
+    partition is still attached (readers use PostgreSQL) and ``cold`` once it is dropped (readers
+    use this file through DuckDB)."""
+
+    EXPORTED, COLD = "exported", "cold"
+
+    deployment_id = models.BigIntegerField()
+    month = models.DateField()
+    blob_key = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.BigIntegerField()
+    rows = models.BigIntegerField()
+    #: the highest log id in the file (a row committed later has a higher id: see the drop's check)
+    max_id = models.BigIntegerField()
+    #: sum over rows of the first 60 bits of md5(id, request id, inputs, outputs), as text
+    checksum = models.CharField(max_length=40)
+    state = models.CharField(max_length=10, default=EXPORTED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dropped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["month", "deployment_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment_id", "month"], name="serving_logarchive_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}@{self.month:%Y-%m} ({self.state})"
 
 
 #: latency histogram edges (ms) of the rollups: the same as the stats hashes the web and gateway feed

@@ -1,0 +1,185 @@
+"""The one read interface of the prediction log, hot (PostgreSQL) and cold (Parquet through DuckDB).
+
+A window's rows come from the attached partitions and from the cold archives of the months whose
+partition was dropped; a month is in exactly one of the two (an archive is only read once it is
+``cold``), so no row is read twice. Values come back decoded by :mod:`logcodec` (a
+:class:`logcodec.Undecodable` for bytes it cannot read), the same from either side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+from shipyard.serving import logcodec
+from shipyard.serving.models import LogArchive
+
+#: the columns a reader may ask for
+COLUMNS = (
+    "id",
+    "created_at",
+    "version_id",
+    "request_id",
+    "inputs",
+    "outputs",
+    "confidence",
+    "latency_ms",
+    "status",
+    "violations",
+    "routing_key",
+)
+
+
+@dataclass(frozen=True)
+class LogWindow:
+    """Rows of one deployment logged in [since, until), optionally of one version and status."""
+
+    deployment_id: int
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    version_id: int | None = None
+    status: str | None = None
+
+
+def _where(window: LogWindow, placeholder: str) -> tuple[str, list[Any]]:
+    clauses: list[str] = [f"deployment_id = {placeholder}"]
+    params: list[Any] = [window.deployment_id]
+    for clause, value in (
+        (f"created_at >= {placeholder}", window.since),
+        (f"created_at < {placeholder}", window.until),
+        (f"version_id = {placeholder}", window.version_id),
+        (f"status = {placeholder}", window.status),
+    ):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    return " AND ".join(clauses), params
+
+
+def cold_files(window: LogWindow) -> list[str]:
+    """Local paths of the cold archives of the window's deployment that overlap the window."""
+    from shipyard.registry import storage
+
+    archives = LogArchive.objects.filter(deployment_id=window.deployment_id, state=LogArchive.COLD)
+    if window.since is not None:
+        archives = archives.filter(month__gte=window.since.date().replace(day=1))
+    if window.until is not None:
+        archives = archives.filter(month__lte=window.until.date())
+    store = storage.store()
+    return [str(store.local_path(a.blob_key)) for a in archives.order_by("month")]
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    for name in ("inputs", "outputs"):
+        if name in row and row[name] is not None:
+            raw = bytes(row[name])
+            try:
+                row[name] = logcodec.decode(raw)
+            except logcodec.CodecError as exc:
+                row[name] = logcodec.Undecodable(raw, str(exc))
+    if isinstance(row.get("violations"), str):
+        row["violations"] = json.loads(row["violations"])
+    if isinstance(row.get("created_at"), dt.datetime) and row["created_at"].tzinfo is None:
+        row["created_at"] = row["created_at"].replace(tzinfo=dt.UTC)
+    return row
+
+
+def _duck(files: list[str]) -> Any:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"CREATE VIEW plog AS SELECT * FROM read_parquet({files!r}, union_by_name = true)")  # noqa: S608 - names from a fixed list
+    return con
+
+
+def log_rows(
+    window: LogWindow, *, columns: tuple[str, ...], limit: int | None = None, newest_first: bool = True
+) -> list[dict[str, Any]]:
+    """The window's rows (newest first unless told), hot and cold alike, as dicts of ``columns``."""
+    unknown = set(columns) - set(COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown log columns: {sorted(unknown)}")
+    select = ", ".join(dict.fromkeys(("id", *columns)))
+    order = "id DESC" if newest_first else "id"
+    tail = f" ORDER BY {order}" + (f" LIMIT {int(limit)}" if limit is not None else "")
+    where, params = _where(window, "%s")
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {select} FROM serving_predictionlog WHERE {where}{tail}", params)  # noqa: S608 - names from a fixed list
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    files = cold_files(window)
+    if files and (limit is None or len(rows) < limit):
+        where, params = _where(window, "?")
+        con = _duck(files)
+        try:
+            cur = con.execute(f"SELECT {select} FROM plog WHERE {where}{tail}", params)  # noqa: S608 - names from a fixed list
+            names = [d[0] for d in cur.description]
+            rows += [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        finally:
+            con.close()
+        rows.sort(key=lambda r: r["id"], reverse=newest_first)
+        if limit is not None:
+            rows = rows[:limit]
+    return [_decode(r) for r in rows]
+
+
+def log_daily_counts(window: LogWindow, *, confidence_threshold: float) -> dict[dt.date, tuple[int, int]]:
+    """Per UTC day of the window: (logged predictions, those with confidence >= the threshold)."""
+    out: dict[dt.date, tuple[int, int]] = {}
+    where, params = _where(window, "%s")
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*), "  # noqa: S608 - names from a fixed list
+            f"count(*) FILTER (WHERE confidence >= %s) FROM serving_predictionlog WHERE {where} GROUP BY 1",
+            [confidence_threshold, *params],
+        )
+        for day, n, confident in cur.fetchall():
+            out[day] = (n, confident)
+    files = cold_files(window)
+    if files:
+        where, params = _where(window, "?")
+        con = _duck(files)
+        try:
+            for day, n, confident in con.execute(
+                "SELECT CAST(created_at AS DATE), count(*), count(*) FILTER (WHERE confidence >= ?) "  # noqa: S608 - names from a fixed list
+                f"FROM plog WHERE {where} GROUP BY 1",
+                [confidence_threshold, *params],
+            ).fetchall():
+                before = out.get(day, (0, 0))
+                out[day] = (before[0] + n, before[1] + confident)
+        finally:
+            con.close()
+    return out
+
+
+def log_row_by_request_id(deployment_id: int, request_id: str, *, columns: tuple[str, ...]) -> dict[str, Any] | None:
+    """One logged prediction by its request id: the hot log first (an index probe), then cold."""
+    window = LogWindow(deployment_id=deployment_id)
+    select = ", ".join(dict.fromkeys(("id", *columns)))
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT {select} FROM serving_predictionlog WHERE deployment_id = %s AND request_id = %s LIMIT 1",  # noqa: S608 - names from a fixed list
+            [deployment_id, request_id],
+        )
+        found = cur.fetchone()
+        if found is not None:
+            return _decode(dict(zip([d[0] for d in cur.description], found, strict=True)))
+    files = cold_files(window)
+    if not files:
+        return None
+    con = _duck(files)
+    try:
+        query = f"SELECT {select} FROM plog WHERE deployment_id = ? AND request_id = ? LIMIT 1"  # noqa: S608 - fixed names
+        cur = con.execute(
+            query,
+            [deployment_id, request_id],
+        )
+        found = cur.fetchone()
+        return _decode(dict(zip([d[0] for d in cur.description], found, strict=True))) if found else None
+    finally:
+        con.close()
