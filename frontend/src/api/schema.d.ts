@@ -1551,6 +1551,7 @@ export interface components {
             readonly validation_policy: components["schemas"]["ValidationPolicyEnum"];
             /** Format: double */
             readonly log_sample_rate: number;
+            readonly log_hot_days: number;
             readonly quality_metric: string;
             /** Format: double */
             readonly quality_threshold: number | null;
@@ -1593,6 +1594,7 @@ export interface components {
             validation_policy?: components["schemas"]["ValidationPolicyEnum"];
             /** Format: double */
             log_sample_rate?: number;
+            log_hot_days?: number;
             quality_metric?: string;
             /** Format: double */
             quality_threshold?: number | null;
@@ -2528,6 +2530,7 @@ export interface components {
             validation_policy?: components["schemas"]["ValidationPolicyEnum"];
             /** Format: double */
             log_sample_rate?: number;
+            log_hot_days?: number;
             quality_metric?: string;
             /** Format: double */
             quality_threshold?: number | null;
