@@ -143,3 +143,26 @@ def test_a_row_committed_after_the_export_is_exported_before_the_drop(world: Any
     assert not LogArchive.objects.exists() and _partition_exists(month)
     out = archive.log_archive_run()
     assert out["exported"][0]["rows"] == 51 and out["dropped"] == [f"{month:%Y-%m}"]
+
+
+def test_finished_days_are_counted_once_and_match_the_log(world: Any, tmp_path: Any) -> None:
+    from shipyard.serving.logstore import _count_days
+    from shipyard.serving.models import LogDayCount
+
+    d = make_setup(world.project, tmp_path)
+    now = timezone.now()
+    rows = np.random.default_rng(8).normal(size=(300, 4))
+    confidence = [float(c) for c in np.random.default_rng(9).uniform(0.5, 1.0, size=300)]
+    log_predictions(d, rows, confidence=confidence, start=now - dt.timedelta(days=5), step_s=1440)
+    window = LogWindow(deployment_id=d.pk, since=now - dt.timedelta(days=6))
+    direct = _count_days(window, 0.8)
+    assert sum(n for n, _ in direct.values()) == 300
+    assert log_daily_counts(window, confidence_threshold=0.8, now=now) == direct
+    kept = LogDayCount.objects.filter(deployment_id=d.pk, threshold=0.8)
+    assert kept.count() >= 4 and all(c.day < now.date() for c in kept)
+    # the kept days answer the next call, another threshold counts afresh
+    assert log_daily_counts(window, confidence_threshold=0.8, now=now) == direct
+    day = kept.order_by("day").last()
+    kept.filter(pk=day.pk).update(predictions=999)
+    assert log_daily_counts(window, confidence_threshold=0.8, now=now)[day.day][0] == 999
+    assert log_daily_counts(window, confidence_threshold=0.9, now=now) == _count_days(window, 0.9)

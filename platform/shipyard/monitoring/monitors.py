@@ -27,7 +27,7 @@ from shipyard.monitoring.models import (
     WindowBucket,
     WindowKind,
 )
-from shipyard.monitoring.reference import DRIFT_INTERVAL_S, config_for, monitoring_link, reference_ensure
+from shipyard.monitoring.reference import DRIFT_INTERVAL_S, FLYWHEEL_DAYS, config_for, monitoring_link, reference_ensure
 
 logger = logging.getLogger(__name__)
 
@@ -312,6 +312,7 @@ def _guard(
 
 def monitors_run(*, deployment_id: int, now: dt.datetime | None = None, force_drift: bool = False) -> dict[str, Any]:
     """Ingest new predictions, then run every monitor (drift at most every DRIFT_INTERVAL_S)."""
+    from shipyard.serving.logstore import LogWindow, log_daily_counts
     from shipyard.serving.models import Deployment
 
     deployment = (
@@ -330,6 +331,12 @@ def monitors_run(*, deployment_id: int, now: dt.datetime | None = None, force_dr
         if config.reference:
             out["ingested"] = ingest(config)
         lag_record(config, now=now)
+        # the flywheel's finished days are counted here once, not on the dashboard's request
+        log_daily_counts(
+            LogWindow(deployment_id=deployment.pk, since=now - dt.timedelta(days=FLYWHEEL_DAYS)),
+            confidence_threshold=config.confidence_threshold,
+            now=now,
+        )
 
     _guard(config, MonitorKind.DRIFT, prepare, resolve=False)
     last_drift = (

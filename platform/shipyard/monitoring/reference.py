@@ -27,6 +27,8 @@ INGEST_BUDGET_S = 20.0
 INVALID_EXAMPLES = 20
 #: ingest lag (seconds) above which an alert fires
 INGEST_LAG_ALERT_S = 60.0
+#: the flywheel's default history
+FLYWHEEL_DAYS = 30
 DRIFT_INTERVAL_S = 300
 APP_FINE_BINS = 500
 PREDICTION_FEATURE = "prediction"

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
 from shipyard.serving import logcodec
-from shipyard.serving.models import LogArchive
+from shipyard.serving.models import LogArchive, LogDayCount
 
 #: the columns a reader may ask for
 COLUMNS = (
@@ -32,6 +33,10 @@ COLUMNS = (
     "violations",
     "routing_key",
 )
+
+
+#: a day's count is kept once the day has been over this long (the drain's and late writers' margin)
+DAY_SETTLED = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -128,8 +133,68 @@ def log_rows(
     return [_decode(r) for r in rows]
 
 
-def log_daily_counts(window: LogWindow, *, confidence_threshold: float) -> dict[dt.date, tuple[int, int]]:
-    """Per UTC day of the window: (logged predictions, those with confidence >= the threshold)."""
+def log_daily_counts(
+    window: LogWindow, *, confidence_threshold: float, now: dt.datetime | None = None
+) -> dict[dt.date, tuple[int, int]]:
+    """Per UTC day of the window: (logged predictions, those with confidence >= the threshold).
+
+    Whole days that are over (by :data:`DAY_SETTLED`) are counted once and kept in
+    :class:`LogDayCount` (the log of a finished day does not change; the count is the same hot or
+    cold); the window's partial days are counted live."""
+    now = now or timezone.now()
+    if window.version_id is not None or window.status is not None:
+        return _count_days(window, confidence_threshold)
+    since = window.since or now - dt.timedelta(days=3650)
+    until = min(window.until or now, now)
+    first_whole = since.date() if since.time() == dt.time() else since.date() + dt.timedelta(days=1)
+    settled_end = (until - DAY_SETTLED).date()  # days before this one are over
+    last_whole = min(settled_end, until.date()) - dt.timedelta(days=1)
+    if first_whole > last_whole:
+        return _count_days(window, confidence_threshold)
+    out: dict[dt.date, tuple[int, int]] = {}
+    cached = {
+        c.day: (c.predictions, c.confident)
+        for c in LogDayCount.objects.filter(
+            deployment_id=window.deployment_id, threshold=confidence_threshold, day__range=(first_whole, last_whole)
+        )
+    }
+    missing = [
+        first_whole + dt.timedelta(days=i)
+        for i in range((last_whole - first_whole).days + 1)
+        if first_whole + dt.timedelta(days=i) not in cached
+    ]
+    if missing:
+        lo, hi = _midnight(missing[0]), _midnight(missing[-1] + dt.timedelta(days=1))
+        fresh = _count_days(LogWindow(deployment_id=window.deployment_id, since=lo, until=hi), confidence_threshold)
+        LogDayCount.objects.bulk_create(
+            [
+                LogDayCount(
+                    deployment_id=window.deployment_id,
+                    day=day,
+                    threshold=confidence_threshold,
+                    predictions=fresh.get(day, (0, 0))[0],
+                    confident=fresh.get(day, (0, 0))[1],
+                )
+                for day in missing
+            ],
+            ignore_conflicts=True,
+        )
+        cached.update({day: fresh.get(day, (0, 0)) for day in missing})
+    out.update({day: counts for day, counts in cached.items() if counts[0]})
+    for lo, hi in ((since, _midnight(first_whole)), (_midnight(last_whole + dt.timedelta(days=1)), until)):
+        if lo < hi:
+            edge = LogWindow(deployment_id=window.deployment_id, since=lo, until=hi)
+            for day, (n, confident) in _count_days(edge, confidence_threshold).items():
+                before = out.get(day, (0, 0))
+                out[day] = (before[0] + n, before[1] + confident)
+    return out
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def _count_days(window: LogWindow, confidence_threshold: float) -> dict[dt.date, tuple[int, int]]:
     out: dict[dt.date, tuple[int, int]] = {}
     where, params = _where(window, "%s")
     with connection.cursor() as cur:

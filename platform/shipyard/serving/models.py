@@ -284,6 +284,26 @@ class LogArchive(models.Model):
         return f"{self.deployment_id}@{self.month:%Y-%m} ({self.state})"
 
 
+class LogDayCount(models.Model):
+    """Logged predictions of one deployment on one finished UTC day, and those at or above a
+    confidence threshold: counted once from the log (hot or cold) and kept, so the flywheel's
+    history costs its days, not their rows."""
+
+    deployment_id = models.BigIntegerField()
+    day = models.DateField()
+    threshold = models.FloatField()
+    predictions = models.BigIntegerField()
+    confident = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["deployment_id", "day", "threshold"], name="serving_logdaycount_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}@{self.day}"
+
+
 #: latency histogram edges (ms) of the rollups: the same as the stats hashes the web and gateway feed
 LATENCY_EDGES_MS = protocol.LATENCY_EDGES_MS
 
