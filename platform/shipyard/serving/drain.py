@@ -4,7 +4,6 @@ log partitions and rollup compaction."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from typing import Any
 
@@ -118,7 +117,7 @@ def prediction_log_write(records: list[protocol.LogRecord]) -> int:
                             r.confidence,
                             r.latency_ms,
                             "ok",
-                            json.dumps(r.violations),
+                            protocol.dumps(r.violations),
                             r.routing_key,
                         )
                     )

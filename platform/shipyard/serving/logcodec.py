@@ -52,20 +52,24 @@ def _numeric_block(values: list[Any], float32: bool) -> tuple[int, bytes] | None
     """(tag, block) for a flat list of ints or of ints and floats, else None."""
     if not values:
         return 5, b""
-    if all(type(v) is int for v in values):
+    kinds = set(map(type, values))
+    if kinds == {int}:
         lo, hi = min(values), max(values)
         for tag, low, high in _INT_KINDS:
             if low <= lo and hi <= high:
                 return tag, _block(_CODES[tag], values)
         return None
-    if not all(type(v) is float or type(v) is int for v in values):
+    if not kinds <= {int, float}:
         return None
-    as_f32 = array("f", values)
-    if float32 or all(a == b or (a != a and b != b) for a, b in zip(as_f32, values, strict=True)):
-        return 5, _to_le(as_f32)
-    if any(type(v) is int and abs(v) > 2**53 for v in values):
+    try:
+        as_f32 = array("f", values)
+        if float32 or all(a == b or (a != a and b != b) for a, b in zip(as_f32, values, strict=True)):
+            return 5, _to_le(as_f32)
+        if int in kinds and any(type(v) is int and abs(v) > 2**53 for v in values):
+            return None
+        return 6, _block("d", values)
+    except OverflowError:  # an int beyond what the float block holds: JSON keeps it exactly
         return None
-    return 6, _block("d", values)
 
 
 def _block(code: str, values: list[Any]) -> bytes:
