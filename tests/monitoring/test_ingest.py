@@ -210,3 +210,21 @@ def test_worker_killed_mid_ingest_neither_double_counts_nor_skips(world: Any, tm
     config.refresh_from_db()
     assert config.ingest_rows == n and _bucket_rows(d) == n and config.ingest_cursor == last_id
     assert ingest.ingest(config) == 0
+
+
+@pytest.mark.django_db
+def test_flywheel_days_still_filling_count_buckets_and_rows_behind_once(world: Any, tmp_path: Any) -> None:
+    from shipyard.monitoring import selectors
+
+    d = make_setup(world.project, tmp_path)
+    config = reference.config_for(d)
+    reference.reference_ensure(config)
+    now = timezone.now()
+    log_predictions(d, RNG.normal(size=(30, 4)), start=now - dt.timedelta(minutes=20), step_s=10, prefix="a")
+    assert ingest.ingest(config) == 30
+    log_predictions(d, RNG.normal(size=(10, 4)), start=now - dt.timedelta(minutes=2), step_s=5, prefix="b")
+    since = dt.datetime.combine(now.date() - dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC)
+    days = selectors.flywheel_daily(deployment=d, since=since, threshold=0.8)
+    assert sum(n for n, _ in days.values()) == 40 and sum(c for _, c in days.values()) == 40
+    assert ingest.ingest(config) == 10
+    assert selectors.flywheel_daily(deployment=d, since=since, threshold=0.8) == days

@@ -312,7 +312,7 @@ def _guard(
 
 def monitors_run(*, deployment_id: int, now: dt.datetime | None = None, force_drift: bool = False) -> dict[str, Any]:
     """Ingest new predictions, then run every monitor (drift at most every DRIFT_INTERVAL_S)."""
-    from shipyard.serving.logstore import LogWindow, log_daily_counts
+    from shipyard.serving.logstore import LogWindow, log_daily_counts, settled_until
     from shipyard.serving.models import Deployment
 
     deployment = (
@@ -332,8 +332,9 @@ def monitors_run(*, deployment_id: int, now: dt.datetime | None = None, force_dr
             out["ingested"] = ingest(config)
         lag_record(config, now=now)
         # the flywheel's finished days are counted here once, not on the dashboard's request
+        since = dt.datetime.combine(now.date() - dt.timedelta(days=FLYWHEEL_DAYS), dt.time(), tzinfo=dt.UTC)
         log_daily_counts(
-            LogWindow(deployment_id=deployment.pk, since=now - dt.timedelta(days=FLYWHEEL_DAYS)),
+            LogWindow(deployment_id=deployment.pk, since=since, until=settled_until(now)),
             confidence_threshold=config.confidence_threshold,
             now=now,
         )

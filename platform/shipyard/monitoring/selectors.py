@@ -23,6 +23,7 @@ from shipyard.monitoring.models import (
     MonitorKind,
     MonitorRun,
     Status,
+    WindowBucket,
 )
 
 SERIES_POINTS = 200
@@ -249,15 +250,41 @@ def ingest_status(config: MonitorConfig) -> dict[str, Any]:
     }
 
 
-def flywheel(*, deployment: Any, days: int = 30, slice_name: str = "", mistakes_limit: int = 100) -> dict[str, Any]:
-    from shipyard.serving.logstore import LogWindow, log_daily_counts
+def flywheel_daily(*, deployment: Any, since: dt.datetime, threshold: float) -> dict[dt.date, tuple[int, int]]:
+    """Logged and confident predictions per day: finished days from the log (hot or cold, each
+    counted once and kept); the days still filling from the ingest's 5-minute buckets (their cost
+    is the buckets, not the rows; confident there means at the threshold the ingest used) plus the
+    rows after the ingest's cursor, counted from the log (as many as the ingest lags behind)."""
+    from shipyard.serving.logstore import LogWindow, count_days, log_daily_counts, settled_until
 
+    now = timezone.now()
+    boundary = settled_until(now)
+    out = dict(
+        log_daily_counts(
+            LogWindow(deployment_id=deployment.pk, since=since, until=boundary), confidence_threshold=threshold, now=now
+        )
+    )
+    for start, rows, counters in WindowBucket.objects.filter(
+        deployment=deployment, bucket_start__gte=max(since, boundary)
+    ).values_list("bucket_start", "rows", "counters"):
+        day = start.astimezone(dt.UTC).date()
+        before = out.get(day, (0, 0))
+        out[day] = (before[0] + rows, before[1] + int((counters or {}).get("confident", 0)))
+    cursor = MonitorConfig.objects.filter(deployment=deployment).values_list("ingest_cursor", flat=True).first() or 0
+    behind = LogWindow(deployment_id=deployment.pk, since=max(since, boundary), after_id=cursor)
+    for day, (n, confident) in count_days(behind, threshold).items():
+        before = out.get(day, (0, 0))
+        out[day] = (before[0] + n, before[1] + confident)
+    return out
+
+
+def flywheel(*, deployment: Any, days: int = 30, slice_name: str = "", mistakes_limit: int = 100) -> dict[str, Any]:
     config = MonitorConfig.objects.filter(deployment=deployment).first()
     threshold = config.confidence_threshold if config else 0.8
-    since = timezone.now() - dt.timedelta(days=days)
+    today = timezone.now().astimezone(dt.UTC).date()
+    since = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(), tzinfo=dt.UTC)
     per_day: dict[str, dict[str, Any]] = {}
-    counts = log_daily_counts(LogWindow(deployment_id=deployment.pk, since=since), confidence_threshold=threshold)
-    for day, (n, confident_n) in counts.items():
+    for day, (n, confident_n) in flywheel_daily(deployment=deployment, since=since, threshold=threshold).items():
         per_day[day.isoformat()] = {
             "date": day.isoformat(),
             "predictions": n,

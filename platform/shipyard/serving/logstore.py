@@ -48,6 +48,8 @@ class LogWindow:
     until: dt.datetime | None = None
     version_id: int | None = None
     status: str | None = None
+    #: only rows with a higher id (the monitoring ingest's cursor)
+    after_id: int | None = None
 
 
 def _where(window: LogWindow, placeholder: str) -> tuple[str, list[Any]]:
@@ -58,6 +60,7 @@ def _where(window: LogWindow, placeholder: str) -> tuple[str, list[Any]]:
         (f"created_at < {placeholder}", window.until),
         (f"version_id = {placeholder}", window.version_id),
         (f"status = {placeholder}", window.status),
+        (f"id > {placeholder}", window.after_id),
     ):
         if value is not None:
             clauses.append(clause)
@@ -142,12 +145,12 @@ def log_daily_counts(
     :class:`LogDayCount` (the log of a finished day does not change; the count is the same hot or
     cold); the window's partial days are counted live."""
     now = now or timezone.now()
-    if window.version_id is not None or window.status is not None:
+    if window.version_id is not None or window.status is not None or window.after_id is not None:
         return _count_days(window, confidence_threshold)
     since = window.since or now - dt.timedelta(days=3650)
     until = min(window.until or now, now)
     first_whole = since.date() if since.time() == dt.time() else since.date() + dt.timedelta(days=1)
-    settled_end = (until - DAY_SETTLED).date()  # days before this one are over
+    settled_end = (now - DAY_SETTLED).date()  # days before this one are over
     last_whole = min(settled_end, until.date()) - dt.timedelta(days=1)
     if first_whole > last_whole:
         return _count_days(window, confidence_threshold)
@@ -190,8 +193,18 @@ def log_daily_counts(
     return out
 
 
+def settled_until(now: dt.datetime | None = None) -> dt.datetime:
+    """The end of the last day :func:`log_daily_counts` keeps (later days are still filling)."""
+    return _midnight(((now or timezone.now()) - DAY_SETTLED).date())
+
+
 def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def count_days(window: LogWindow, confidence_threshold: float) -> dict[dt.date, tuple[int, int]]:
+    """Per UTC day of the window, counted from the rows now (no kept days)."""
+    return _count_days(window, confidence_threshold)
 
 
 def _count_days(window: LogWindow, confidence_threshold: float) -> dict[dt.date, tuple[int, int]]:
