@@ -26,6 +26,7 @@ from shipyard.monitoring.reference import (
     INGEST_BUDGET_S,
     INGEST_CHUNK,
     INVALID_EXAMPLES,
+    LAG_COUNT_LIMIT,
     PREDICTION_FEATURE,
 )
 
@@ -253,18 +254,25 @@ def ingest(config: MonitorConfig, *, budget_s: float | None = INGEST_BUDGET_S, c
     return folded
 
 
-def ingest_lag(config: MonitorConfig, now: dt.datetime | None = None, *, count_limit: int = 10_000_000) -> dict:
-    """How far the ingest is behind the log: rows after the cursor (counted up to ``count_limit``)
-    and the age of the oldest of them in seconds (0 when caught up)."""
+def ingest_lag(config: MonitorConfig, now: dt.datetime | None = None, *, count_limit: int = LAG_COUNT_LIMIT) -> dict:
+    """How far the ingest is behind the log: rows after the cursor (counted up to ``count_limit``;
+    the count stops there) and the age in seconds of the first of them (0 when caught up)."""
     now = now or timezone.now()
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT min(created_at), count(*) FROM (SELECT created_at FROM serving_predictionlog "
-            "WHERE deployment_id = %s AND id > %s ORDER BY id LIMIT %s) behind",
+            "SELECT created_at FROM serving_predictionlog WHERE deployment_id = %s AND id > %s ORDER BY id LIMIT 1",
+            [config.deployment_id, config.ingest_cursor],
+        )
+        first = cur.fetchone()
+        if first is None:
+            return {"rows": 0, "seconds": 0.0}
+        cur.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM serving_predictionlog WHERE deployment_id = %s AND id > %s "
+            "LIMIT %s) behind",
             [config.deployment_id, config.ingest_cursor, count_limit],
         )
-        oldest, rows = cur.fetchone()
-    return {"rows": int(rows), "seconds": max(0.0, (now - oldest).total_seconds()) if oldest else 0.0}
+        rows = cur.fetchone()[0]
+    return {"rows": int(rows), "seconds": max(0.0, (now - first[0]).total_seconds())}
 
 
 def _add_counters(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

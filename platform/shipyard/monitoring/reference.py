@@ -27,6 +27,8 @@ INGEST_BUDGET_S = 20.0
 INVALID_EXAMPLES = 20
 #: ingest lag (seconds) above which an alert fires
 INGEST_LAG_ALERT_S = 60.0
+#: rows behind are counted up to this many (the count costs what it counts)
+LAG_COUNT_LIMIT = 1_000_000
 #: the flywheel's default history
 FLYWHEEL_DAYS = 30
 DRIFT_INTERVAL_S = 300
