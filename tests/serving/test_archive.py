@@ -166,3 +166,38 @@ def test_finished_days_are_counted_once_and_match_the_log(world: Any, tmp_path: 
     kept.filter(pk=day.pk).update(predictions=999)
     assert log_daily_counts(window, confidence_threshold=0.8, now=now)[day.day][0] == 999
     assert log_daily_counts(window, confidence_threshold=0.9, now=now) == _count_days(window, 0.9)
+
+
+def test_add_to_dataset_over_a_cold_window_reads_the_archived_inputs(world: Any, tmp_path: Any) -> None:
+    import pandas as pd
+
+    from shipyard.monitoring import feedback
+    from shipyard.registry.selectors import dataset_path
+    from shipyard.serving.logstore import log_rows_by_request_ids
+
+    d, month, ids = _setup(world, tmp_path, n=100)
+    wrong = ids[:6]
+    for rid in wrong:  # the users' corrections, given while the month was hot
+        logged = log_row_by_request_id(d.pk, rid, columns=("outputs",))
+        feedback.feedback_submit(deployment=d, request_id=rid, label=(logged["outputs"] + 1) % 3)
+    hot = log_rows_by_request_ids(d.pk, wrong, columns=("inputs", "created_at"))
+    assert set(hot) == set(wrong)
+    assert archive.log_archive_run()["dropped"] == [f"{month:%Y-%m}"]
+    assert log_rows_by_request_ids(d.pk, wrong, columns=("inputs", "created_at")) == hot
+
+    url = f"/api/v1/projects/fraud-model/deployments/{d.name}/flywheel/export/"
+    client = world.client(world.owner)
+    since = dt.datetime.combine(month, dt.time(), tzinfo=dt.UTC)
+    until = dt.datetime.combine(drain.next_month(month), dt.time(), tzinfo=dt.UTC)
+    bad = client.post(url, {"since": until.isoformat(), "until": since.isoformat()}, format="json")
+    assert bad.status_code == 400 and bad.json()["error"]["fields"].keys() == {"until"}
+    res = client.post(url, {"since": since.isoformat(), "until": until.isoformat()}, format="json")
+    assert res.status_code == 201, res.content
+    assert res.json()["examples"] == 6
+    from shipyard.registry.models import DatasetVersion
+
+    version = DatasetVersion.objects.get(dataset__name="tabular-data", number=res.json()["version"])
+    added = pd.read_parquet(dataset_path(version)).tail(6)
+    got = sorted(tuple(round(float(v), 5) for v in row) for row in added[["f0", "f1", "f2", "f3"]].to_numpy())
+    want = sorted(tuple(round(float(v), 5) for v in hot[rid]["inputs"]) for rid in wrong)
+    assert got == want

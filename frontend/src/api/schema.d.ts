@@ -1854,6 +1854,10 @@ export interface components {
             /** @default  */
             slice: string;
             feedback_ids?: number[];
+            /** Format: date-time */
+            since?: string;
+            /** Format: date-time */
+            until?: string;
         };
         /** @description Params of an ``export_torchscript`` job. */
         ExportTorchscriptParams: {

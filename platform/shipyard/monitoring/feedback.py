@@ -92,9 +92,18 @@ def feedback_submit(*, deployment: Any, request_id: str, label: Any, by: Any = N
 
 
 def flywheel_export(
-    *, deployment: Any, by: Any = None, slice_name: str = "", feedback_ids: list[int] | None = None
+    *,
+    deployment: Any,
+    by: Any = None,
+    slice_name: str = "",
+    feedback_ids: list[int] | None = None,
+    since: Any = None,
+    until: Any = None,
 ) -> FlywheelExport:
-    """ "Add to dataset": a new version of the training dataset = base rows + corrected examples."""
+    """ "Add to dataset": a new version of the training dataset = base rows + corrected examples
+    (of the predictions made in [since, until) when given). Each example's inputs are read from the
+    prediction log through its one interface, hot or cold alike (the feedback's own copy when the
+    log no longer holds the row)."""
     import tempfile
     from pathlib import Path
 
@@ -111,15 +120,26 @@ def flywheel_export(
     mistakes = mistakes_queryset(deployment)
     if feedback_ids:
         mistakes = mistakes.filter(pk__in=feedback_ids)
+    if since is not None:
+        mistakes = mistakes.filter(predicted_at__gte=since)
+    if until is not None:
+        mistakes = mistakes.filter(predicted_at__lt=until)
     items = slice_filter(list(mistakes), slice_name, deployment)
     if not items:
         raise DomainError("There are no corrected examples to add.", field="feedback_ids")
     frame = pd.read_parquet(dataset_path(base))
     label = base.label_column or (base.schema or {}).get("label") or "label"
     names = input_features(version)
+    from shipyard.serving.logcodec import Undecodable
+    from shipyard.serving.logstore import log_rows_by_request_ids
+
+    logged = log_rows_by_request_ids(deployment.pk, [fb.request_id for fb in items], columns=("inputs",))
     rows = []
     for fb in items:
-        values = row_values(fb.inputs, names)
+        inputs = logged.get(fb.request_id, {}).get("inputs")
+        if inputs is None or isinstance(inputs, Undecodable):
+            inputs = fb.inputs
+        values = row_values(inputs, names)
         row = dict(zip(names, values, strict=True))
         row[label] = scalar_output(fb.label)
         rows.append(row)

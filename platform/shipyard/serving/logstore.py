@@ -261,3 +261,39 @@ def log_row_by_request_id(deployment_id: int, request_id: str, *, columns: tuple
         return _decode(dict(zip([d[0] for d in cur.description], found, strict=True))) if found else None
     finally:
         con.close()
+
+
+def log_rows_by_request_ids(
+    deployment_id: int, request_ids: list[str], *, columns: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    """Logged predictions by request id (hot first, the rest from the cold archives), keyed by id."""
+    unknown = set(columns) - set(COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown log columns: {sorted(unknown)}")
+    select = ", ".join(dict.fromkeys(("id", "request_id", *columns)))
+    found: dict[str, dict[str, Any]] = {}
+    wanted = sorted(set(request_ids))
+    with connection.cursor() as cur:
+        for start in range(0, len(wanted), 5000):
+            cur.execute(
+                f"SELECT {select} FROM serving_predictionlog WHERE deployment_id = %s AND request_id = ANY(%s)",  # noqa: S608 - fixed names
+                [deployment_id, wanted[start : start + 5000]],
+            )
+            names = [d[0] for d in cur.description]
+            for r in cur.fetchall():
+                row = dict(zip(names, r, strict=True))
+                found.setdefault(row["request_id"], row)
+    missing = [rid for rid in wanted if rid not in found]
+    files = cold_files(LogWindow(deployment_id=deployment_id)) if missing else []
+    if files:
+        con = _duck(files)
+        try:
+            query = f"SELECT {select} FROM plog WHERE deployment_id = ? AND list_contains(?, request_id)"  # noqa: S608 - fixed names
+            cur = con.execute(query, [deployment_id, missing])
+            names = [d[0] for d in cur.description]
+            for r in cur.fetchall():
+                row = dict(zip(names, r, strict=True))
+                found.setdefault(row["request_id"], row)
+        finally:
+            con.close()
+    return {rid: _decode(row) for rid, row in found.items()}

@@ -181,6 +181,14 @@ class ExportSerializer(StrictSerializer):
     feedback_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1), required=False, allow_empty=False, max_length=10_000
     )
+    #: only corrections of predictions made in [since, until)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("since") and attrs.get("until") and attrs["until"] <= attrs["since"]:
+            raise serializers.ValidationError({"until": ["Must be after since."]})
+        return attrs
 
 
 class FlywheelExportView(APIView):
@@ -196,6 +204,8 @@ class FlywheelExportView(APIView):
             by=request.user,
             slice_name=serializer.validated_data.get("slice", ""),
             feedback_ids=serializer.validated_data.get("feedback_ids"),
+            since=serializer.validated_data.get("since"),
+            until=serializer.validated_data.get("until"),
         )
         dv = export.dataset_version
         return Response(
