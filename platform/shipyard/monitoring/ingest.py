@@ -153,7 +153,7 @@ def _fold_group(reference: Any, names: list[str], chunk: Chunk, idx: list[int], 
         except logcodec.CodecError:
             outputs.append(None)
             invalid.add(k)
-    categorical = {f.name for f in reference.features if f.kind == "categorical"}
+    categorical = {f.name for f in reference.features if f.kind == "categorical" and f.name in names}
     keep = [k for k in range(len(idx)) if k not in invalid]
     columns: dict[str, Any] = {}
     if categorical and others:
