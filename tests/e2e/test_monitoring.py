@@ -59,3 +59,45 @@ def test_drift_table_and_flywheel(page: Any, password: str, settings: Any, tmp_p
     assert page.get_by_test_id("flywheel-day").count() >= 2
     expect(page.get_by_text("% confident predictions")).to_be_visible()
     expect(page.get_by_role("table", name="Mistakes")).to_be_visible()
+
+
+def test_ingest_lag_and_undecodable_rows_are_shown(page: Any, password: str, settings: Any, tmp_path: Path) -> None:
+    import datetime as dt
+
+    import numpy as np
+    from django.db import connection
+    from django.utils import timezone
+
+    from shipyard.monitoring import ingest, ingestion, reference
+    from tests.monitoring.conftest import log_predictions
+
+    settings.ARTIFACT_ROOT = tmp_path / "artifacts"
+    settings.STORAGE_BACKEND = "local"
+    user = UserFactory(username="grace")
+    team = TeamFactory(slug="acme", name="Acme ML")
+    MembershipFactory(user=user, team=team, role="admin")
+    project = ProjectFactory(team=team, slug="fraud-model", name="Fraud model")
+    deployment = make_setup(project, tmp_path)
+    config = reference.config_for(deployment)
+    config.deployment = deployment
+    reference.reference_ensure(config)
+    rng = np.random.default_rng(3)
+    ids = log_predictions(deployment, rng.normal(size=(100, 4)), start=timezone.now() - dt.timedelta(minutes=30))
+    with connection.cursor() as cur:
+        cur.execute("UPDATE serving_predictionlog SET inputs = %s WHERE request_id = %s", [b"\x05abc", ids[7]])
+    ingest.ingest(config)
+    log_predictions(
+        deployment, rng.normal(size=(250, 4)), prefix="late", start=timezone.now() - dt.timedelta(minutes=20)
+    )
+    ingestion.lag_record(config)
+
+    page.goto("/monitoring/fraud-model/tabular")
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Monitoring is behind the prediction log")).to_be_visible()
+    expect(page.get_by_text("250 logged predictions are not ingested yet", exact=False)).to_be_visible()
+    expect(page.get_by_text("Undecodable log rows skipped")).to_be_visible()
+    expect(page.get_by_text(ids[7], exact=False)).to_be_visible()
+    expect(page.get_by_label("Ingest status")).to_contain_text("Ingested 99 predictions")
+    expect(page.get_by_label("Ingest status")).to_contain_text("1 invalid")

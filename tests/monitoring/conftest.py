@@ -106,16 +106,17 @@ def log_predictions(
     """PredictionLog rows as serving's drain writes them; returns their request ids."""
     from django.utils import timezone
 
-    from shipyard.serving.models import PredictionLog
+    from shipyard.serving.drain import prediction_log_write
+    from shipyard.serving.protocol import LogRecord
 
     start = start or timezone.now() - dt.timedelta(seconds=step_s * len(rows))
     if outputs is None:
         outputs = [int(np.argmax(r[:3])) for r in rows]
     ids = [f"{prefix}-{i}" for i in range(len(rows))]
-    PredictionLog.objects.bulk_create(
+    prediction_log_write(
         [
-            PredictionLog(
-                created_at=start + dt.timedelta(seconds=step_s * i),
+            LogRecord(
+                t=(start + dt.timedelta(seconds=step_s * i)).timestamp(),
                 deployment_id=deployment.pk,
                 version_id=deployment.live_version_id,
                 request_id=ids[i],

@@ -250,6 +250,12 @@ def test_settings_patch_and_metrics(world: Any) -> None:
     assert owner.patch(BASE + "digits/", {"max_delay_ms": -1}, format="json").status_code == 400
     assert world.client(world.teammate).patch(BASE + "digits/", {"max_delay_ms": 3}, format="json").status_code == 403
     assert DeploymentEvent.objects.filter(kind="settings").count() == 1
+    # the prediction log's retention: whole days within range, the field named when not
+    assert owner.patch(BASE + "digits/", {"log_hot_days": 31}, format="json").json()["log_hot_days"] == 31
+    for bad in (0, 3651, "x", None):
+        res = owner.patch(BASE + "digits/", {"log_hot_days": bad}, format="json")
+        assert res.status_code == 400 and res.json()["error"]["fields"].keys() == {"log_hot_days"}, bad
+    assert world.client(world.teammate).patch(BASE + "digits/", {"log_hot_days": 5}, format="json").status_code == 403
     assert owner.get(BASE + "digits/metrics/", {"minutes": "x"}).json()["error"]["fields"].keys() == {"minutes"}
     assert owner.get(BASE + "digits/metrics/").json()["series"] == []
 

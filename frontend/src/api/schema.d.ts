@@ -1909,6 +1909,7 @@ export interface components {
             readonly validation_policy: components["schemas"]["ValidationPolicyEnum"];
             /** Format: double */
             readonly log_sample_rate: number;
+            readonly log_hot_days: number;
             readonly quality_metric: string;
             /** Format: double */
             readonly quality_threshold: number | null;
@@ -1951,6 +1952,7 @@ export interface components {
             validation_policy?: components["schemas"]["ValidationPolicyEnum"];
             /** Format: double */
             log_sample_rate?: number;
+            log_hot_days?: number;
             quality_metric?: string;
             /** Format: double */
             quality_threshold?: number | null;
@@ -2352,6 +2354,10 @@ export interface components {
             /** @default  */
             slice: string;
             feedback_ids?: number[];
+            /** Format: date-time */
+            since?: string;
+            /** Format: date-time */
+            until?: string;
         };
         /** @description Params of an ``export_torchscript`` job. */
         ExportTorchscriptParams: {
@@ -2625,8 +2631,10 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             readonly version: number;
-            inputs: unknown;
-            outputs: unknown;
+            /** Format: byte */
+            readonly inputs: string;
+            /** Format: byte */
+            readonly outputs: string;
             /** Format: double */
             confidence?: number | null;
             /** Format: double */
@@ -3271,6 +3279,7 @@ export interface components {
             validation_policy?: components["schemas"]["ValidationPolicyEnum"];
             /** Format: double */
             log_sample_rate?: number;
+            log_hot_days?: number;
             quality_metric?: string;
             /** Format: double */
             quality_threshold?: number | null;

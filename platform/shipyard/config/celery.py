@@ -43,12 +43,15 @@ app.conf.beat_schedule = {
         "options": {"queue": "monitoring", "expires": 60},
     },
     "serving-maintain": {"task": "serving.maintain", "schedule": 3600.0, "options": {"queue": "monitoring"}},
+    "serving-log-archive": {"task": "serving.log_archive", "schedule": 3600.0, "options": {"queue": "monitoring"}},
 }
 
-# Monitoring: ingest the prediction log and run every monitor (drift at most every 5 minutes),
+# Monitoring: ingest the prediction log continuously (each deployment's run goes on while there are
+# rows; a new one starts 5 s after it ends), run every monitor (drift at most every 5 minutes),
 # replay a sample for training/serving skew hourly, prune old series daily.
 app.conf.beat_schedule = {
     **(app.conf.beat_schedule or {}),
+    "monitoring-ingest-all": {"task": "monitoring.ingest_all", "schedule": 5.0, "options": {"expires": 10}},
     "monitoring-run-all": {"task": "monitoring.run_all", "schedule": 60.0, "options": {"expires": 120}},
     "monitoring-skew-all": {"task": "monitoring.skew_all", "schedule": 3600.0, "options": {"expires": 1800}},
     "monitoring-prune": {"task": "monitoring.prune", "schedule": 86400.0},

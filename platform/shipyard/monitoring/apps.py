@@ -6,6 +6,9 @@ class MonitoringConfig(AppConfig):
     label = "monitoring"
 
     def ready(self) -> None:
-        from shipyard.monitoring import receivers
+        from shipyard.core.metrics import scrape_hook_register
+        from shipyard.monitoring import metrics, receivers
 
         receivers.connect()
+        # /metrics lives in core, below this app: the ingest gauges are refreshed through its hook
+        scrape_hook_register(metrics.refresh)

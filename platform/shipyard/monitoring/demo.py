@@ -96,16 +96,18 @@ def write_traffic(
 
     from shipyard.monitoring.feedback import outputs_equal
     from shipyard.monitoring.models import Feedback
-    from shipyard.serving.models import PredictionLog, PredictionRollup
+    from shipyard.serving.drain import prediction_log_write
+    from shipyard.serving.models import PredictionRollup
+    from shipyard.serving.protocol import LogRecord
 
     outputs, confidence = _predict(deployment, rows)
     latencies = rng.gamma(2.0, 1.5, size=len(rows)) + 0.5
     ids = [f"sim-{uuid.uuid4().hex[:12]}-{i}" for i in range(len(rows))]
     with transaction.atomic():
-        PredictionLog.objects.bulk_create(
+        prediction_log_write(
             [
-                PredictionLog(
-                    created_at=times[i],
+                LogRecord(
+                    t=times[i].timestamp(),
                     deployment_id=deployment.pk,
                     version_id=deployment.live_version_id,
                     request_id=ids[i],
@@ -115,8 +117,7 @@ def write_traffic(
                     latency_ms=float(latencies[i]),
                 )
                 for i in range(len(rows))
-            ],
-            batch_size=1000,
+            ]
         )
         from shipyard.serving.models import LATENCY_EDGES_MS
 

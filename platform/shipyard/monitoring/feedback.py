@@ -10,7 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from shipyard.core.errors import DomainError
-from shipyard.monitoring.ingest import row_values, scalar_output
+from shipyard.monitoring.ingest import decoded_only, row_values, scalar_output
 from shipyard.monitoring.models import (
     Feedback,
     FlywheelExport,
@@ -50,16 +50,14 @@ def feedback_submit(*, deployment: Any, request_id: str, label: Any, by: Any = N
     same label is a no-op, a different label replaces it. Unknown request id: NotFound."""
     from rest_framework.exceptions import NotFound
 
-    from shipyard.serving.models import PredictionLog
+    from shipyard.serving.logstore import log_row_by_request_id
 
     if not isinstance(request_id, str) or not request_id or len(request_id) > 40:
         raise DomainError("must be a request id returned by predict", field="request_id")
-    log = (
-        PredictionLog.objects.filter(deployment_id=deployment.pk, request_id=request_id)
-        .values("created_at", "version_id", "inputs", "outputs", "confidence")
-        .first()
+    log = log_row_by_request_id(
+        deployment.pk, request_id, columns=("created_at", "version_id", "inputs", "outputs", "confidence")
     )
-    if log is None:
+    if log is None or not decoded_only([log])[0]:
         raise NotFound(f"No logged prediction '{request_id}' for this deployment.")
     if not _label_type_ok(label, log["outputs"]):
         kind = type(scalar_output(log["outputs"])).__name__
@@ -116,9 +114,18 @@ def _reward_arm(deployment_id: int, log: Any, correct: bool, previous: bool | No
 
 
 def flywheel_export(
-    *, deployment: Any, by: Any = None, slice_name: str = "", feedback_ids: list[int] | None = None
+    *,
+    deployment: Any,
+    by: Any = None,
+    slice_name: str = "",
+    feedback_ids: list[int] | None = None,
+    since: Any = None,
+    until: Any = None,
 ) -> FlywheelExport:
-    """ "Add to dataset": a new version of the training dataset = base rows + corrected examples."""
+    """ "Add to dataset": a new version of the training dataset = base rows + corrected examples
+    (of the predictions made in [since, until) when given). Each example's inputs are read from the
+    prediction log through its one interface, hot or cold alike (the feedback's own copy when the
+    log no longer holds the row)."""
     import tempfile
     from pathlib import Path
 
@@ -135,15 +142,26 @@ def flywheel_export(
     mistakes = mistakes_queryset(deployment)
     if feedback_ids:
         mistakes = mistakes.filter(pk__in=feedback_ids)
+    if since is not None:
+        mistakes = mistakes.filter(predicted_at__gte=since)
+    if until is not None:
+        mistakes = mistakes.filter(predicted_at__lt=until)
     items = slice_filter(list(mistakes), slice_name, deployment)
     if not items:
         raise DomainError("There are no corrected examples to add.", field="feedback_ids")
     frame = pd.read_parquet(dataset_path(base))
     label = base.label_column or (base.schema or {}).get("label") or "label"
     names = input_features(version)
+    from shipyard.serving.logcodec import Undecodable
+    from shipyard.serving.logstore import log_rows_by_request_ids
+
+    logged = log_rows_by_request_ids(deployment.pk, [fb.request_id for fb in items], columns=("inputs",))
     rows = []
     for fb in items:
-        values = row_values(fb.inputs, names)
+        inputs = logged.get(fb.request_id, {}).get("inputs")
+        if inputs is None or isinstance(inputs, Undecodable):
+            inputs = fb.inputs
+        values = row_values(inputs, names)
         row = dict(zip(names, values, strict=True))
         row[label] = scalar_output(fb.label)
         rows.append(row)

@@ -85,6 +85,14 @@ class MonitorConfig(TimeStampedModel):
     reference = models.JSONField(default=dict, blank=True)
     #: highest PredictionLog id already folded into WindowBucket rows
     ingest_cursor = models.BigIntegerField(default=0)
+    #: log rows folded so far, rows skipped as undecodable, and the request ids of the latest of those
+    ingest_rows = models.BigIntegerField(default=0)
+    ingest_invalid = models.BigIntegerField(default=0)
+    ingest_invalid_examples = models.JSONField(default=list, blank=True)
+    #: how far the ingest was behind the log at its last run: rows, and age of the oldest in seconds
+    ingest_lag_rows = models.BigIntegerField(default=0)
+    ingest_lag_s = models.FloatField(default=0.0)
+    ingest_checked_at = models.DateTimeField(null=True, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
 

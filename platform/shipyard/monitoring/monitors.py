@@ -16,7 +16,8 @@ from django.utils import timezone
 from shipyard.monitoring.alerts import alert_fire, alert_resolve, monitor_evidence
 from shipyard.monitoring.correlation import run_correlation
 from shipyard.monitoring.fairness import run_fairness
-from shipyard.monitoring.ingest import ingest, window_counters, window_since, window_summaries
+from shipyard.monitoring.ingest import decoded_only, ingest, window_counters, window_since, window_summaries
+from shipyard.monitoring.ingestion import lag_record
 from shipyard.monitoring.models import (
     DriftResult,
     DriftRule,
@@ -27,7 +28,7 @@ from shipyard.monitoring.models import (
     WindowBucket,
     WindowKind,
 )
-from shipyard.monitoring.reference import DRIFT_INTERVAL_S, config_for, monitoring_link, reference_ensure
+from shipyard.monitoring.reference import DRIFT_INTERVAL_S, FLYWHEEL_DAYS, config_for, monitoring_link, reference_ensure
 
 logger = logging.getLogger(__name__)
 
@@ -284,21 +285,16 @@ def run_quality(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
     return _save_run(config, MonitorKind.QUALITY, status, live, summary, detail, now)
 
 
-def run_skew(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
-    """Replay a sample of logged inputs through the live artifact offline and compare outputs."""
+def skew_replay(*, deployment: Any, version: Any, window: Any, sample: int) -> tuple[Any, list[dict[str, Any]]]:
+    """Replay up to ``sample`` of the newest logged inputs of ``version`` in a log window (hot or
+    cold, through the one log interface) through its artifact offline; (comparison, rows)."""
     from shipyard.registry.selectors import artifact_path
-    from shipyard.serving.models import PredictionLog
+    from shipyard.serving.logstore import log_rows
     from shipyard_ml import skew
 
-    deployment = config.deployment
-    version = deployment.live_version
-    rows = list(
-        PredictionLog.objects.filter(deployment=deployment, version_id=version.pk, status="ok")
-        .order_by("-id")
-        .values("request_id", "inputs", "outputs")[: config.skew_sample_size]
-    )
+    rows, _ = decoded_only(log_rows(window, columns=("request_id", "inputs", "outputs"), limit=sample))
     if not rows:
-        return _save_run(config, MonitorKind.SKEW, Status.NO_DATA, None, "no logged predictions to replay", {}, now)
+        return None, []
     inputs = [r["inputs"] for r in rows]
     offline = skew.replay(
         artifact_path(version), version.format, inputs, recipe=version.recipe, recipe_config=version.recipe_config
@@ -306,6 +302,19 @@ def run_skew(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
     result = skew.compare(inputs, [r["outputs"] for r in rows], offline)
     for example in result.examples:
         example["request_id"] = rows[example["index"]]["request_id"]
+    return result, rows
+
+
+def run_skew(config: MonitorConfig, now: dt.datetime) -> MonitorRun:
+    """Replay a sample of logged inputs through the live artifact offline and compare outputs."""
+    from shipyard.serving.logstore import LogWindow
+
+    deployment = config.deployment
+    version = deployment.live_version
+    window = LogWindow(deployment_id=deployment.pk, version_id=version.pk, status="ok")
+    result, _ = skew_replay(deployment=deployment, version=version, window=window, sample=config.skew_sample_size)
+    if result is None:
+        return _save_run(config, MonitorKind.SKEW, Status.NO_DATA, None, "no logged predictions to replay", {}, now)
     rate = result.mismatch_rate or 0.0
     status = Status.FAIL if rate > config.skew_max_mismatch else Status.OK
     return _save_run(
@@ -371,6 +380,7 @@ def _guard(
 
 def monitors_run(*, deployment_id: int, now: dt.datetime | None = None, force_drift: bool = False) -> dict[str, Any]:
     """Ingest new predictions, then run every monitor (drift at most every DRIFT_INTERVAL_S)."""
+    from shipyard.serving.logstore import LogWindow, log_daily_counts, settled_until
     from shipyard.serving.models import Deployment
 
     deployment = (
@@ -388,6 +398,14 @@ def monitors_run(*, deployment_id: int, now: dt.datetime | None = None, force_dr
         reference_ensure(config)
         if config.reference:
             out["ingested"] = ingest(config)
+        lag_record(config, now=now)
+        # the flywheel's finished days are counted here once, not on the dashboard's request
+        since = dt.datetime.combine(now.date() - dt.timedelta(days=FLYWHEEL_DAYS), dt.time(), tzinfo=dt.UTC)
+        log_daily_counts(
+            LogWindow(deployment_id=deployment.pk, since=since, until=settled_until(now)),
+            confidence_threshold=config.confidence_threshold,
+            now=now,
+        )
 
     _guard(config, MonitorKind.DRIFT, prepare, resolve=False)
     last_drift = (

@@ -21,6 +21,16 @@ logger = logging.getLogger(__name__)
 
 BUCKET_SECONDS = 300
 INGEST_CHUNK = 5000
+#: one ingest run folds chunks for at most this long, then lets the next run go on
+INGEST_BUDGET_S = 20.0
+#: request ids of undecodable log rows kept to show
+INVALID_EXAMPLES = 20
+#: ingest lag (seconds) above which an alert fires
+INGEST_LAG_ALERT_S = 60.0
+#: rows behind are counted up to this many (the count costs what it counts)
+LAG_COUNT_LIMIT = 1_000_000
+#: the flywheel's default history
+FLYWHEEL_DAYS = 30
 DRIFT_INTERVAL_S = 300
 APP_FINE_BINS = 500
 PREDICTION_FEATURE = "prediction"

@@ -23,6 +23,7 @@ from shipyard.monitoring.models import (
     MonitorKind,
     MonitorRun,
     Status,
+    WindowBucket,
 )
 
 SERIES_POINTS = 200
@@ -286,23 +287,60 @@ def slice_filter(items: list[Feedback], slice_name: str, deployment: Any) -> lis
     return [fb for fb, keep in zip(items, list(mask), strict=True) if keep]
 
 
-def flywheel(*, deployment: Any, days: int = 30, slice_name: str = "", mistakes_limit: int = 100) -> dict[str, Any]:
-    from shipyard.serving.models import PredictionLog
+def ingest_status(config: MonitorConfig) -> dict[str, Any]:
+    """What the ingest has folded, skipped as undecodable, and how far behind the log it was."""
+    from shipyard.monitoring.reference import INGEST_LAG_ALERT_S
 
+    return {
+        "rows": config.ingest_rows,
+        "invalid": config.ingest_invalid,
+        "invalid_examples": list(config.ingest_invalid_examples or []),
+        "lag_rows": config.ingest_lag_rows,
+        "lag_seconds": config.ingest_lag_s,
+        "lag_alert_seconds": INGEST_LAG_ALERT_S,
+        "checked_at": config.ingest_checked_at.isoformat() if config.ingest_checked_at else None,
+    }
+
+
+def flywheel_daily(*, deployment: Any, since: dt.datetime, threshold: float) -> dict[dt.date, tuple[int, int]]:
+    """Logged and confident predictions per day: finished days from the log (hot or cold, each
+    counted once and kept); the days still filling from the ingest's 5-minute buckets (their cost
+    is the buckets, not the rows; confident there means at the threshold the ingest used) plus the
+    rows after the ingest's cursor, counted from the log (as many as the ingest lags behind)."""
+    from shipyard.serving.logstore import LogWindow, count_days, log_daily_counts, settled_until
+
+    now = timezone.now()
+    boundary = settled_until(now)
+    out = dict(
+        log_daily_counts(
+            LogWindow(deployment_id=deployment.pk, since=since, until=boundary), confidence_threshold=threshold, now=now
+        )
+    )
+    for start, rows, counters in WindowBucket.objects.filter(
+        deployment=deployment, bucket_start__gte=max(since, boundary)
+    ).values_list("bucket_start", "rows", "counters"):
+        day = start.astimezone(dt.UTC).date()
+        before = out.get(day, (0, 0))
+        out[day] = (before[0] + rows, before[1] + int((counters or {}).get("confident", 0)))
+    cursor = MonitorConfig.objects.filter(deployment=deployment).values_list("ingest_cursor", flat=True).first() or 0
+    behind = LogWindow(deployment_id=deployment.pk, since=max(since, boundary), after_id=cursor)
+    for day, (n, confident) in count_days(behind, threshold).items():
+        before = out.get(day, (0, 0))
+        out[day] = (before[0] + n, before[1] + confident)
+    return out
+
+
+def flywheel(*, deployment: Any, days: int = 30, slice_name: str = "", mistakes_limit: int = 100) -> dict[str, Any]:
     config = MonitorConfig.objects.filter(deployment=deployment).first()
     threshold = config.confidence_threshold if config else 0.8
-    since = timezone.now() - dt.timedelta(days=days)
-    logs = PredictionLog.objects.filter(deployment_id=deployment.pk, created_at__gte=since)
+    today = timezone.now().astimezone(dt.UTC).date()
+    since = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(), tzinfo=dt.UTC)
     per_day: dict[str, dict[str, Any]] = {}
-    for row in (
-        logs.annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(n=Count("id"), confident=Count("id", filter=Q(confidence__gte=threshold)))
-    ):
-        per_day[row["day"].isoformat()] = {
-            "date": row["day"].isoformat(),
-            "predictions": row["n"],
-            "confident": row["confident"],
+    for day, (n, confident_n) in flywheel_daily(deployment=deployment, since=since, threshold=threshold).items():
+        per_day[day.isoformat()] = {
+            "date": day.isoformat(),
+            "predictions": n,
+            "confident": confident_n,
             "feedback": 0,
             "corrected": 0,
             "mistakes": 0,

@@ -18,6 +18,25 @@ def run_all() -> int:
     return len(ids)
 
 
+@shared_task(name="monitoring.ingest_all", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def ingest_all() -> int:
+    """Fan out one ingest per deployment (beat: every few seconds; a run still going keeps its lease)."""
+    from shipyard.serving.models import Deployment
+
+    ids = list(Deployment.objects.values_list("id", flat=True))
+    for deployment_id in ids:
+        ingest_deployment.apply_async((deployment_id,), expires=30)
+    return len(ids)
+
+
+@shared_task(name="monitoring.ingest_deployment", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def ingest_deployment(deployment_id: int, chunk_size: int = 0) -> dict[str, Any]:
+    from shipyard.monitoring.ingestion import ingest_deployment as run
+    from shipyard.monitoring.reference import INGEST_CHUNK
+
+    return run(deployment_id=deployment_id, chunk_size=max(100, min(chunk_size or INGEST_CHUNK, 50_000)))
+
+
 @shared_task(name="monitoring.run_deployment", acks_late=True, reject_on_worker_lost=True)
 def run_deployment(deployment_id: int, force_drift: bool = False) -> dict[str, Any]:
     from shipyard.monitoring.monitors import monitors_run

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -78,8 +78,21 @@ def name_of(source: Any) -> str:
     return Path(str(getattr(source, "name", "") or "")).name
 
 
+#: Functions apps above the registry register (``AppConfig.ready``) that return which of the given
+#: blob keys their rows reference (e.g. the prediction log's Parquet archives), so the orphan sweep
+#: keeps them.
+_reference_hooks: list[Callable[[list[str]], set[str]]] = []
+
+
+def blob_reference_hook_register(hook: Callable[[list[str]], set[str]]) -> None:
+    if hook not in _reference_hooks:
+        _reference_hooks.append(hook)
+
+
 def _referenced_keys(keys: list[str]) -> set[str]:
     found: set[str] = set()
+    for hook in _reference_hooks:
+        found |= hook(keys)
     for start in range(0, len(keys), 1000):
         chunk = keys[start : start + 1000]
         found |= set(ModelVersion.objects.filter(artifact_key__in=chunk).values_list("artifact_key", flat=True))

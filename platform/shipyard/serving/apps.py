@@ -39,10 +39,13 @@ class ServingConfig(AppConfig):
     def ready(self) -> None:
         # routes are published to the data plane on every change (deletes included)
         import shipyard.serving.publish  # noqa: F401
+        from shipyard.core.metrics import scrape_hook_register
+        from shipyard.registry.blobs import blob_reference_hook_register
         from shipyard.registry.usage import usage_source_register
+        from shipyard.serving.archive import archived_keys
         from shipyard.serving.selectors import deployments_using
 
         usage_source_register(deployments_using)
-        from shipyard.core.metrics import scrape_hook_register
-
         scrape_hook_register(_serving_queue_gauge)
+        # the prediction log's Parquet archives live in the registry's blob storage
+        blob_reference_hook_register(archived_keys)

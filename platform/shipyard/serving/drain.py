@@ -10,11 +10,10 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from shipyard.serving import protocol
+from shipyard.serving import logcodec, protocol
 from shipyard.serving.models import (
     LATENCY_EDGES_MS,
     Deployment,
-    PredictionLog,
     PredictionRollup,
 )
 
@@ -69,83 +68,135 @@ def _rollup_add(dep_id: int, ver_id: int, start: dt.datetime, seconds: int, delt
         row.save()
 
 
+#: the columns the log writer fills (the others take their defaults)
+LOG_COLUMNS = (
+    "created_at",
+    "deployment_id",
+    "version_id",
+    "request_id",
+    "inputs",
+    "outputs",
+    "confidence",
+    "latency_ms",
+    "status",
+    "violations",
+    "routing_key",
+    "outlier_score",
+    "is_outlier",
+)
+#: first key of the advisory locks that order the log's commits per deployment (see
+#: :func:`prediction_log_write`); the second is the deployment id
+LOG_LOCK_SPACE = 0x504C4F47  # "PLOG"
+
+
+def prediction_log_write(records: list[protocol.LogRecord]) -> int:
+    """Append records to the partitioned log in one transaction through COPY (the one writer).
+
+    Per deployment, the transaction takes an advisory lock before its rows get their ids and keeps
+    it until it commits, so a deployment's rows become visible in id order: a reader that has seen
+    id N never later finds a committed row of that deployment with an id below N (the ingest's
+    watermark relies on it; see docs/monitoring.md). Locks are taken in deployment order (no
+    deadlock between writers)."""
+    if not records:
+        return 0
+    by_dep: dict[int, list[protocol.LogRecord]] = {}
+    for r in records:
+        by_dep.setdefault(r.deployment_id, []).append(r)
+    with transaction.atomic(), connection.cursor() as cur:
+        for dep_id in sorted(by_dep):
+            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOG_LOCK_SPACE, dep_id])
+        with cur.copy(f"COPY serving_predictionlog ({', '.join(LOG_COLUMNS)}) FROM STDIN") as copy:
+            for dep_id in sorted(by_dep):
+                for r in by_dep[dep_id]:
+                    copy.write_row(
+                        (
+                            dt.datetime.fromtimestamp(r.t, tz=dt.UTC),
+                            r.deployment_id,
+                            r.version_id,
+                            r.request_id,
+                            logcodec.encode_inputs(r.inputs),
+                            logcodec.encode(r.outputs),
+                            r.confidence,
+                            r.latency_ms,
+                            "ok",
+                            protocol.dumps(r.violations),
+                            r.routing_key,
+                            r.outlier_score,
+                            r.is_outlier,
+                        )
+                    )
+    return len(records)
+
+
 def drain_prediction_log(redis_client: Any, batch: int = 5000, max_batches: int = 20) -> int:
-    """Move buffered prediction-log records from Redis into the partitioned table, in bulk."""
+    """Move buffered prediction-log records from Redis into the partitioned table, in bulk.
+
+    A buffered item that is not a record is dropped and logged."""
     written = 0
     for _ in range(max_batches):
         raw = redis_client.lpop(protocol.PLOG, batch)
         if not raw:
             break
-        objs = []
+        records = []
         for item in raw:
             try:
-                r = protocol.LogRecord.loads(item)
-            except protocol.ProtocolError:
-                continue
-            objs.append(
-                PredictionLog(
-                    created_at=dt.datetime.fromtimestamp(r.t, tz=dt.UTC),
-                    deployment_id=r.deployment_id,
-                    version_id=r.version_id,
-                    request_id=r.request_id,
-                    inputs=r.inputs,
-                    outputs=r.outputs,
-                    confidence=r.confidence,
-                    latency_ms=r.latency_ms,
-                    status="ok",
-                    violations=r.violations,
-                    routing_key=r.routing_key,
-                    outlier_score=r.outlier_score,
-                    is_outlier=r.is_outlier,
-                )
-            )
-        PredictionLog.objects.bulk_create(objs, batch_size=1000)
-        written += len(objs)
+                records.append(protocol.LogRecord.loads(item))
+            except protocol.ProtocolError as exc:
+                logger.warning("prediction-log record dropped: %s", exc)
+        written += prediction_log_write(records)
         if len(raw) < batch:
             break
     return written
 
 
-def _month_start(d: dt.date) -> dt.date:
+def month_start(d: dt.date) -> dt.date:
     return d.replace(day=1)
 
 
-def _next_month(d: dt.date) -> dt.date:
+def next_month(d: dt.date) -> dt.date:
     return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
-def prediction_log_partitions_ensure(months_ahead: int = 2) -> list[str]:
-    """Create the monthly partitions of serving_predictionlog from this month to ``months_ahead`` ahead.
+def partition_name(month: dt.date) -> str:
+    return f"serving_predictionlog_{month:%Y%m}"
 
-    (Rows that already landed in the DEFAULT partition for such a month are moved into it.)
-    """
+
+def prediction_log_partition_ensure(month: dt.date) -> bool:
+    """Create the partition of the month starting ``month`` when missing (rows of that month that
+    landed in DEFAULT move into it). True when it was created."""
+    start, end = month_start(month), next_month(month_start(month))
+    name = partition_name(start)
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s)", [name])
+        if cur.fetchone()[0] is not None:
+            return False
+        # rows of that month that landed in DEFAULT must move before the partition exists
+        cur.execute(
+            "CREATE TEMP TABLE _plog_move AS SELECT * FROM serving_predictionlog_default "
+            "WHERE created_at >= %s AND created_at < %s",
+            [start, end],
+        )
+        cur.execute(
+            "DELETE FROM serving_predictionlog_default WHERE created_at >= %s AND created_at < %s",
+            [start, end],
+        )
+        cur.execute(
+            f'CREATE TABLE "{name}" PARTITION OF serving_predictionlog FOR VALUES FROM (%s) TO (%s)',
+            [start.isoformat(), end.isoformat()],
+        )
+        cur.execute("INSERT INTO serving_predictionlog SELECT * FROM _plog_move")
+        cur.execute("DROP TABLE _plog_move")
+    return True
+
+
+def prediction_log_partitions_ensure(months_ahead: int = 2) -> list[str]:
+    """Create the monthly partitions of serving_predictionlog from this month to ``months_ahead`` ahead."""
     created = []
-    start = _month_start(timezone.now().date())
-    with connection.cursor() as cur:
-        for _ in range(months_ahead + 1):
-            end = _next_month(start)
-            name = f"serving_predictionlog_{start:%Y%m}"
-            cur.execute("SELECT to_regclass(%s)", [name])
-            if cur.fetchone()[0] is None:
-                with transaction.atomic():
-                    # rows of that month that landed in DEFAULT must move before the partition exists
-                    cur.execute(
-                        "CREATE TEMP TABLE _plog_move AS SELECT * FROM serving_predictionlog_default "
-                        "WHERE created_at >= %s AND created_at < %s",
-                        [start, end],
-                    )
-                    cur.execute(
-                        "DELETE FROM serving_predictionlog_default WHERE created_at >= %s AND created_at < %s",
-                        [start, end],
-                    )
-                    cur.execute(
-                        f'CREATE TABLE "{name}" PARTITION OF serving_predictionlog FOR VALUES FROM (%s) TO (%s)',
-                        [start.isoformat(), end.isoformat()],
-                    )
-                    cur.execute("INSERT INTO serving_predictionlog SELECT * FROM _plog_move")
-                    cur.execute("DROP TABLE _plog_move")
-                created.append(name)
-            start = end
+    start = month_start(timezone.now().date())
+    for _ in range(months_ahead + 1):
+        if prediction_log_partition_ensure(start):
+            created.append(partition_name(start))
+        start = next_month(start)
     return created
 
 

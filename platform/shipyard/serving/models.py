@@ -5,12 +5,14 @@ Field names are part of the contract the monitoring app relies on (see docs/serv
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from shipyard.core.models import TimeStampedModel
-from shipyard.serving import protocol
+from shipyard.serving import logcodec, protocol
 
 
 class ValidationPolicy(models.TextChoices):
@@ -34,6 +36,7 @@ class Deployment(TimeStampedModel):
         "request_timeout_ms",
         "validation_policy",
         "log_sample_rate",
+        "log_hot_days",
         "quality_metric",
         "quality_threshold",
         "quality_tolerance",
@@ -72,6 +75,9 @@ class Deployment(TimeStampedModel):
     )
     #: share of served requests written to the prediction log (0..1); rollups count every request
     log_sample_rate = models.FloatField(default=1.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    #: retention of the prediction log in PostgreSQL: a month of rows is exported to Parquet on the
+    #: artifact storage (and its partition dropped) once its last day is this many days old
+    log_hot_days = models.PositiveIntegerField(default=62, validators=[MinValueValidator(1), MaxValueValidator(3650)])
 
     # quality gate
     quality_metric = models.CharField(max_length=64, default="accuracy")
@@ -215,20 +221,57 @@ class ApiKey(TimeStampedModel):
         return f"{self.deployment_id}:{self.prefix}"
 
 
+class LogValueField(models.BinaryField):
+    """A logged value stored through :mod:`shipyard.serving.logcodec` (``bytea``): assign any JSON
+    value (or bytes already encoded), read the decoded value, or a :class:`logcodec.Undecodable`
+    for bytes the codec cannot read (readers skip those rows and count them)."""
+
+    def __init__(self, *args: Any, float32: bool = False, **kwargs: Any) -> None:
+        self.float32 = float32
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        if self.float32:
+            kwargs["float32"] = True
+        return name, path, args, kwargs
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, bytes | memoryview):
+            return value
+        if isinstance(value, logcodec.Undecodable):
+            return value.raw
+        return logcodec.encode(value, float32=self.float32)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return logcodec.decode(value)
+        except logcodec.CodecError as exc:
+            return logcodec.Undecodable(bytes(value), str(exc))
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+
 class PredictionLog(models.Model):
     """One sampled served request. The table is range-partitioned by month on ``created_at``
     (see migration 0002 and ``services.prediction_log_partitions_ensure``); dashboards read
     :class:`PredictionRollup`, not these rows."""
 
     id = models.BigAutoField(primary_key=True)
-    created_at = models.DateTimeField(db_index=True)
+    #: every read filters on the deployment: the two (deployment, ...) indexes below serve them, and
+    #: each index more is paid on every one of the log's writes
+    created_at = models.DateTimeField()
     deployment = models.ForeignKey(Deployment, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     version = models.ForeignKey(
-        "registry.ModelVersion", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "registry.ModelVersion", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     request_id = models.CharField(max_length=40, db_index=True)
-    inputs = models.JSONField()
-    outputs = models.JSONField()
+    #: the input row and the output, through logcodec (a float32 block for numeric rows)
+    inputs = LogValueField(float32=True)
+    outputs = LogValueField()
     confidence = models.FloatField(null=True, blank=True)
     latency_ms = models.FloatField()
     #: "ok" or an error code ("timeout", "invalid", "error")
@@ -243,7 +286,11 @@ class PredictionLog(models.Model):
     class Meta:
         managed = True
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["deployment", "created_at"], name="serving_plog_dep_time")]
+        indexes = [
+            models.Index(fields=["deployment", "created_at"], name="serving_plog_dep_time"),
+            # the ingest reads a deployment's rows after its cursor in id order
+            models.Index(fields=["deployment", "id"], name="serving_plog_dep_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.deployment_id}:{self.request_id}"
@@ -305,6 +352,58 @@ class ShadowLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deployment_id}:{self.request_id}"
+
+
+class LogArchive(models.Model):
+    """One deployment's prediction-log rows of one month, exported to a Parquet file on the artifact
+    storage and verified (row count and checksum). ``state`` is ``exported`` while the month's
+    partition is still attached (readers use PostgreSQL) and ``cold`` once it is dropped (readers
+    use this file through DuckDB)."""
+
+    EXPORTED, COLD = "exported", "cold"
+
+    deployment_id = models.BigIntegerField()
+    month = models.DateField()
+    blob_key = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.BigIntegerField()
+    rows = models.BigIntegerField()
+    #: the highest log id in the file (a row committed later has a higher id: see the drop's check)
+    max_id = models.BigIntegerField()
+    #: sum over rows of the first 60 bits of md5(id, request id, inputs, outputs), as text
+    checksum = models.CharField(max_length=40)
+    state = models.CharField(max_length=10, default=EXPORTED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dropped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["month", "deployment_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment_id", "month"], name="serving_logarchive_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}@{self.month:%Y-%m} ({self.state})"
+
+
+class LogDayCount(models.Model):
+    """Logged predictions of one deployment on one finished UTC day, and those at or above a
+    confidence threshold: counted once from the log (hot or cold) and kept, so the flywheel's
+    history costs its days, not their rows."""
+
+    deployment_id = models.BigIntegerField()
+    day = models.DateField()
+    threshold = models.FloatField()
+    predictions = models.BigIntegerField()
+    confident = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["deployment_id", "day", "threshold"], name="serving_logdaycount_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}@{self.day}"
 
 
 #: latency histogram edges (ms) of the rollups: the same as the stats hashes the web and gateway feed

@@ -93,6 +93,15 @@ def dumps(value: Any) -> str:
         return json.dumps(value, separators=(",", ":"))
 
 
+def loads(raw: bytes | str) -> Any:
+    """JSON text as written by :func:`dumps` (orjson; the standard library for what orjson cannot
+    read, e.g. big ints or NaN)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+
+
 def stats_key(deployment_id: int, version_id: int, minute: int) -> str:
     return f"{PREFIX}:stats:{deployment_id}:{version_id}:{minute}"
 
@@ -301,7 +310,7 @@ class LogRecord:
     def loads(cls, raw: bytes | str) -> LogRecord:
         """One buffered record; :class:`ProtocolError` for anything else (the drain skips it)."""
         try:
-            d = json.loads(raw)
+            d = loads(raw)
             return cls(
                 t=float(d["t"]),
                 deployment_id=int(d["d"]),

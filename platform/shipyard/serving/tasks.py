@@ -62,3 +62,12 @@ def fit_outlier_detector(detector_id: int) -> str:
     from shipyard.serving.outlier_service import detector_fit
 
     return detector_fit(detector_id=detector_id)
+
+
+@shared_task(name="serving.log_archive", queue=QUEUE, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def log_archive() -> dict[str, Any]:
+    """The prediction log's retention: export months past each deployment's hot days to Parquet,
+    verify, then drop their partitions."""
+    from shipyard.serving.archive import log_archive_run
+
+    return log_archive_run()

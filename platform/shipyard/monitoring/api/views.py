@@ -149,6 +149,7 @@ class MonitoringView(APIView):
                 "deployment": d.name,
                 "live_version": d.live_version.number,
                 "config": ConfigSerializer(config).data,
+                "ingest": selectors.ingest_status(config),
                 **selectors.monitor_status(deployment=d),
             }
         )
@@ -197,6 +198,14 @@ class ExportSerializer(StrictSerializer):
     feedback_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1), required=False, allow_empty=False, max_length=10_000
     )
+    #: only corrections of predictions made in [since, until)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("since") and attrs.get("until") and attrs["until"] <= attrs["since"]:
+            raise serializers.ValidationError({"until": ["Must be after since."]})
+        return attrs
 
 
 class FlywheelExportView(APIView):
@@ -212,6 +221,8 @@ class FlywheelExportView(APIView):
             by=request.user,
             slice_name=serializer.validated_data.get("slice", ""),
             feedback_ids=serializer.validated_data.get("feedback_ids"),
+            since=serializer.validated_data.get("since"),
+            until=serializer.validated_data.get("until"),
         )
         dv = export.dataset_version
         return Response(

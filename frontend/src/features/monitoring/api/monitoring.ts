@@ -54,12 +54,24 @@ export type MonitorConfig = Required<Schemas['PatchedConfigUpdateRequest']> & {
   last_error: string;
 };
 
+/** How far the ingest of the prediction log has come, and the rows it could not decode. */
+export interface IngestInfo {
+  rows: number;
+  invalid: number;
+  invalid_examples: string[];
+  lag_rows: number;
+  lag_seconds: number;
+  lag_alert_seconds: number;
+  checked_at: string | null;
+}
+
 export interface DeploymentMonitoring {
   project: string;
   deployment: string;
   live_version: number;
   status: Status;
   config: MonitorConfig;
+  ingest: IngestInfo;
   monitors: MonitorInfo[];
 }
 

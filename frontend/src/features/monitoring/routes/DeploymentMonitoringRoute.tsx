@@ -11,6 +11,7 @@ import { useAlerts, useDeploymentMonitoring, useDrift, useRunMonitors } from '..
 import { AlertsList } from '../components/AlertsList';
 import { DriftTable } from '../components/DriftTable';
 import { FlywheelPanel } from '../components/FlywheelPanel';
+import { IngestStatus } from '../components/IngestStatus';
 import { MonitorsPanel } from '../components/MonitorsPanel';
 import { StatusBadge } from '../components/StatusDot';
 
@@ -72,6 +73,7 @@ export function DeploymentMonitoringRoute() {
           </Button>
         }
       />
+      {monitoring.data ? <IngestStatus ingest={monitoring.data.ingest} /> : null}
       {monitoring.isError ? (
         <ErrorState error={monitoring.error} onRetry={() => void monitoring.refetch()} />
       ) : monitoring.isPending ? (
