@@ -1388,6 +1388,15 @@ export interface components {
             /** @default null */
             version: components["schemas"]["VersionRef"] | null;
         };
+        /** @description Rubric data-3: importance per unit of cost against the configured ratio. */
+        CostVerdict: {
+            key: string;
+            min_importance_per_cost: number;
+            passed: boolean;
+            summary: string;
+            below: string[];
+            missing: string[];
+        };
         /** @description Reject keys that the serializer does not declare as writable. */
         CredentialsRequest: {
             username: string;
@@ -1450,6 +1459,8 @@ export interface components {
             /** @description [{"name": "de", "filter": "country == \"DE\""}] */
             slices?: unknown;
             tags?: unknown;
+            /** @description Declared cost per feature: {"<feature>": {"latency_ms": 2.5, "price": 0.001, "storage_bytes": 100, "dependency": "geo-service"}} (storage_bytes is also measured). */
+            feature_costs?: unknown;
             /** @default  */
             description: string;
             parent?: number | null;
@@ -1871,6 +1882,99 @@ export interface components {
              */
             output_model: string;
         };
+        /** @description One feature: permutation importance (accuracy drop) over the repeats with its interval, its cost. */
+        FeatureImportance: {
+            feature: string;
+            mean: number;
+            std: number;
+            ci_low: number;
+            ci_high: number;
+            flagged: boolean;
+            exempt: boolean;
+            constant: boolean;
+            /** @default null */
+            cost: number | null;
+            /** @default  */
+            cost_source: string;
+            /** @default null */
+            per_cost: number | null;
+            /** @default false */
+            below_ratio: boolean;
+            /** @default null */
+            ablation_drop: number | null;
+        };
+        /** @description Result of a ``feature_importance`` job. */
+        FeatureImportanceJobReport: {
+            passed: boolean;
+            summary: string;
+            metric: string;
+            baseline_score: number;
+            n_repeats: number;
+            confidence: number;
+            min_importance: number;
+            features: components["schemas"]["FeatureImportance"][];
+            flagged: string[];
+            exempt: string[];
+            /** @default null */
+            cost: components["schemas"]["CostVerdict"] | null;
+            /** @default null */
+            ablation_baseline: number | null;
+            /**
+             * @default feature_importance
+             * @enum {string}
+             */
+            kind: "feature_importance";
+            dataset: string;
+        };
+        /** @description Params of a ``feature_importance`` job (rubric data-2 and data-3). */
+        FeatureImportanceParams: {
+            /**
+             * @description Shuffles per feature (the interval is over them).
+             * @default 10
+             */
+            n_repeats: number;
+            /**
+             * @description Confidence level of each interval.
+             * @default 0.95
+             */
+            confidence: number;
+            /**
+             * @description A feature whose whole importance interval lies at or below this is flagged (accuracy points).
+             * @default 0
+             */
+            min_importance: number;
+            /**
+             * @description Features the team declares exempt (listed in the report, never flagged).
+             * @default []
+             */
+            exempt: string[];
+            /**
+             * @description Which recorded cost to divide by (storage_bytes is measured on upload; the others are declared).
+             * @default storage_bytes
+             * @enum {string}
+             */
+            cost_key: "storage_bytes" | "latency_ms" | "price";
+            /**
+             * @description Every feature's importance / cost must reach this (none: data-3 is reported, not judged).
+             * @default null
+             */
+            min_importance_per_cost: number | null;
+            /**
+             * @description Also retrain the version's recipe once per feature without it (small models).
+             * @default false
+             */
+            ablation: boolean;
+            /**
+             * @description Refuse the ablation for datasets with more features than this.
+             * @default 64
+             */
+            ablation_max_features: number;
+            /**
+             * @description Seed of the shuffles and the ablation's retrains.
+             * @default 0
+             */
+            seed: number;
+        };
         HeatCell: {
             none: number;
             manual: number;
@@ -1903,7 +2007,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -1936,7 +2040,7 @@ export interface components {
             kind: components["schemas"]["JobKindEnum"];
             model_version: number;
             dataset_version?: number | null;
-            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
+            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
             queue?: components["schemas"]["QueueEnum"] | components["schemas"]["BlankEnum"];
             /** @default auto */
             device: components["schemas"]["DeviceEnum"];
@@ -1953,7 +2057,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -1981,7 +2085,7 @@ export interface components {
             }[];
             readonly log: unknown;
             /** @description The job's report (one schema per kind); empty until the job finished. */
-            readonly result: components["schemas"]["TrainingTestsJobReport"] | components["schemas"]["EvaluateJobReport"] | components["schemas"]["ExportJobReport"] | components["schemas"]["CompressionJobReport"] | components["schemas"]["DistillJobReport"] | components["schemas"]["NoReport"] | Record<string, never>;
+            readonly result: components["schemas"]["TrainingTestsJobReport"] | components["schemas"]["EvaluateJobReport"] | components["schemas"]["ExportJobReport"] | components["schemas"]["CompressionJobReport"] | components["schemas"]["DistillJobReport"] | components["schemas"]["FeatureImportanceJobReport"] | components["schemas"]["TuneJobReport"] | components["schemas"]["StalenessJobReport"] | components["schemas"]["NoReport"] | Record<string, never>;
             readonly error: string;
             readonly produced: {
                 [key: string]: unknown;
@@ -2000,9 +2104,12 @@ export interface components {
          *     * `quantize` - Quantize (int8)
          *     * `prune` - Prune
          *     * `distill` - Distill
+         *     * `feature_importance` - Feature importance
+         *     * `tune` - Tune hyperparameters
+         *     * `staleness_impact` - Staleness impact
          * @enum {string}
          */
-        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "quantize" | "prune" | "distill";
+        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "quantize" | "prune" | "distill" | "feature_importance" | "tune" | "staleness_impact";
         /**
          * @description * `queued` - Queued
          *     * `running` - Running
@@ -2844,6 +2951,71 @@ export interface components {
             /** Format: double */
             monitor: number;
         };
+        /** @description Params of a ``staleness_impact`` job (rubric model-4). */
+        StalenessImpactParams: {
+            /**
+             * @description Version numbers of the model to compare (default: the newest max_versions, the job's included).
+             * @default []
+             */
+            versions: number[];
+            /**
+             * @description At most this many versions by default.
+             * @default 10
+             */
+            max_versions: number;
+            /**
+             * @description The labelled data must be at most this many days old.
+             * @default 90
+             */
+            fresh_days: number;
+            /**
+             * @description Largest accuracy loss accepted over one retraining interval.
+             * @default 0.02
+             */
+            tolerance: number;
+            /**
+             * @description How often the model is retrained (default: the median gap between the versions' dates).
+             * @default null
+             */
+            retrain_interval_days: number | null;
+        };
+        /** @description Result of a ``staleness_impact`` job. */
+        StalenessJobReport: {
+            passed: boolean;
+            summary: string;
+            metric: string;
+            points: components["schemas"]["StalenessPoint"][];
+            slope_per_week: number;
+            intercept: number;
+            r_value: number | null;
+            loss_per_week: number;
+            retrain_interval_days: number;
+            interval_source: string;
+            expected_loss: number;
+            tolerance: number;
+            data_date: string;
+            data_age_days: number;
+            fresh_days: number;
+            fresh: boolean;
+            rows: number;
+            /**
+             * @default staleness_impact
+             * @enum {string}
+             */
+            kind: "staleness_impact";
+            dataset: string;
+            skipped: string[];
+        };
+        /** @description One version on the recent data: when it was trained, how old it was, its accuracy. */
+        StalenessPoint: {
+            version: number;
+            trained_at: string;
+            date_source: string;
+            age_days: number;
+            accuracy: number;
+            /** @default false */
+            live: boolean;
+        };
         StatusOption: {
             id: string;
             label: string;
@@ -3030,6 +3202,103 @@ export interface components {
             config: {
                 [key: string]: unknown;
             };
+        };
+        /** @description Result of a ``tune`` job (``version``: the best trial, registered; none when no trial completed). */
+        TuneJobReport: {
+            passed: boolean;
+            summary: string;
+            metric: string;
+            direction: string;
+            recipe: string;
+            search_space: {
+                [key: string]: unknown;
+            };
+            n_trials: number;
+            completed: number;
+            pruned: number;
+            pruning: boolean;
+            pruning_note: string;
+            trials: components["schemas"]["TuneTrial"][];
+            best_trial: number | null;
+            best_value: number | null;
+            best_config: {
+                [key: string]: unknown;
+            };
+            reference_value: number;
+            reference_config: {
+                [key: string]: unknown;
+            };
+            reference_duration_s: number;
+            reference_rank: number;
+            top_k: number;
+            eval_rows: number;
+            /**
+             * @default tune
+             * @enum {string}
+             */
+            kind: "tune";
+            /** @default null */
+            version: components["schemas"]["VersionRef"] | null;
+        };
+        /** @description Params of a ``tune`` job (rubric model-3): an Optuna study over the recipe's declared search space. */
+        TuneParams: {
+            /**
+             * @description Built-in recipe, or an entry point an operator allowlisted; default: the version's recipe.
+             * @default
+             */
+            recipe: string;
+            /**
+             * @description Config overrides for every trial and the reference (merged over the version's).
+             * @default {}
+             */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Trials in the study.
+             * @default 20
+             */
+            n_trials: number;
+            /**
+             * @description Stop trials whose per-epoch accuracy falls below the median.
+             * @default true
+             */
+            pruning: boolean;
+            /**
+             * @description The starting configuration passes when it ranks within the top k trials.
+             * @default 5
+             */
+            top_k: number;
+            /**
+             * @description Seed of the sampler and of every training run.
+             * @default 0
+             */
+            seed: number;
+            /**
+             * @description Register the best trial's model as a new version.
+             * @default true
+             */
+            register_best: boolean;
+            /**
+             * @description Register the produced version under this model (default: the same model).
+             * @default
+             */
+            output_model: string;
+        };
+        /** @description One trial of a tuning study: its state (complete, pruned, fail), accuracy, values and per-epoch curve. */
+        TuneTrial: {
+            number: number;
+            state: string;
+            value: number | null;
+            params: {
+                [key: string]: unknown;
+            };
+            config: {
+                [key: string]: unknown;
+            };
+            intermediate: number[];
+            /** @default 0 */
+            duration_s: number;
         };
         /**
          * @description * `reject` - Reject invalid inputs with a 400 naming the feature

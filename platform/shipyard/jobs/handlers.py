@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 
 from shipyard.jobs.context import Context, JobFailed, Outcome, model_source, register, training_data, version_ref
+from shipyard.jobs.evidence_jobs import run_feature_importance, run_staleness_impact, run_tune
 from shipyard.jobs.models import Job, JobKind
 from shipyard_ml.job_params import (
     DistillParams,
@@ -338,4 +339,7 @@ HANDLERS: dict[str, Callable[[Job, Context, str, Path], Outcome]] = {
     JobKind.QUANTIZE: run_quantize,
     JobKind.PRUNE: run_prune,
     JobKind.DISTILL: run_distill,
+    JobKind.FEATURE_IMPORTANCE: run_feature_importance,
+    JobKind.TUNE: run_tune,
+    JobKind.STALENESS_IMPACT: run_staleness_impact,
 }

@@ -20,6 +20,9 @@ class JobKind(models.TextChoices):
     QUANTIZE = "quantize", "Quantize (int8)"
     PRUNE = "prune", "Prune"
     DISTILL = "distill", "Distill"
+    FEATURE_IMPORTANCE = "feature_importance", "Feature importance"
+    TUNE = "tune", "Tune hyperparameters"
+    STALENESS_IMPACT = "staleness_impact", "Staleness impact"
 
 
 class JobStatus(models.TextChoices):
@@ -54,6 +57,9 @@ TIME_LIMITS: dict[str, int] = {
     JobKind.QUANTIZE: 900,
     JobKind.PRUNE: 1800,
     JobKind.DISTILL: 3600,
+    JobKind.FEATURE_IMPORTANCE: 1800,
+    JobKind.TUNE: 3600,
+    JobKind.STALENESS_IMPACT: 900,
 }
 
 LOG_MAX_LINES = 500

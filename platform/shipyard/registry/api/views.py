@@ -319,6 +319,7 @@ class DatasetVersionListView(StreamingUploadMixin, ProjectScopedView):
             label_column=data.get("label_column", ""),
             slices=data.get("slices"),
             tags=data.get("tags"),
+            feature_costs=data.get("feature_costs"),
             description=data.get("description", ""),
             parent=parent,
             idempotency_key=data.get("idempotency_key", ""),
