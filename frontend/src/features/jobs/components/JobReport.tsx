@@ -1,6 +1,7 @@
 import { Badge, Card, Group, SimpleGrid, Table, Text, Title } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { FeatureImportanceView, StalenessView, TuneView } from './EvidenceReports';
 import { type CompressionReport, type DistillReport, type EvaluateReport, type ExportReport, hasReport, type JobDetail, type TrainingTestsReport } from '../api/jobs';
 
 type Dict = Record<string, unknown>;
@@ -273,6 +274,9 @@ export function JobReport({ job }: { job: JobDetail }) {
       {'max_abs_diff' in r ? <Export r={r} /> : null}
       {'before' in r ? <Compression r={r} /> : null}
       {'teacher' in r ? <Distill r={r} /> : null}
+      {'flagged' in r ? <FeatureImportanceView r={r} /> : null}
+      {'trials' in r ? <TuneView r={r} /> : null}
+      {'points' in r && 'loss_per_week' in r ? <StalenessView r={r} /> : null}
     </div>
   );
 }
