@@ -933,6 +933,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/feature-lead-time/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Feature lead time (rubric data-6): dataset column added -> first deployed version using it */
+        get: operations["projects_feature_lead_time_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/models/": {
         parameters: {
             query?: never;
@@ -2665,6 +2682,7 @@ export interface components {
             name?: string;
             description?: string;
             evidence_window_days?: number;
+            feature_lead_time_target_days?: number;
             badge_public?: boolean;
         };
         /** @description Reject keys that the serializer does not declare as writable. */
@@ -2689,6 +2707,7 @@ export interface components {
             readonly team: string;
             description?: string;
             evidence_window_days?: number;
+            feature_lead_time_target_days?: number;
             badge_public?: boolean;
             /** Format: date-time */
             readonly created_at: string;
@@ -2703,6 +2722,7 @@ export interface components {
             team: string;
             description?: string;
             evidence_window_days?: number;
+            feature_lead_time_target_days?: number;
             badge_public?: boolean;
         };
         /** @description Reject keys that the serializer does not declare as writable. */
@@ -2710,6 +2730,7 @@ export interface components {
             name: string;
             description?: string;
             evidence_window_days?: number;
+            feature_lead_time_target_days?: number;
             badge_public?: boolean;
         };
         /** @description Reject keys that the serializer does not declare as writable. */
@@ -5328,6 +5349,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedEvidenceList"];
+                };
+            };
+        };
+    };
+    projects_feature_lead_time_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };

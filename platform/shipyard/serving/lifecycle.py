@@ -25,6 +25,7 @@ from shipyard.serving.gate import (
     require_admin,
     require_reason,
 )
+from shipyard.serving.lead_time import lead_time_evidence
 from shipyard.serving.models import (
     ApiKey,
     Deployment,
@@ -75,8 +76,10 @@ def warm_rebuild() -> int:
 
 
 def _after_change(deployment: Deployment, *versions: Any) -> None:
-    """Once the change commits: warm the versions and publish the deployment's route to the gateways."""
+    """Once the change commits: warm the versions and publish the deployment's route to the gateways.
+    The project's feature lead time (rubric data-6) is observed again: a deployment may first use a feature."""
     deployment_id = deployment.pk
+    lead_time_evidence(deployment.project)
 
     def publish() -> None:
         warm_publish(list(versions))

@@ -235,3 +235,14 @@ class ApiKeyRevokeView(APIView):
         with transaction.atomic():
             key = lifecycle.api_key_revoke(key=key, by=request.user)
         return Response(s.ApiKeySerializer(key).data)
+
+
+class FeatureLeadTimeView(APIView):
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        summary="Feature lead time (rubric data-6): dataset column added -> first deployed version using it",
+    )
+    def get(self, request: Request, project: str) -> Response:
+        from shipyard.serving.lead_time import feature_lead_time
+
+        return Response(feature_lead_time(project_get(user=request.user, ref=project)))
