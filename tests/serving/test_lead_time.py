@@ -1,4 +1,5 @@
-"""Feature lead time (rubric data-6): dataset column added -> first deployed version that uses it."""
+"""Rubric evidence from deployments: feature lead time (data-6: dataset column added -> first deployed
+version that uses it) and serving a tuned version (model-3)."""
 
 from __future__ import annotations
 
@@ -100,3 +101,20 @@ def test_lead_time_without_deployments_is_no_verdict_and_scoped(world: Any) -> N
     assert world.client(world.outsider).get(BASE + "feature-lead-time/").status_code == 404
     res = world.client(world.owner).patch(BASE, {"feature_lead_time_target_days": 0}, format="json")
     assert res.status_code == 400 and "feature_lead_time_target_days" in res.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+def test_serving_a_tuned_version_is_model_3_evidence(world: Any) -> None:
+    owner = world.client(world.owner)
+    plain = fake_version(world.project)
+    res = owner.post(BASE + "deployments/", {"name": "tx", "model": "digits", "version": plain.number}, format="json")
+    assert res.status_code == 201, res.json()
+    assert not Evidence.objects.filter(project=world.project, test_id="model-3").exists()
+    tuned = fake_version(world.project)
+    tuned.params = {"tuned_by_job": 41, "trial": 3, "study_trials": 20}
+    tuned.save(update_fields=["params"])
+    res = owner.post(BASE + "deployments/tx/deploy/", {"version": tuned.number}, format="json")
+    assert res.status_code == 200, res.json()
+    evidence = Evidence.objects.get(project=world.project, test_id="model-3")
+    assert evidence.passed and evidence.link == "/jobs/41" and evidence.detail["trial"] == 3
+    assert "the best trial (3) of tune job 41" in evidence.title
