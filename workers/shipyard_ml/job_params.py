@@ -9,7 +9,7 @@ a number, NaN and infinities are refused, unknown keys are refused. No torch, no
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -255,6 +255,85 @@ class FairnessParams(FairnessThresholds):
     )
 
 
+class FeatureImportanceParams(JobParams):
+    """Params of a ``feature_importance`` job (rubric data-2 and data-3)."""
+
+    n_repeats: int = Field(default=10, ge=2, le=200, description="Shuffles per feature (the interval is over them).")
+    confidence: float = Field(default=0.95, ge=0.5, le=0.999, description="Confidence level of each interval.")
+    min_importance: float = Field(
+        default=0.0,
+        ge=-1,
+        le=1,
+        description="A feature whose whole importance interval lies at or below this is flagged (accuracy points).",
+    )
+    exempt: list[Annotated[str, Field(min_length=1, max_length=_NAME_MAX)]] = Field(
+        default=[],
+        max_length=10000,
+        description="Features the team declares exempt (listed in the report, never flagged).",
+    )
+    cost_key: Literal["storage_bytes", "latency_ms", "price"] = Field(
+        default="storage_bytes",
+        description="Which recorded cost to divide by (storage_bytes is measured on upload; the others are declared).",
+    )
+    min_importance_per_cost: float | None = Field(
+        default=None,
+        ge=0,
+        le=1e9,
+        description="Every feature's importance / cost must reach this (none: data-3 is reported, not judged).",
+    )
+    ablation: bool = Field(
+        default=False, description="Also retrain the version's recipe once per feature without it (small models)."
+    )
+    ablation_max_features: int = Field(
+        default=64, ge=1, le=1000, description="Refuse the ablation for datasets with more features than this."
+    )
+    seed: int = Field(default=0, ge=0, le=_SEED_MAX, description="Seed of the shuffles and the ablation's retrains.")
+
+
+class TuneParams(JobParams):
+    """Params of a ``tune`` job (rubric model-3): an Optuna study over the recipe's declared search space."""
+
+    recipe: str = Field(
+        default="",
+        max_length=_NAME_MAX,
+        description="Built-in recipe, or an entry point an operator allowlisted; default: the version's recipe.",
+    )
+    config: dict[str, Any] = Field(
+        default={}, description="Config overrides for every trial and the reference (merged over the version's)."
+    )
+    n_trials: int = Field(default=20, ge=1, le=500, description="Trials in the study.")
+    pruning: bool = Field(default=True, description="Stop trials whose per-epoch accuracy falls below the median.")
+    top_k: int = Field(
+        default=5, ge=1, le=500, description="The starting configuration passes when it ranks within the top k trials."
+    )
+    seed: int = Field(default=0, ge=0, le=_SEED_MAX, description="Seed of the sampler and of every training run.")
+    register_best: bool = Field(default=True, description="Register the best trial's model as a new version.")
+    output_model: str = _output_model()
+
+
+class StalenessImpactParams(JobParams):
+    """Params of a ``staleness_impact`` job (rubric model-4)."""
+
+    versions: list[Annotated[int, Field(ge=1)]] = Field(
+        default=[],
+        max_length=50,
+        description="Version numbers of the model to compare (default: the newest max_versions, the job's included).",
+    )
+    max_versions: int = Field(default=10, ge=2, le=50, description="At most this many versions by default.")
+    fresh_days: float = Field(
+        default=90, ge=1, le=3650, description="The labelled data must be at most this many days old."
+    )
+    tolerance: float = Field(
+        default=0.02, ge=0, le=1, description="Largest accuracy loss accepted over one retraining interval."
+    )
+    retrain_interval_days: float | None = Field(
+        default=None,
+        ge=0.01,
+        le=3650,
+        description="How often the model is retrained (default: the median gap between the versions' dates).",
+    )
+
+
 #: job kind -> its params model (the kinds are ``shipyard.jobs.models.JobKind``)
 JOB_PARAMS: dict[str, type[JobParams]] = {
     "training_tests": TrainingTestsParams,
@@ -268,4 +347,7 @@ JOB_PARAMS: dict[str, type[JobParams]] = {
     "explain": ExplainParams,
     "replay": ReplayParams,
     "fairness": FairnessParams,
+    "feature_importance": FeatureImportanceParams,
+    "tune": TuneParams,
+    "staleness_impact": StalenessImpactParams,
 }

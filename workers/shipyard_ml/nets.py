@@ -150,6 +150,29 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+#: the hyperparameters a ``tune`` job searches for each built-in recipe (declared beside the defaults)
+SEARCH_SPACES: dict[str, dict[str, dict[str, Any]]] = {
+    "digits_mlp": {
+        "lr": {"type": "float", "low": 3e-4, "high": 3e-2, "log": True},
+        "hidden": {"type": "categorical", "choices": [[32], [64], [128], [128, 64]]},
+        "weight_decay": {"type": "float", "low": 1e-6, "high": 1e-2, "log": True},
+        "batch_size": {"type": "categorical", "choices": [32, 64, 128]},
+    },
+    "digits_cnn": {
+        "lr": {"type": "float", "low": 3e-4, "high": 3e-2, "log": True},
+        "channels": {"type": "categorical", "choices": [[8, 16], [16, 32]]},
+        "hidden": {"type": "categorical", "choices": [32, 64, 128]},
+        "weight_decay": {"type": "float", "low": 1e-6, "high": 1e-2, "log": True},
+    },
+    "tabular_mlp": {
+        "lr": {"type": "float", "low": 1e-3, "high": 5e-2, "log": True},
+        "hidden": {"type": "categorical", "choices": [[8], [16], [32, 16], [64, 32]]},
+        "weight_decay": {"type": "float", "low": 1e-6, "high": 1e-2, "log": True},
+        "dropout": {"type": "float", "low": 0.0, "high": 0.3},
+    },
+}
+
+
 def recipe_config(recipe_name: str, config: dict[str, Any] | None) -> dict[str, Any]:
     """The recipe's defaults overlaid with ``config``."""
     if recipe_name not in DEFAULTS:

@@ -4,8 +4,13 @@ A recipe has the interface every training spec shares::
 
     recipe(config: dict, seed: int, data: TrainingData) -> tuple[torch.nn.Module, dict[str, float]]
 
+A recipe declares the hyperparameters a ``tune`` job may search as a ``search_space`` attribute:
+``{"lr": {"type": "float", "low": 1e-4, "high": 1e-1, "log": true}, "hidden": {"type":
+"categorical", "choices": [[32], [64]]}, "epochs": {"type": "int", "low": 5, "high": 30}}``.
+
 It may also accept the keyword arguments ``progress`` (``(percent, message) -> None``),
-``should_stop`` (``() -> bool``) and ``device`` (``"cpu"``/``"cuda"``);
+``should_stop`` (``() -> bool``), ``device`` (``"cpu"``/``"cuda"``) and ``epoch_end``
+(``(epoch, model) -> None``, for pruning in a tune job);
 :func:`shipyard_ml.recipes.call_recipe` passes them only when the signature takes them.
 """
 
@@ -20,6 +25,8 @@ from torch import nn
 Progress = Callable[[float, str], None]
 ShouldStop = Callable[[], bool]
 Recipe = Callable[..., tuple[nn.Module, dict[str, float]]]
+#: ``(epoch, model) -> None`` after each training epoch; may raise to stop the training (a pruned trial)
+EpochEnd = Callable[[int, nn.Module], None]
 
 
 class Cancelled(Exception):

@@ -26,7 +26,7 @@ from typing import Any
 from torch import nn
 
 from shipyard_ml import train
-from shipyard_ml.recipe_types import Cancelled, Progress, Recipe, ShouldStop, TrainingData
+from shipyard_ml.recipe_types import Cancelled, EpochEnd, Progress, Recipe, ShouldStop, TrainingData
 
 BUILTIN_RECIPES: dict[str, Recipe] = {
     "digits_mlp": train.digits_mlp,
@@ -88,15 +88,21 @@ def call_recipe(
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
     device: str = "cpu",
+    epoch_end: EpochEnd | None = None,
 ) -> tuple[nn.Module, dict[str, float]]:
-    """Call a recipe, passing progress/should_stop/device only where its signature takes them."""
+    """Call a recipe, passing progress/should_stop/device/epoch_end only where its signature takes them."""
     try:
         params = inspect.signature(recipe).parameters
     except (TypeError, ValueError):
         params = {}  # type: ignore[assignment]
     var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     extra: dict[str, Any] = {}
-    for key, value in (("progress", progress), ("should_stop", should_stop), ("device", device)):
+    for key, value in (
+        ("progress", progress),
+        ("should_stop", should_stop),
+        ("device", device),
+        ("epoch_end", epoch_end),
+    ):
         if value is not None and (var_kw or key in params):
             extra[key] = value
     if should_stop is not None and should_stop():

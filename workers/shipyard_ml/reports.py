@@ -240,6 +240,135 @@ class FairnessReport(Report):
     data: str = "evaluation"
 
 
+@dataclass
+class FeatureImportance(Report):
+    """One feature: permutation importance (accuracy drop) over the repeats with its interval, its cost."""
+
+    feature: str
+    mean: float
+    std: float
+    ci_low: float
+    ci_high: float
+    #: the whole interval lies at or below the configured minimum (and the feature is not exempt)
+    flagged: bool
+    exempt: bool
+    #: the same value in every evaluation row (shuffling it cannot change a prediction)
+    constant: bool
+    cost: float | None = None
+    #: "declared" (the dataset's feature_costs) or "measured" (by Shipyard); empty when no cost is recorded
+    cost_source: str = ""
+    #: importance / cost (none when no cost is recorded or the cost is zero)
+    per_cost: float | None = None
+    below_ratio: bool = False
+    #: accuracy lost when the recipe is retrained with the feature held at its mean (ablation only)
+    ablation_drop: float | None = None
+
+
+@dataclass
+class CostVerdict(Report):
+    """Rubric data-3: importance per unit of cost against the configured ratio."""
+
+    key: str
+    min_importance_per_cost: float
+    passed: bool
+    summary: str
+    below: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FeatureImportanceReport(Report):
+    passed: bool
+    summary: str
+    metric: str
+    baseline_score: float
+    n_repeats: int
+    confidence: float
+    min_importance: float
+    features: list[FeatureImportance]
+    flagged: list[str]
+    exempt: list[str]
+    cost: CostVerdict | None = None
+    ablation_baseline: float | None = None
+
+
+@dataclass
+class TuneTrial(Report):
+    """One trial of a tuning study: its state (complete, pruned, fail), accuracy, values and per-epoch curve."""
+
+    number: int
+    state: str
+    value: float | None
+    params: dict[str, Any]
+    config: dict[str, Any]
+    intermediate: list[float] = field(default_factory=list)
+    duration_s: float = 0.0
+
+
+@dataclass
+class TuneReport(Report):
+    """An Optuna study over a recipe's declared search space (rubric model-3)."""
+
+    passed: bool
+    summary: str
+    metric: str
+    direction: str
+    recipe: str
+    search_space: dict[str, Any]
+    n_trials: int
+    completed: int
+    pruned: int
+    pruning: bool
+    pruning_note: str
+    trials: list[TuneTrial]
+    best_trial: int | None
+    best_value: float | None
+    best_config: dict[str, Any]
+    #: the starting version's configuration, trained the same way: its accuracy and rank among the trials
+    reference_value: float
+    reference_config: dict[str, Any]
+    reference_duration_s: float
+    reference_rank: int
+    top_k: int
+    eval_rows: int
+
+
+@dataclass
+class StalenessPoint(Report):
+    """One version on the recent data: when it was trained, how old it was, its accuracy."""
+
+    version: int
+    trained_at: str
+    date_source: str
+    age_days: float
+    accuracy: float
+    live: bool = False
+
+
+@dataclass
+class StalenessReport(Report):
+    """Accuracy against model age and the loss per week (rubric model-4)."""
+
+    passed: bool
+    summary: str
+    metric: str
+    points: list[StalenessPoint]
+    slope_per_week: float
+    intercept: float
+    r_value: float | None
+    loss_per_week: float
+    retrain_interval_days: float
+    #: "declared" (params.retrain_interval_days) or "measured" (median gap between the versions' dates)
+    interval_source: str
+    expected_loss: float
+    tolerance: float
+    data_date: str
+    data_age_days: float
+    fresh_days: float
+    fresh: bool
+    rows: int
+
+
 # --------------------------------------------------------------------------- job reports (Job.result)
 
 
@@ -320,6 +449,31 @@ class FairnessJobReport(FairnessReport):
     dataset: str | None = None
 
 
+@dataclass(kw_only=True)
+class FeatureImportanceJobReport(FeatureImportanceReport):
+    """Result of a ``feature_importance`` job."""
+
+    kind: Literal["feature_importance"] = "feature_importance"
+    dataset: str
+
+
+@dataclass(kw_only=True)
+class TuneJobReport(TuneReport):
+    """Result of a ``tune`` job (``version``: the best trial, registered; none when no trial completed)."""
+
+    kind: Literal["tune"] = "tune"
+    version: VersionRef | None = None
+
+
+@dataclass(kw_only=True)
+class StalenessJobReport(StalenessReport):
+    """Result of a ``staleness_impact`` job."""
+
+    kind: Literal["staleness_impact"] = "staleness_impact"
+    dataset: str
+    skipped: list[str] = field(default_factory=list)
+
+
 @dataclass
 class NoReport(Report):
     """Result of a job that failed before its computation produced a report."""
@@ -341,6 +495,9 @@ JOB_REPORTS: dict[str, type[Report]] = {
     "explain": ExplainJobReport,
     "replay": ReplayJobReport,
     "fairness": FairnessJobReport,
+    "feature_importance": FeatureImportanceJobReport,
+    "tune": TuneJobReport,
+    "staleness_impact": StalenessJobReport,
 }
 
 R = TypeVar("R", bound=Report)

@@ -17,9 +17,10 @@ import torch
 from torch import nn
 
 from shipyard_ml.metrics import classification_metrics, predict_logits
-from shipyard_ml.nets import DEFAULTS, Standardize, build_architecture, recipe_config
+from shipyard_ml.nets import DEFAULTS, SEARCH_SPACES, Standardize, build_architecture, recipe_config
 from shipyard_ml.recipe_types import (
     Cancelled,
+    EpochEnd,
     Progress,
     Recipe,
     ShouldStop,
@@ -57,12 +58,14 @@ def train_classifier(
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
     soft_targets: np.ndarray | None = None,
+    epoch_end: EpochEnd | None = None,
 ) -> dict[str, float]:
     """Adam + cross-entropy mini-batch training in place; returns train/eval metrics.
 
     With ``soft_targets`` (teacher logits for every training row) the loss is the
     distillation loss ``alpha*T^2*KL(softmax(t/T) || softmax(s/T)) + (1-alpha)*CE``
-    with ``config["temperature"]`` and ``config["alpha"]``.
+    with ``config["temperature"]`` and ``config["alpha"]``. ``epoch_end(epoch, model)`` runs after
+    each epoch (a tuning study reports intermediate accuracy there and may stop a trial).
     """
     progress = progress or no_progress
     should_stop = should_stop or never_stop
@@ -104,6 +107,9 @@ def train_classifier(
                 loss.backward()
                 opt.step()
             progress(100.0 * (epoch + 1) / max(epochs, 1), f"epoch {epoch + 1}/{epochs} loss {float(loss.item()):.4f}")
+            if epoch_end is not None:
+                epoch_end(epoch, model)
+                model.train()
         model.eval()
         train = classification_metrics(predict_logits(model, data.X_train, device), data.y_train)
         ev = classification_metrics(predict_logits(model, data.X_eval, device), data.y_eval)
@@ -126,6 +132,7 @@ def _builtin(recipe_name: str) -> Recipe:
         progress: Progress | None = None,
         should_stop: ShouldStop | None = None,
         device: str = "cpu",
+        epoch_end: EpochEnd | None = None,
     ) -> tuple[nn.Module, dict[str, float]]:
         cfg = recipe_config(recipe_name, config)
         with deterministic(seed):
@@ -133,12 +140,15 @@ def _builtin(recipe_name: str) -> Recipe:
         norm = getattr(model, "norm", None)
         if isinstance(norm, Standardize):
             norm.fit(data.X_train)
-        metrics = train_classifier(model, data, cfg, seed, device=device, progress=progress, should_stop=should_stop)
+        metrics = train_classifier(
+            model, data, cfg, seed, device=device, progress=progress, should_stop=should_stop, epoch_end=epoch_end
+        )
         return model, metrics
 
     recipe.__name__ = recipe_name
     recipe.__qualname__ = recipe_name
     recipe.__doc__ = f"Built-in recipe {recipe_name}: defaults {DEFAULTS[recipe_name]}."
+    recipe.search_space = SEARCH_SPACES[recipe_name]  # type: ignore[attr-defined]
     return recipe
 
 

@@ -1149,6 +1149,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/feature-lead-time/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Feature lead time (rubric data-6): dataset column added -> first deployed version using it */
+        get: operations["projects_feature_lead_time_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/feature-policy/": {
         parameters: {
             query?: never;
@@ -1717,6 +1734,15 @@ export interface components {
             /** @default null */
             version: components["schemas"]["VersionRef"] | null;
         };
+        /** @description Rubric data-3: importance per unit of cost against the configured ratio. */
+        CostVerdict: {
+            key: string;
+            min_importance_per_cost: number;
+            passed: boolean;
+            summary: string;
+            below: string[];
+            missing: string[];
+        };
         /** @description Reject keys that the serializer does not declare as writable. */
         CredentialsRequest: {
             username: string;
@@ -1794,6 +1820,8 @@ export interface components {
             /** @description Columns describing groups of people, for fairness reports: ["sex", "age_band"] */
             sensitive_features?: unknown;
             tags?: unknown;
+            /** @description Declared cost per feature: {"<feature>": {"latency_ms": 2.5, "price": 0.001, "storage_bytes": 100, "dependency": "geo-service"}} (storage_bytes is also measured). */
+            feature_costs?: unknown;
             /** @default  */
             description: string;
             parent?: number | null;
@@ -2420,6 +2448,99 @@ export interface components {
              */
             sensitive_features: string[];
         };
+        /** @description One feature: permutation importance (accuracy drop) over the repeats with its interval, its cost. */
+        FeatureImportance: {
+            feature: string;
+            mean: number;
+            std: number;
+            ci_low: number;
+            ci_high: number;
+            flagged: boolean;
+            exempt: boolean;
+            constant: boolean;
+            /** @default null */
+            cost: number | null;
+            /** @default  */
+            cost_source: string;
+            /** @default null */
+            per_cost: number | null;
+            /** @default false */
+            below_ratio: boolean;
+            /** @default null */
+            ablation_drop: number | null;
+        };
+        /** @description Result of a ``feature_importance`` job. */
+        FeatureImportanceJobReport: {
+            passed: boolean;
+            summary: string;
+            metric: string;
+            baseline_score: number;
+            n_repeats: number;
+            confidence: number;
+            min_importance: number;
+            features: components["schemas"]["FeatureImportance"][];
+            flagged: string[];
+            exempt: string[];
+            /** @default null */
+            cost: components["schemas"]["CostVerdict"] | null;
+            /** @default null */
+            ablation_baseline: number | null;
+            /**
+             * @default feature_importance
+             * @enum {string}
+             */
+            kind: "feature_importance";
+            dataset: string;
+        };
+        /** @description Params of a ``feature_importance`` job (rubric data-2 and data-3). */
+        FeatureImportanceParams: {
+            /**
+             * @description Shuffles per feature (the interval is over them).
+             * @default 10
+             */
+            n_repeats: number;
+            /**
+             * @description Confidence level of each interval.
+             * @default 0.95
+             */
+            confidence: number;
+            /**
+             * @description A feature whose whole importance interval lies at or below this is flagged (accuracy points).
+             * @default 0
+             */
+            min_importance: number;
+            /**
+             * @description Features the team declares exempt (listed in the report, never flagged).
+             * @default []
+             */
+            exempt: string[];
+            /**
+             * @description Which recorded cost to divide by (storage_bytes is measured on upload; the others are declared).
+             * @default storage_bytes
+             * @enum {string}
+             */
+            cost_key: "storage_bytes" | "latency_ms" | "price";
+            /**
+             * @description Every feature's importance / cost must reach this (none: data-3 is reported, not judged).
+             * @default null
+             */
+            min_importance_per_cost: number | null;
+            /**
+             * @description Also retrain the version's recipe once per feature without it (small models).
+             * @default false
+             */
+            ablation: boolean;
+            /**
+             * @description Refuse the ablation for datasets with more features than this.
+             * @default 64
+             */
+            ablation_max_features: number;
+            /**
+             * @description Seed of the shuffles and the ablation's retrains.
+             * @default 0
+             */
+            seed: number;
+        };
         FeaturePolicy: {
             readonly configured: boolean;
             mode?: components["schemas"]["ModeEnum"];
@@ -2501,7 +2622,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -2546,7 +2667,7 @@ export interface components {
             kind: components["schemas"]["JobKindEnum"];
             model_version: number;
             dataset_version?: number | null;
-            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"];
+            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
             queue?: components["schemas"]["QueueEnum"] | components["schemas"]["BlankEnum"];
             /** @default auto */
             device: components["schemas"]["DeviceEnum"];
@@ -2563,7 +2684,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -2591,7 +2712,7 @@ export interface components {
             }[];
             readonly log: unknown;
             /** @description The job's report (one schema per kind); empty until the job finished. */
-            readonly result: components["schemas"]["TrainingTestsJobReport"] | components["schemas"]["EvaluateJobReport"] | components["schemas"]["ExportJobReport"] | components["schemas"]["CompressionJobReport"] | components["schemas"]["DistillJobReport"] | components["schemas"]["ExplainJobReport"] | components["schemas"]["ReplayJobReport"] | components["schemas"]["FairnessJobReport"] | components["schemas"]["NoReport"] | Record<string, never>;
+            readonly result: components["schemas"]["TrainingTestsJobReport"] | components["schemas"]["EvaluateJobReport"] | components["schemas"]["ExportJobReport"] | components["schemas"]["CompressionJobReport"] | components["schemas"]["DistillJobReport"] | components["schemas"]["ExplainJobReport"] | components["schemas"]["ReplayJobReport"] | components["schemas"]["FairnessJobReport"] | components["schemas"]["FeatureImportanceJobReport"] | components["schemas"]["TuneJobReport"] | components["schemas"]["StalenessJobReport"] | components["schemas"]["NoReport"] | Record<string, never>;
             readonly error: string;
             readonly produced: {
                 [key: string]: unknown;
@@ -2614,9 +2735,12 @@ export interface components {
          *     * `explain` - Explain predictions
          *     * `replay` - Replay logged requests
          *     * `fairness` - Fairness report
+         *     * `feature_importance` - Feature importance
+         *     * `tune` - Tune hyperparameters
+         *     * `staleness_impact` - Staleness impact
          * @enum {string}
          */
-        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "export_executorch" | "quantize" | "prune" | "distill" | "explain" | "replay" | "fairness";
+        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "export_executorch" | "quantize" | "prune" | "distill" | "explain" | "replay" | "fairness" | "feature_importance" | "tune" | "staleness_impact";
         /**
          * @description * `queued` - Queued
          *     * `running` - Running
@@ -3310,6 +3434,7 @@ export interface components {
             name?: string;
             description?: string;
             evidence_window_days?: number;
+            feature_lead_time_target_days?: number;
             badge_public?: boolean;
         };
         /** @description Reject keys that the serializer does not declare as writable. */
@@ -3353,6 +3478,7 @@ export interface components {
             readonly team: string;
             description?: string;
             evidence_window_days?: number;
+            feature_lead_time_target_days?: number;
             badge_public?: boolean;
             /** Format: date-time */
             readonly created_at: string;
@@ -3367,6 +3493,7 @@ export interface components {
             team: string;
             description?: string;
             evidence_window_days?: number;
+            feature_lead_time_target_days?: number;
             badge_public?: boolean;
         };
         /** @description Reject keys that the serializer does not declare as writable. */
@@ -3374,6 +3501,7 @@ export interface components {
             name: string;
             description?: string;
             evidence_window_days?: number;
+            feature_lead_time_target_days?: number;
             badge_public?: boolean;
         };
         /** @description Reject keys that the serializer does not declare as writable. */
@@ -3804,6 +3932,71 @@ export interface components {
             /** @default  */
             reason: string;
         };
+        /** @description Params of a ``staleness_impact`` job (rubric model-4). */
+        StalenessImpactParams: {
+            /**
+             * @description Version numbers of the model to compare (default: the newest max_versions, the job's included).
+             * @default []
+             */
+            versions: number[];
+            /**
+             * @description At most this many versions by default.
+             * @default 10
+             */
+            max_versions: number;
+            /**
+             * @description The labelled data must be at most this many days old.
+             * @default 90
+             */
+            fresh_days: number;
+            /**
+             * @description Largest accuracy loss accepted over one retraining interval.
+             * @default 0.02
+             */
+            tolerance: number;
+            /**
+             * @description How often the model is retrained (default: the median gap between the versions' dates).
+             * @default null
+             */
+            retrain_interval_days: number | null;
+        };
+        /** @description Result of a ``staleness_impact`` job. */
+        StalenessJobReport: {
+            passed: boolean;
+            summary: string;
+            metric: string;
+            points: components["schemas"]["StalenessPoint"][];
+            slope_per_week: number;
+            intercept: number;
+            r_value: number | null;
+            loss_per_week: number;
+            retrain_interval_days: number;
+            interval_source: string;
+            expected_loss: number;
+            tolerance: number;
+            data_date: string;
+            data_age_days: number;
+            fresh_days: number;
+            fresh: boolean;
+            rows: number;
+            /**
+             * @default staleness_impact
+             * @enum {string}
+             */
+            kind: "staleness_impact";
+            dataset: string;
+            skipped: string[];
+        };
+        /** @description One version on the recent data: when it was trained, how old it was, its accuracy. */
+        StalenessPoint: {
+            version: number;
+            trained_at: string;
+            date_source: string;
+            age_days: number;
+            accuracy: number;
+            /** @default false */
+            live: boolean;
+        };
         StatusOption: {
             id: string;
             label: string;
@@ -3990,6 +4183,103 @@ export interface components {
             config: {
                 [key: string]: unknown;
             };
+        };
+        /** @description Result of a ``tune`` job (``version``: the best trial, registered; none when no trial completed). */
+        TuneJobReport: {
+            passed: boolean;
+            summary: string;
+            metric: string;
+            direction: string;
+            recipe: string;
+            search_space: {
+                [key: string]: unknown;
+            };
+            n_trials: number;
+            completed: number;
+            pruned: number;
+            pruning: boolean;
+            pruning_note: string;
+            trials: components["schemas"]["TuneTrial"][];
+            best_trial: number | null;
+            best_value: number | null;
+            best_config: {
+                [key: string]: unknown;
+            };
+            reference_value: number;
+            reference_config: {
+                [key: string]: unknown;
+            };
+            reference_duration_s: number;
+            reference_rank: number;
+            top_k: number;
+            eval_rows: number;
+            /**
+             * @default tune
+             * @enum {string}
+             */
+            kind: "tune";
+            /** @default null */
+            version: components["schemas"]["VersionRef"] | null;
+        };
+        /** @description Params of a ``tune`` job (rubric model-3): an Optuna study over the recipe's declared search space. */
+        TuneParams: {
+            /**
+             * @description Built-in recipe, or an entry point an operator allowlisted; default: the version's recipe.
+             * @default
+             */
+            recipe: string;
+            /**
+             * @description Config overrides for every trial and the reference (merged over the version's).
+             * @default {}
+             */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Trials in the study.
+             * @default 20
+             */
+            n_trials: number;
+            /**
+             * @description Stop trials whose per-epoch accuracy falls below the median.
+             * @default true
+             */
+            pruning: boolean;
+            /**
+             * @description The starting configuration passes when it ranks within the top k trials.
+             * @default 5
+             */
+            top_k: number;
+            /**
+             * @description Seed of the sampler and of every training run.
+             * @default 0
+             */
+            seed: number;
+            /**
+             * @description Register the best trial's model as a new version.
+             * @default true
+             */
+            register_best: boolean;
+            /**
+             * @description Register the produced version under this model (default: the same model).
+             * @default
+             */
+            output_model: string;
+        };
+        /** @description One trial of a tuning study: its state (complete, pruned, fail), accuracy, values and per-epoch curve. */
+        TuneTrial: {
+            number: number;
+            state: string;
+            value: number | null;
+            params: {
+                [key: string]: unknown;
+            };
+            config: {
+                [key: string]: unknown;
+            };
+            intermediate: number[];
+            /** @default 0 */
+            duration_s: number;
         };
         /**
          * @description * `reject` - Reject invalid inputs with a 400 naming the feature
@@ -6566,6 +6856,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedEvidenceList"];
+                };
+            };
+        };
+    };
+    projects_feature_lead_time_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };

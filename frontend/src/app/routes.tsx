@@ -27,6 +27,10 @@ export const appRoutes: RouteObject[] = [
     path: 'projects/:slug/rubric',
     element: page(() => import('@/features/rubric/routes/ProjectRubricRoute'), 'ProjectRubricRoute'),
   },
+  {
+    path: 'projects/:slug/feature-lead-time',
+    element: page(() => import('@/features/deployments/routes/FeatureLeadTimeRoute'), 'FeatureLeadTimeRoute'),
+  },
   { path: 'rubric', element: page(() => import('@/features/rubric/routes/TeamRubricRoute'), 'TeamRubricRoute') },
   { path: 'ci', element: page(() => import('@/features/ci/routes/CiRoute'), 'CiRoute') },
   { path: 'projects/:slug/ci', element: page(() => import('@/features/ci/routes/ProjectCiRoute'), 'ProjectCiRoute') },

@@ -31,6 +31,8 @@ class Outcome:
     passed: bool
     message: str
     evidence: list[tuple[str, bool, str]] = field(default_factory=list)
+    #: what the evidence shows beside its title (the measured data behind the verdict)
+    evidence_detail: dict[str, Any] = field(default_factory=dict)
 
 
 class Context:

@@ -14,6 +14,7 @@ from django.conf import settings
 
 from shipyard.jobs.context import Context, JobFailed, Outcome, model_source, register, training_data, version_ref
 from shipyard.jobs.debug_handlers import run_explain, run_replay
+from shipyard.jobs.evidence_jobs import run_feature_importance, run_staleness_impact, run_tune
 from shipyard.jobs.fairness_handlers import run_fairness
 from shipyard.jobs.models import Job, JobKind
 from shipyard_ml.job_params import (
@@ -402,4 +403,7 @@ HANDLERS: dict[str, Callable[[Job, Context, str, Path], Outcome]] = {
     JobKind.EXPLAIN: run_explain,
     JobKind.REPLAY: run_replay,
     JobKind.FAIRNESS: run_fairness,
+    JobKind.FEATURE_IMPORTANCE: run_feature_importance,
+    JobKind.TUNE: run_tune,
+    JobKind.STALENESS_IMPACT: run_staleness_impact,
 }

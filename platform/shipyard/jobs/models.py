@@ -25,6 +25,9 @@ class JobKind(models.TextChoices):
     EXPLAIN = "explain", "Explain predictions"
     REPLAY = "replay", "Replay logged requests"
     FAIRNESS = "fairness", "Fairness report"
+    FEATURE_IMPORTANCE = "feature_importance", "Feature importance"
+    TUNE = "tune", "Tune hyperparameters"
+    STALENESS_IMPACT = "staleness_impact", "Staleness impact"
 
 
 class JobStatus(models.TextChoices):
@@ -63,6 +66,9 @@ TIME_LIMITS: dict[str, int] = {
     JobKind.EXPLAIN: 120,
     JobKind.REPLAY: 120,
     JobKind.FAIRNESS: 600,
+    JobKind.FEATURE_IMPORTANCE: 1800,
+    JobKind.TUNE: 3600,
+    JobKind.STALENESS_IMPACT: 900,
 }
 
 LOG_MAX_LINES = 500

@@ -134,7 +134,7 @@ def run(job_id: int, hostname: str) -> str:
         job_id=job_id, status=status, result=outcome.result, passed=outcome.passed, message=outcome.message
     )
     job.refresh_from_db()
-    services.evidence_for(job, outcome.evidence)
+    services.evidence_for(job, outcome.evidence, outcome.evidence_detail)
     return str(status)
 
 

@@ -80,7 +80,7 @@ def job_create(
             f"torch.export program); version {model_version.number} is {model_version.format}",
             field="model_version",
         )
-    if kind == JobKind.TRAINING_TESTS:
+    if kind in (JobKind.TRAINING_TESTS, JobKind.TUNE):
         job_params.check_recipe(
             normalised["recipe"], version_recipe=model_version.recipe, allowlist=settings.SHIPYARD_RECIPE_ALLOWLIST
         )
@@ -295,8 +295,9 @@ def jobs_recover_orphans(*, live_hosts: set[str], me: str, older_than_s: float =
     return recovered
 
 
-def evidence_for(job: Job, checks: list[tuple[str, bool, str]]) -> None:
-    """Record rubric evidence for a finished job: (test_id, passed, title) per observation."""
+def evidence_for(job: Job, checks: list[tuple[str, bool, str]], detail: dict[str, Any] | None = None) -> None:
+    """Record rubric evidence for a finished job: (test_id, passed, title) per observation, with the
+    measured ``detail`` the verdict rests on."""
     from shipyard.rubric.services import evidence_record
 
     mv = job.model_version
@@ -309,5 +310,5 @@ def evidence_for(job: Job, checks: list[tuple[str, bool, str]]) -> None:
             title=title,
             link=f"/jobs/{job.pk}",
             key=f"job:{job.kind}:{mv.model.name}:{mv.number}:{test_id}",
-            detail={"job": job.pk, "kind": job.kind, "model": mv.model.name, "version": mv.number},
+            detail={**(detail or {}), "job": job.pk, "kind": job.kind, "model": mv.model.name, "version": mv.number},
         )

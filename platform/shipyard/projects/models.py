@@ -16,6 +16,10 @@ class Project(TimeStampedModel):
     evidence_window_days = models.PositiveIntegerField(
         default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]
     )
+    #: rubric data-6: the median feature lead time (dataset column added -> first deployed use) passes at or under this
+    feature_lead_time_target_days = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
     #: the SVG badge is private (team members only) unless this is set
     badge_public = models.BooleanField(default=False)
 

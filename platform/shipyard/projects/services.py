@@ -8,7 +8,7 @@ from shipyard.accounts.models import Team
 from shipyard.core.errors import DomainConflict
 from shipyard.projects.models import Project
 
-UPDATABLE = ("name", "description", "evidence_window_days", "badge_public")
+UPDATABLE = ("name", "description", "evidence_window_days", "feature_lead_time_target_days", "badge_public")
 
 
 @transaction.atomic

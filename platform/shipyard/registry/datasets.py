@@ -88,6 +88,58 @@ def dataset_version_sensitive_set(*, version: DatasetVersion, names: list[str]) 
     return version
 
 
+#: the costs a team may declare per feature: numbers (>= 0) and the name of an upstream dependency
+COST_NUMBERS = ("latency_ms", "price", "storage_bytes")
+COSTS_MAX = 10000
+
+
+def _check_feature_costs(costs: Any) -> dict[str, dict[str, Any]]:
+    """Declared feature costs (rubric data-3): ``{feature: {latency_ms, price, storage_bytes, dependency}}``."""
+    import json
+    import math
+
+    if costs in (None, ""):
+        return {}
+    if isinstance(costs, str):
+        try:
+            costs = json.loads(costs)
+        except json.JSONDecodeError:
+            raise DomainError("must be a JSON object of {feature: {cost: value}}", field="feature_costs") from None
+    if not isinstance(costs, dict) or len(costs) > COSTS_MAX:
+        raise DomainError(f"must be an object of at most {COSTS_MAX} features", field="feature_costs")
+    out: dict[str, dict[str, Any]] = {}
+    for feature, cost in costs.items():
+        if not isinstance(cost, dict) or not cost:
+            raise DomainError(f"'{feature}': must be an object of costs", field="feature_costs")
+        unknown = sorted(set(cost) - {*COST_NUMBERS, "dependency"})
+        if unknown:
+            raise DomainError(
+                f"'{feature}': unknown cost '{unknown[0]}'; known: {', '.join([*COST_NUMBERS, 'dependency'])}",
+                field="feature_costs",
+            )
+        for key in COST_NUMBERS:
+            value = cost.get(key)
+            if key in cost and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0
+            ):
+                raise DomainError(f"'{feature}'.{key}: must be a number >= 0", field="feature_costs")
+        if "dependency" in cost and (not isinstance(cost["dependency"], str) or len(cost["dependency"]) > 200):
+            raise DomainError(
+                f"'{feature}'.dependency: must be a string of at most 200 characters", field="feature_costs"
+            )
+        out[str(feature)] = dict(cost)
+    return out
+
+
+def _apply_feature_costs(schema: dict[str, Any], costs: dict[str, dict[str, Any]]) -> None:
+    features = {f.get("name"): f for f in schema.get("features", []) if f.get("role") != "label"}
+    missing = sorted(set(costs) - set(features))
+    if missing:
+        raise DomainError(f"'{missing[0]}' is not a feature of this dataset", field="feature_costs")
+    for name, cost in costs.items():
+        features[name].setdefault("cost", {})["declared"] = cost
+
+
 def dataset_version_create(
     *,
     project: Project,
@@ -99,6 +151,7 @@ def dataset_version_create(
     sensitive_features: list[str] | None = None,
     description: str = "",
     tags: dict[str, Any] | None = None,
+    feature_costs: dict[str, Any] | None = None,
     original_filename: str = "",
     parent: DatasetVersion | None = None,
     produced_by_job_id: int | None = None,
@@ -121,6 +174,7 @@ def dataset_version_create(
     slices = _check_slices(slices)
     groups = _check_sensitive(sensitive_features, label_column)  # fairness groups, not personal data
     tags = validation.check_json_object(tags, "tags", strings=True)
+    costs = _check_feature_costs(feature_costs)
     original_filename = validation.check_filename(original_filename or blobs.name_of(file_or_path), "file")
     if parent is not None and parent.dataset.project_id != project.pk:
         raise DomainError("the parent version belongs to another project", field="parent")
@@ -138,6 +192,7 @@ def dataset_version_create(
     try:
         with blobs.staged(file_or_path, "file") as (temp_path, file_blob):
             summary = workers.summarize_dataset(temp_path, format, normalized_temp, label=label_column, slices=slices)
+            _apply_feature_costs(summary["schema"], costs)
             columns = [f["name"] for f in summary["schema"].get("features", [])]
             if feature_meta in (None, ""):
                 meta = _inherited_meta(project, dataset_name, columns)

@@ -25,6 +25,7 @@ from shipyard.serving.gate import (
     require_admin,
     require_reason,
 )
+from shipyard.serving.lead_time import lead_time_evidence
 from shipyard.serving.models import (
     ApiKey,
     Deployment,
@@ -33,6 +34,7 @@ from shipyard.serving.models import (
 )
 from shipyard.serving.publish import route_publish, routes_rebuild
 from shipyard.serving.signals import deployment_changed
+from shipyard.serving.tuned import served_tuned_evidence
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +90,13 @@ def warm_rebuild() -> int:
 
 
 def _after_change(deployment: Deployment, *versions: Any) -> None:
-    """Once the change commits: warm the versions and publish the deployment's route to the gateways."""
+    """Once the change commits: warm the versions and publish the deployment's route to the gateways.
+    The project's feature lead time (rubric data-6) is observed again: a deployment may first use a feature;
+    a version registered by a tune job is evidence for model-3."""
     deployment_id = deployment.pk
+    lead_time_evidence(deployment.project)
+    for version in versions:
+        served_tuned_evidence(deployment, version)
 
     def publish() -> None:
         warm_publish(list(versions))

@@ -20,6 +20,7 @@ class ProjectSerializer(StrictModelSerializer):
             "team",
             "description",
             "evidence_window_days",
+            "feature_lead_time_target_days",
             "badge_public",
             "created_at",
             "updated_at",

@@ -267,6 +267,11 @@ class DatasetVersionCreateSerializer(StrictSerializer):
         required=False, help_text='Columns describing groups of people, for fairness reports: ["sex", "age_band"]'
     )
     tags = serializers.JSONField(required=False)
+    feature_costs = serializers.JSONField(
+        required=False,
+        help_text='Declared cost per feature: {"<feature>": {"latency_ms": 2.5, "price": 0.001, '
+        '"storage_bytes": 100, "dependency": "geo-service"}} (storage_bytes is also measured).',
+    )
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)  # type: ignore[assignment]
     idempotency_key = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

@@ -321,6 +321,7 @@ class DatasetVersionListView(StreamingUploadMixin, ProjectScopedView):
             slices=data.get("slices"),
             sensitive_features=data.get("sensitive_features"),
             tags=data.get("tags"),
+            feature_costs=data.get("feature_costs"),
             description=data.get("description", ""),
             parent=parent,
             idempotency_key=data.get("idempotency_key", ""),

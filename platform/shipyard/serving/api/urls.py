@@ -7,6 +7,7 @@ _d = "projects/<str:project>/deployments/<slug:name>/"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("deployments/", views.TeamDeploymentListView.as_view(), name="deployment-team-list"),
     path("projects/<str:project>/deployments/", views.DeploymentListView.as_view(), name="deployment-list"),
+    path("projects/<str:project>/feature-lead-time/", views.FeatureLeadTimeView.as_view(), name="feature-lead-time"),
     path(_d, views.DeploymentDetailView.as_view(), name="deployment-detail"),
     path(_d + "deploy/", views.DeployView.as_view(), name="deployment-deploy"),
     path(_d + "canary/", views.CanaryView.as_view(), name="deployment-canary"),

@@ -399,3 +399,14 @@ class OutlierView(APIView):
 
         detector_remove(deployment=_deployment(request, project, name, Role.MAINTAINER))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FeatureLeadTimeView(APIView):
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        summary="Feature lead time (rubric data-6): dataset column added -> first deployed version using it",
+    )
+    def get(self, request: Request, project: str) -> Response:
+        from shipyard.serving.lead_time import feature_lead_time
+
+        return Response(feature_lead_time(project_get(user=request.user, ref=project)))

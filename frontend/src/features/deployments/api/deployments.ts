@@ -342,3 +342,41 @@ export function useRevokeApiKey(project: string, name: string) {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: [...deploymentKeys.detail(project, name), 'keys'] }),
   });
 }
+
+/** One feature's lead time: the dataset version that added it and the first deployment that used it. */
+export interface FeatureLead {
+  feature: string;
+  dataset: string;
+  dataset_version: number;
+  added_at: string;
+  initial: boolean;
+  deployed_at: string;
+  deployment: string;
+  model: string;
+  version: number;
+  features_from: string;
+  lead_days: number;
+}
+
+/** GET /api/v1/projects/{p}/feature-lead-time/ (rubric data-6), which publishes no response schema: described here once. */
+export interface FeatureLeadTime {
+  target_days: number;
+  median_days: number | null;
+  passed: boolean | null;
+  summary: string;
+  features: FeatureLead[];
+  pending: { feature: string; dataset: string; dataset_version: number; added_at: string; waiting_days: number }[];
+  trend: { month: string; median_days: number; features: number }[];
+  versions_without_features: string[];
+  computed_at: string;
+}
+
+export function useFeatureLeadTime(project: string) {
+  return useQuery({
+    queryKey: ['feature-lead-time', project],
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/v1/projects/{project}/feature-lead-time/', { params: { path: { project } } }),
+      )) as unknown as FeatureLeadTime,
+  });
+}

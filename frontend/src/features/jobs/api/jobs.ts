@@ -16,6 +16,9 @@ export const JOB_KINDS = [
   'explain',
   'replay',
   'fairness',
+  'feature_importance',
+  'tune',
+  'staleness_impact',
 ] as const satisfies readonly components['schemas']['JobKindEnum'][];
 export type JobKind = components['schemas']['JobKindEnum'];
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly components['schemas']['JobStatusEnum'][];
@@ -33,7 +36,13 @@ export const KIND_LABELS: Record<JobKind, string> = {
   explain: 'Explain predictions',
   replay: 'Replay requests',
   fairness: 'Fairness report',
+  feature_importance: 'Feature importance',
+  tune: 'Tune hyperparameters',
+  staleness_impact: 'Staleness impact',
 };
+
+/** The kinds that read a dataset version (the form asks for one). */
+export const NEEDS_DATASET: readonly JobKind[] = ['feature_importance', 'staleness_impact'];
 
 type Schemas = components['schemas'];
 
@@ -76,6 +85,9 @@ export type EvaluateReport = Schemas['EvaluateJobReport'];
 export type ExportReport = Schemas['ExportJobReport'];
 export type CompressionReport = Schemas['CompressionJobReport'];
 export type DistillReport = Schemas['DistillJobReport'];
+export type FeatureImportanceReport = Schemas['FeatureImportanceJobReport'];
+export type TuneReport = Schemas['TuneJobReport'];
+export type StalenessReport = Schemas['StalenessJobReport'];
 /** A job's result once its computation produced a report (not a job that failed early, nor one still running). */
 export type ExplainReport = Schemas['ExplainJobReport'];
 export type ReplayReport = Schemas['ReplayJobReport'];
@@ -88,7 +100,10 @@ export type AnyReport =
   | DistillReport
   | ExplainReport
   | ReplayReport
-  | FairnessReport;
+  | FairnessReport
+  | FeatureImportanceReport
+  | TuneReport
+  | StalenessReport;
 export const hasReport = (result: JobDetail['result']): result is AnyReport =>
   'passed' in result || 'output_kind' in result || 'agreement' in result;
 
@@ -184,5 +199,30 @@ export function useVersionRef(project: string, model: string, number: string) {
           params: { path: { project, model, number: Number(number) } },
         }),
       ),
+  });
+}
+
+/** One dataset version a job may read: `<dataset> v<number>`, by id. */
+export interface DatasetVersionChoice {
+  value: string;
+  label: string;
+}
+
+/** The project's dataset versions (newest first per dataset), for the jobs that read one. */
+export function useDatasetVersionChoices(project: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ['jobs', 'dataset-versions', project],
+    enabled,
+    queryFn: async (): Promise<DatasetVersionChoice[]> => {
+      const datasets = await unwrap(api.GET('/api/v1/projects/{project}/datasets/', { params: { path: { project } } }));
+      const choices: DatasetVersionChoice[] = [];
+      for (const d of datasets.results) {
+        const versions = await unwrap(
+          api.GET('/api/v1/projects/{project}/datasets/{name}/versions/', { params: { path: { project, name: d.name } } }),
+        );
+        for (const v of versions.results) choices.push({ value: String(v.id), label: `${d.name} v${v.number}` });
+      }
+      return choices;
+    },
   });
 }

@@ -4,6 +4,7 @@ import { ReplayTable } from '@/components/ReplayTable';
 import { Badge, Card, Group, SimpleGrid, Table, Text, Title } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { FeatureImportanceView, StalenessView, TuneView } from './EvidenceReports';
 import { type CompressionReport, type DistillReport, type EvaluateReport, type ExportReport, hasReport, type JobDetail, type TrainingTestsReport } from '../api/jobs';
 
 type Dict = Record<string, unknown>;
@@ -291,6 +292,9 @@ export function JobReport({ job }: { job: JobDetail }) {
       {'output_kind' in r ? <ExplanationView explanation={r} /> : null}
       {'agreement' in r ? <ReplayTable report={r} /> : null}
       {'groupings' in r ? <FairnessTable report={r} /> : null}
+      {'flagged' in r ? <FeatureImportanceView r={r} /> : null}
+      {'trials' in r ? <TuneView r={r} /> : null}
+      {'points' in r && 'loss_per_week' in r ? <StalenessView r={r} /> : null}
     </div>
   );
 }

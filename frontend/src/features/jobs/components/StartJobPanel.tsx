@@ -2,7 +2,16 @@ import { Alert, Button, Group, Modal, NumberInput, Select, Stack, Switch, Text, 
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { ApiError } from '@/api/errors';
-import { type JobCreate, type JobKind, KIND_LABELS, type ParamSchema, useCreateJob, useJobKinds } from '../api/jobs';
+import {
+  type JobCreate,
+  type JobKind,
+  KIND_LABELS,
+  NEEDS_DATASET,
+  type ParamSchema,
+  useCreateJob,
+  useDatasetVersionChoices,
+  useJobKinds,
+} from '../api/jobs';
 
 /**
  * The params each kind's form offers, with their labels. Types, ranges, choices and defaults come
@@ -56,6 +65,25 @@ const FORMS: Record<JobKind, Field[]> = {
     { key: 'max_demographic_parity_difference', label: 'Max demographic parity difference', type: 'number', step: 0.01 },
     { key: 'max_equalized_odds_difference', label: 'Max equalized odds difference', type: 'number', step: 0.01 },
   ],
+  feature_importance: [
+    { key: 'n_repeats', label: 'Shuffles per feature', type: 'number' },
+    { key: 'min_importance', label: 'Flag features whose interval lies at or below', type: 'number', step: 0.001 },
+    { key: 'exempt', label: 'Exempt features (JSON list)', type: 'json' },
+    { key: 'cost_key', label: 'Cost to weigh importance against', type: 'select' },
+    { key: 'min_importance_per_cost', label: 'Minimum importance per unit of cost', type: 'number', step: 1e-6 },
+    { key: 'ablation', label: 'Also retrain without each feature (small models)', type: 'bool' },
+  ],
+  tune: [
+    { key: 'n_trials', label: 'Trials', type: 'number' },
+    { key: 'top_k', label: 'Pass when the starting configuration ranks within the top', type: 'number' },
+    { key: 'pruning', label: 'Prune trials below the median', type: 'bool' },
+    { key: 'config', label: 'Config for every trial (JSON)', type: 'json' },
+  ],
+  staleness_impact: [
+    { key: 'fresh_days', label: 'Labelled data fresh for (days)', type: 'number' },
+    { key: 'tolerance', label: 'Accuracy loss tolerated per retraining interval', type: 'number', step: 0.005 },
+    { key: 'retrain_interval_days', label: 'Retraining interval (days; empty: measured)', type: 'number' },
+  ],
 };
 
 const BUTTONS: JobKind[] = [
@@ -68,6 +96,9 @@ const BUTTONS: JobKind[] = [
   'prune',
   'distill',
   'fairness',
+  'feature_importance',
+  'tune',
+  'staleness_impact',
 ];
 
 /** What a field shows before the user edits it: the server's default (JSON text for a json field). */
@@ -87,6 +118,9 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
   const [values, setValues] = useState<Record<string, unknown>>({});
   const [device, setDevice] = useState<'auto' | 'cpu' | 'cuda'>('auto');
   const [jsonError, setJsonError] = useState<string | null>(null);
+  const [datasetVersion, setDatasetVersion] = useState<string | null>(null);
+  const needsDataset = kind !== null && NEEDS_DATASET.includes(kind);
+  const datasetChoices = useDatasetVersionChoices(project, needsDataset);
   const create = useCreateJob();
   const kinds = useJobKinds();
   const navigate = useNavigate();
@@ -103,11 +137,12 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
     setKind(k);
     setValues({});
     setJsonError(null);
+    setDatasetVersion(null);
     create.reset();
   };
   const isOnnx = format === 'onnx';
   const disabled = (k: JobKind) =>
-    isOnnx && (k === 'export_onnx' || k === 'export_torchscript' || k === 'prune' || k === 'training_tests');
+    isOnnx && (k === 'export_onnx' || k === 'export_torchscript' || k === 'prune' || k === 'training_tests' || k === 'tune');
   const submit = () => {
     if (!kind) return;
     const params: Record<string, unknown> = {};
@@ -125,7 +160,14 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
     }
     setJsonError(null);
     create.mutate(
-      { project, kind, model_version: versionId, params: params as JobCreate['params'], device },
+      {
+        project,
+        kind,
+        model_version: versionId,
+        ...(datasetVersion ? { dataset_version: Number(datasetVersion) } : {}),
+        params: params as JobCreate['params'],
+        device,
+      },
       { onSuccess: (job) => void navigate(`/jobs/${job.id}`) },
     );
   };
@@ -201,6 +243,22 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
                 />
               );
             })}
+            {needsDataset ? (
+              <Select
+                label="Dataset version"
+                description={
+                  kind === 'staleness_impact'
+                    ? 'Recent labelled data (a newer dataset version, such as the flywheel export of feedback)'
+                    : "Evaluation rows (empty: the version's training dataset)"
+                }
+                placeholder={datasetChoices.isLoading ? 'Loading…' : datasetChoices.data?.length ? 'Pick a version' : 'No dataset versions in this project'}
+                data={datasetChoices.data ?? []}
+                value={datasetVersion}
+                onChange={setDatasetVersion}
+                clearable
+                searchable
+              />
+            ) : null}
             <Select
               label="Device"
               data={['auto', 'cpu', 'cuda']}
