@@ -143,7 +143,9 @@ def test_start_report_stop_roles_and_scoping(world: Any, redis_client: Any) -> N
     route = deployment_route(project="fraud-model", name="digits")
     assert route is not None and route.bandit is not None and [a.number for a in route.arms] == [1, 2]
     # a canary while a bandit routes is a conflict
-    res = world.client(world.owner).post(BASE + "canary/", {"version": 2, "weight": 10}, format="json")
+    res = world.client(world.owner).post(
+        BASE + "canary/", {"version": 2, "weight": 10, "reason": "canary during a bandit"}, format="json"
+    )
     assert res.status_code == 409 and "bandit" in res.json()["error"]["fields"]
     assert member.delete(BASE + "bandit/").status_code == 403
     res = world.client(maintainer).delete(BASE + "bandit/")

@@ -86,7 +86,7 @@ def test_the_ensemble_is_one_unit_for_canary_promote_and_the_gate(world: Any) ->
     )
     base = "/api/v1/projects/fraud-model/deployments/digits/"
     client.patch(base, {"quality_threshold": 0.9, "reason": "a gate for the ensemble"}, format="json")
-    res = client.post(base + "canary/", {"version": 3, "weight": 10}, format="json")
+    res = client.post(base + "canary/", {"version": 3, "weight": 10, "reason": "ensemble as a canary"}, format="json")
     assert res.status_code == 200, res.json()
     assert res.json()["canary_version"]["ensemble"] == {"combine": "weighted", "weights": [2.0, 1.0], "members": [1, 2]}
     # the gate judges the ensemble by its own metrics: 0.5 < 0.9

@@ -55,11 +55,17 @@ def test_lead_time_median_target_trend_and_evidence(world: Any) -> None:
     dataset_version(world.project, 1, ["a", "b"], 60)
     dataset_version(world.project, 2, ["a", "b", "c"], 20)
     v1 = signed(world.project, ["a", "b"])
-    res = owner.post(BASE + "deployments/", {"name": "tx", "model": "digits", "version": v1.number}, format="json")
+    res = owner.post(
+        BASE + "deployments/", {"name": "tx", "model": "digits", "version": v1.number, "reason": "first"}, format="json"
+    )
     assert res.status_code == 201, res.json()
     backdate_last_event(50)
     v2 = signed(world.project, ["a", "b", "c"])
-    res = owner.post(BASE + "deployments/tx/canary/", {"version": v2.number, "weight": 10}, format="json")
+    res = owner.post(
+        BASE + "deployments/tx/canary/",
+        {"version": v2.number, "weight": 10, "reason": "uses the new column"},
+        format="json",
+    )
     assert res.status_code == 200, res.json()
     backdate_last_event(5)
     dataset_version(world.project, 3, ["a", "b", "c", "d"], 2)
@@ -107,13 +113,19 @@ def test_lead_time_without_deployments_is_no_verdict_and_scoped(world: Any) -> N
 def test_serving_a_tuned_version_is_model_3_evidence(world: Any) -> None:
     owner = world.client(world.owner)
     plain = fake_version(world.project)
-    res = owner.post(BASE + "deployments/", {"name": "tx", "model": "digits", "version": plain.number}, format="json")
+    res = owner.post(
+        BASE + "deployments/",
+        {"name": "tx", "model": "digits", "version": plain.number, "reason": "first"},
+        format="json",
+    )
     assert res.status_code == 201, res.json()
     assert not Evidence.objects.filter(project=world.project, test_id="model-3").exists()
     tuned = fake_version(world.project)
     tuned.params = {"tuned_by_job": 41, "trial": 3, "study_trials": 20}
     tuned.save(update_fields=["params"])
-    res = owner.post(BASE + "deployments/tx/deploy/", {"version": tuned.number}, format="json")
+    res = owner.post(
+        BASE + "deployments/tx/deploy/", {"version": tuned.number, "reason": "the tuned version"}, format="json"
+    )
     assert res.status_code == 200, res.json()
     evidence = Evidence.objects.get(project=world.project, test_id="model-3")
     assert evidence.passed and evidence.link == "/jobs/41" and evidence.detail["trial"] == 3

@@ -166,7 +166,10 @@ def test_predict_validation_and_auth(stack: Any, world: Any, digits_onnx: Any, d
     url = stack["url"]
     token = Token.objects.create(user=world.owner).key
     (v1,) = make_versions(world.project, digits_onnx, ("a",))
-    api(url, token, "POST", "", json={"name": "digits", "model": "digits", "version": v1.number})
+    created = api(
+        url, token, "POST", "", json={"name": "digits", "model": "digits", "version": v1.number, "reason": "v1"}
+    )
+    assert created.status_code == 201, created.text
     s = requests.Session()
     row = digits_rows[0]
     cases = [
@@ -228,9 +231,14 @@ def test_rollback_under_load_has_no_failed_requests(stack: Any, world: Any, digi
     url = stack["url"]
     token = Token.objects.create(user=world.owner).key
     v1, v2 = make_versions(world.project, digits_onnx)
-    api(url, token, "POST", "", json={"name": "digits", "model": "digits", "version": v1.number})
-    api(url, token, "POST", "digits/canary/", json={"version": v2.number, "weight": 100})
-    api(url, token, "POST", "digits/promote/", json={})
+    created = api(
+        url, token, "POST", "", json={"name": "digits", "model": "digits", "version": v1.number, "reason": "v1"}
+    )
+    assert created.status_code == 201, created.text
+    canary = api(url, token, "POST", "digits/canary/", json={"version": v2.number, "weight": 100, "reason": "try v2"})
+    assert canary.status_code == 200, canary.text
+    promoted = api(url, token, "POST", "digits/promote/", json={"reason": "v2 is good"})
+    assert promoted.status_code == 200, promoted.text
     time.sleep(1.0)
     out: list[Any] = []
     loader = threading.Thread(target=lambda: out.extend(load(url, token, digits_rows, threads=8, seconds=5)))
@@ -257,7 +265,13 @@ def test_worker_killed_under_load(stack: Any, world: Any, digits_onnx: Any, digi
         token,
         "POST",
         "",
-        json={"name": "digits", "model": "digits", "version": v1.number, "request_timeout_ms": int(timeout_s * 1000)},
+        json={
+            "name": "digits",
+            "model": "digits",
+            "version": v1.number,
+            "request_timeout_ms": int(timeout_s * 1000),
+            "reason": "v1",
+        },
     )
     victim = stack["workers"][0]
     out: list[Any] = []
@@ -334,7 +348,13 @@ def test_redis_restart_under_load(world: Any, digits_onnx: Any, digits_rows: Any
             token,
             "POST",
             "",
-            json={"name": "digits", "model": "digits", "version": v1.number, "request_timeout_ms": 3000},
+            json={
+                "name": "digits",
+                "model": "digits",
+                "version": v1.number,
+                "request_timeout_ms": 3000,
+                "reason": "v1",
+            },
         )
         s = requests.Session()
         assert predict(s, url, token, digits_rows[:1]).status_code == 200
