@@ -59,7 +59,10 @@ def process_table(bind: str) -> dict[str, list[str]]:
             "warning",
         ],
         # the data plane: /serve/<project>/<deployment>/predict and /v2 without Django
-        "gateway": [py, "-m", "shipyard.gateway", "--port", str(env.env_int("GATEWAY_PORT", 8001, minimum=1))],
+        "gateway": [
+            *(py, "-m", "shipyard.gateway", "--port", str(env.env_int("GATEWAY_PORT", 8001, minimum=1))),
+            *("--workers", str(env.env_int("GATEWAY_WORKERS", 1, minimum=1))),
+        ],
         "worker-cpu": [*celery, "worker", "-Q", "cpu,monitoring", "-n", "cpu@%h", "--concurrency", "2", "-l", "info"],
         "worker-gpu": [*celery, "worker", "-Q", "gpu", "-n", "gpu@%h", "--concurrency", "1", "-l", "info"],
         "serving": [py, "-m", "shipyard.serving.worker"],
