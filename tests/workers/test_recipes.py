@@ -175,3 +175,15 @@ def test_the_registry_module_holds_no_copies_of_the_moved_names() -> None:
 
     for name in ("digits_mlp", "load_sklearn_dataset", "build_architecture", "predict_logits", "train_classifier"):
         assert not hasattr(registry, name), name
+
+
+def test_every_builtin_recipe_declares_a_search_space_the_tune_job_can_use() -> None:
+    """The tune job (rubric model-3) searches a recipe's declared space: every built-in declares one
+    over keys of its own config."""
+    from shipyard_ml.nets import DEFAULTS, SEARCH_SPACES
+    from shipyard_ml.recipes import BUILTIN_RECIPES
+
+    assert set(SEARCH_SPACES) == set(DEFAULTS)
+    for name in DEFAULTS:
+        assert set(SEARCH_SPACES[name]) <= set(DEFAULTS[name]), name
+        assert getattr(BUILTIN_RECIPES[name], "search_space", None) == SEARCH_SPACES[name]

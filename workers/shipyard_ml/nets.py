@@ -164,6 +164,12 @@ SEARCH_SPACES: dict[str, dict[str, dict[str, Any]]] = {
         "hidden": {"type": "categorical", "choices": [32, 64, 128]},
         "weight_decay": {"type": "float", "low": 1e-6, "high": 1e-2, "log": True},
     },
+    "digits_compact": {
+        "lr": {"type": "float", "low": 1e-3, "high": 3e-2, "log": True},
+        "channels": {"type": "categorical", "choices": [[8, 16, 32, 64], [16, 32, 64, 64]]},
+        "weight_decay": {"type": "float", "low": 1e-6, "high": 1e-2, "log": True},
+        "batch_size": {"type": "categorical", "choices": [32, 64, 128]},
+    },
     "tabular_mlp": {
         "lr": {"type": "float", "low": 1e-3, "high": 5e-2, "log": True},
         "hidden": {"type": "categorical", "choices": [[8], [16], [32, 16], [64, 32]]},
