@@ -35,9 +35,10 @@ def test_canary_an_ensemble(page: Any, live_server: Any, world: Any, password: s
 
     page.get_by_role("button", name="Canary", exact=True).click()
     dialog = page.get_by_role("dialog")
-    dialog.get_by_label("Version").fill("3")
+    dialog.get_by_label("Version", exact=True).click()  # a Mantine Select: options render in a portal
+    page.get_by_role("option", name=re.compile(r"^v3 · ensemble")).click()
     dialog.get_by_label("Weight percent").fill("10")
-    dialog.get_by_label("Reason", exact=True).fill("try the ensemble")
+    dialog.get_by_role("textbox", name="Reason").fill("try the ensemble")
     dialog.get_by_role("button", name="Confirm").click()
     expect(page.get_by_test_id("canary")).to_have_text("v3 at 10 %")
     expect(page.get_by_test_id("canary-ensemble")).to_have_text("ensemble (weighted weights 2:1) of v1 + v2")

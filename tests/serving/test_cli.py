@@ -67,7 +67,7 @@ def test_cli_bandit_start_show_stop(
     fake_version(world.project)
     fake_version(world.project)
     run = lambda *a: cli.main(["--url", live_server.url, "deploy", *a])  # noqa: E731
-    assert run("create", "-p", "fraud-model", "digits", "-m", "digits", "-v", "1") == 0
+    assert run("create", "-p", "fraud-model", "digits", "-m", "digits", "-v", "1", "--reason", "first") == 0
     assert run("bandit", "-p", "fraud-model", "digits", "--versions", "1") == 1
     assert "versions" in capsys.readouterr().err
     assert run("bandit", "-p", "fraud-model", "digits", "--versions", "1", "2", "--min-share", "0.1") == 0
@@ -97,7 +97,7 @@ def test_cli_shadow(live_server: Any, world: Any, monkeypatch: Any, capsys: Any,
     fake_version(world.project)
     fake_version(world.project)
     run = lambda *a: cli.main(["--url", live_server.url, "deploy", *a])  # noqa: E731
-    assert run("create", "-p", "fraud-model", "digits", "-m", "digits", "-v", "1") == 0
+    assert run("create", "-p", "fraud-model", "digits", "-m", "digits", "-v", "1", "--reason", "first") == 0
     assert run("shadow", "-p", "fraud-model", "digits", "-v", "1") == 1
     assert "version" in capsys.readouterr().err
     assert run("shadow", "-p", "fraud-model", "digits", "-v", "2", "--share", "0.5") == 0

@@ -26,6 +26,9 @@ LIST_MAX = 200
 
 class LoggedPredictionSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(source="version_number", read_only=True)
+    #: the log stores them compactly (``serving.logcodec``); the model field gives them back decoded
+    inputs = serializers.JSONField(read_only=True)
+    outputs = serializers.JSONField(read_only=True)
 
     class Meta:
         model = PredictionLog

@@ -3,6 +3,7 @@ import { api, unwrap } from '@/api/client';
 import type { components } from '@/api/schema';
 import type { Narrow } from '@/api/types';
 import { deploymentKeys, POLL_MS } from './deployments';
+import { pollEvery } from '@/lib/polling';
 
 type Schemas = components['schemas'];
 
@@ -22,20 +23,23 @@ export type PushPolicy = Schemas['PushPolicy'];
 const one = (project: string, name: string) => ({ path: { project, name } });
 
 /** The deployment's pushes from CI, newest first (polled: a rollout moves on its own). */
-export function usePushes(project: string, name: string) {
+/** The deployment's pushes, asked for once the deployment exists (a missing one is one 404). */
+export function usePushes(project: string, name: string, enabled = true) {
   return useQuery({
     queryKey: [...deploymentKeys.detail(project, name), 'pushes'],
     queryFn: async () =>
       (await unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/pushes/', { params: one(project, name) })))
         .results as Push[],
-    refetchInterval: POLL_MS,
+    enabled,
+    refetchInterval: pollEvery(POLL_MS),
   });
 }
 
-export function usePushPolicy(project: string, name: string) {
+export function usePushPolicy(project: string, name: string, enabled = true) {
   return useQuery({
     queryKey: [...deploymentKeys.detail(project, name), 'push-policy'],
     queryFn: () => unwrap(api.GET('/api/v1/projects/{project}/deployments/{name}/push-policy/', { params: one(project, name) })),
+    enabled,
   });
 }
 

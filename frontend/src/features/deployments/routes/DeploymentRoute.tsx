@@ -31,8 +31,8 @@ export function DeploymentRoute() {
   // the history and the charts are asked for once the deployment exists (a missing one is one 404)
   const events = useDeploymentEvents(project, name, deployment.isSuccess);
   const metrics = useDeploymentMetrics(project, name, 60, deployment.isSuccess);
-  const pushes = usePushes(project, name);
-  const policy = usePushPolicy(project, name);
+  const pushes = usePushes(project, name, deployment.isSuccess);
+  const policy = usePushPolicy(project, name, deployment.isSuccess);
   const [action, setAction] = useState<ActionKind | null>(null);
   const role = useProjectRole(project);
   const [tab, setTab] = useTabParam(['overview', 'settings'] as const, 'overview');
