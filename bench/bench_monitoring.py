@@ -208,7 +208,9 @@ def bulk_load(deployment: Any, rows: int, *, months: int = 3, span_s: float | No
                 j = int(picks[i])
                 t = start + dt.timedelta(seconds=span * i / rows)
                 inputs = b"\x05" + block[i - lo].tobytes()
-                copy.write_row((t, dep, ver, f"big-{i:010d}", inputs, pool_out[j], 0.93, 2.0, "ok", "[]", ""))
+                copy.write_row(
+                    (t, dep, ver, f"big-{i:010d}", inputs, pool_out[j], 0.93, 2.0, "ok", "[]", "", None, None)
+                )
         print(f"  loaded {min(rows, lo + chunk):,} rows", flush=True)
     load_s = time.perf_counter() - started
     with connection.cursor() as cur:
