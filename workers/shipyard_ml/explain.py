@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from shipyard_ml.reports import ExplanationReport, RowExplanation
+from shipyard_ml.evidence_reports import ExplanationReport, RowExplanation
 
 Method = Literal["auto", "integrated_gradients", "kernel_shap"]
 #: integration steps tried in turn until the completeness check holds

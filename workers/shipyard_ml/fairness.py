@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from shipyard_ml.reports import FairnessReport, GroupingReport, GroupMetrics
+from shipyard_ml.evidence_reports import FairnessReport, GroupingReport, GroupMetrics
 
 #: below this many rows a group is reported but not judged
 MIN_GROUP_ROWS = 5

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from shipyard_ml.evidence_reports import CostVerdict, FeatureImportance, FeatureImportanceReport
 from shipyard_ml.loading import Predictor
 from shipyard_ml.recipe_types import Cancelled, Progress, ShouldStop, TrainingData, never_stop, no_progress
-from shipyard_ml.reports import CostVerdict, FeatureImportance, FeatureImportanceReport
 
 #: trains the version's recipe on ``data`` and returns its eval accuracy (the ablation's retrain)
 Retrain = Callable[[TrainingData], float]

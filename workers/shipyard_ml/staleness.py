@@ -17,9 +17,9 @@ from datetime import datetime
 import numpy as np
 
 from shipyard_ml.evaluate import predict_in_batches
+from shipyard_ml.evidence_reports import StalenessPoint, StalenessReport
 from shipyard_ml.loading import Predictor
 from shipyard_ml.recipe_types import Cancelled, Progress, ShouldStop, TrainingData, never_stop, no_progress
-from shipyard_ml.reports import StalenessPoint, StalenessReport
 
 
 @dataclass

@@ -17,10 +17,10 @@ from typing import Any
 
 from torch import nn
 
+from shipyard_ml.evidence_reports import TuneReport, TuneTrial
 from shipyard_ml.metrics import predict_logits
 from shipyard_ml.recipe_types import Progress, Recipe, ShouldStop, TrainingData, never_stop, no_progress
 from shipyard_ml.recipes import call_recipe
-from shipyard_ml.reports import TuneReport, TuneTrial
 
 #: the largest number of categorical choices one declared parameter may have
 MAX_CHOICES = 100

@@ -2755,10 +2755,8 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             readonly version: number;
-            /** Format: byte */
-            readonly inputs: string;
-            /** Format: byte */
-            readonly outputs: string;
+            readonly inputs: unknown;
+            readonly outputs: unknown;
             /** Format: double */
             confidence?: number | null;
             /** Format: double */

@@ -14,8 +14,9 @@ import numpy as np
 
 from shipyard.jobs.context import Context, JobFailed, Outcome, model_source, training_data
 from shipyard.jobs.models import Job
+from shipyard_ml.evidence_reports import ReplayRow
 from shipyard_ml.job_params import ExplainParams, ReplayParams
-from shipyard_ml.reports import ExplainJobReport, NoReport, ReplayJobReport, ReplayRow, job_report
+from shipyard_ml.reports import ExplainJobReport, NoReport, ReplayJobReport, job_report
 
 
 def _features(job: Job, width: int, data: Any) -> list[str]:
