@@ -1,7 +1,8 @@
-import { Alert, Button, FileInput, Progress, Select, Stack, Text, TextInput, Textarea } from '@mantine/core';
+import { Button, FileInput, Select, Stack, TextInput, Textarea } from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ApiError } from '@/api/errors';
+import { UploadStatus } from '@/components/UploadStatus';
 import { type DatasetVersionDetail, uploadDataset } from '../api/datasets';
 
 const FORMATS = [
@@ -93,19 +94,7 @@ export function UploadDatasetForm({ slug, dataset, onUploaded }: Props) {
           error={fieldError('label_column')}
         />
         <Textarea label="Description" name="description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} autosize minRows={2} />
-        {progress !== null ? (
-          <Stack gap={2}>
-            <Progress value={progress * 100} aria-label="Upload progress" animated={progress < 1} />
-            <Text size="xs" c="dimmed" data-testid="upload-progress">
-              {progress < 1 ? `Uploading… ${Math.round(progress * 100)}%` : 'Uploaded; profiling the data…'}
-            </Text>
-          </Stack>
-        ) : null}
-        {error ? (
-          <Alert color="red" title="Upload rejected" role="alert">
-            {error.message}
-          </Alert>
-        ) : null}
+        <UploadStatus progress={progress} error={error} afterUpload="Uploaded; profiling the data…" />
         <Button type="submit" disabled={!file || !name.trim() || !format || busy} loading={busy}>
           Upload dataset
         </Button>

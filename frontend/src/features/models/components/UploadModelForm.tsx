@@ -1,7 +1,8 @@
-import { Alert, Button, FileInput, Progress, Select, Stack, Text, TextInput, Textarea } from '@mantine/core';
+import { Button, FileInput, Select, Stack, TextInput, Textarea } from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ApiError } from '@/api/errors';
+import { UploadStatus } from '@/components/UploadStatus';
 import { type ModelVersion, uploadVersion } from '../api/registry';
 
 const FORMATS = [
@@ -104,19 +105,7 @@ export function UploadModelForm({ slug, model, onUploaded }: Props) {
           error={fieldError('metrics')}
         />
         <Textarea label="Description" name="description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} autosize minRows={2} />
-        {progress !== null ? (
-          <Stack gap={2}>
-            <Progress value={progress * 100} aria-label="Upload progress" animated={progress < 1} />
-            <Text size="xs" c="dimmed">
-              {progress < 1 ? `Uploading… ${Math.round(progress * 100)}%` : 'Uploaded; validating…'}
-            </Text>
-          </Stack>
-        ) : null}
-        {error ? (
-          <Alert color="red" title="Upload rejected" role="alert">
-            {error.message}
-          </Alert>
-        ) : null}
+        <UploadStatus progress={progress} error={error} afterUpload="Uploaded; validating…" />
         <Button type="submit" disabled={!file || !name || !format || (progress !== null && progress < 1 && !error)}>
           Upload version
         </Button>
