@@ -17,6 +17,7 @@ import {
 } from 'recharts';
 import { formatNumber, formatRatio } from '@/lib/format';
 import type { FeatureImportanceReport, StalenessReport, TuneReport } from '../api/jobs';
+import { KeyValues } from './KeyValues';
 
 /** The reports of the jobs that measure rubric tests: data-2/data-3, model-3, model-4. */
 
@@ -36,23 +37,6 @@ function Verdict({ passed, label }: { passed: boolean; label: string }) {
     <Badge color={passed ? 'green' : 'red'} variant="light">
       {label}: {passed ? 'pass' : 'fail'}
     </Badge>
-  );
-}
-
-function Facts({ rows }: { rows: [string, ReactNode][] }) {
-  return (
-    <Table withRowBorders={false} verticalSpacing={2}>
-      <Table.Tbody>
-        {rows.map(([k, v]) => (
-          <Table.Tr key={k}>
-            <Table.Td c="dimmed" w="45%">
-              {k}
-            </Table.Td>
-            <Table.Td>{v}</Table.Td>
-          </Table.Tr>
-        ))}
-      </Table.Tbody>
-    </Table>
   );
 }
 
@@ -100,7 +84,7 @@ export function FeatureImportanceView({ r }: { r: FeatureImportanceReport }) {
         </Text>
       </Section>
       <Section title="Flagged and exempt features">
-        <Facts
+        <KeyValues
           rows={[
             ['flagged', r.flagged.length ? r.flagged.join(', ') : 'none'],
             ['exempt (declared)', r.exempt.length ? r.exempt.join(', ') : 'none'],
@@ -171,7 +155,7 @@ export function TuneView({ r }: { r: TuneReport }) {
       </Group>
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
         <Section title="Study">
-          <Facts
+          <KeyValues
             rows={[
               ['recipe', r.recipe],
               ['trials', `${r.completed} completed, ${r.pruned} pruned of ${r.n_trials}`],
@@ -258,7 +242,7 @@ export function StalenessView({ r }: { r: StalenessReport }) {
           </div>
         </Section>
         <Section title="Loss per week">
-          <Facts
+          <KeyValues
             rows={[
               ['accuracy lost per week', `${points(r.loss_per_week)} points`],
               ['retraining interval', `${formatNumber(r.retrain_interval_days, 3)} days (${r.interval_source})`],

@@ -5,6 +5,7 @@ import { Badge, Card, Group, SimpleGrid, Table, Text, Title } from '@mantine/cor
 import type { ReactNode } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { FeatureImportanceView, StalenessView, TuneView } from './EvidenceReports';
+import { KeyValues } from './KeyValues';
 import { type CompressionReport, type DistillReport, type EvaluateReport, type ExportReport, hasReport, type JobDetail, type TrainingTestsReport } from '../api/jobs';
 
 type Dict = Record<string, unknown>;
@@ -67,23 +68,6 @@ function Compare({ title, data, unit }: { title: string; data: Dict[]; unit?: st
         </ResponsiveContainer>
       </div>
     </Section>
-  );
-}
-
-function KeyValues({ rows }: { rows: [string, ReactNode][] }) {
-  return (
-    <Table withRowBorders={false} verticalSpacing={2}>
-      <Table.Tbody>
-        {rows.map(([k, v]) => (
-          <Table.Tr key={k}>
-            <Table.Td c="dimmed" w="45%">
-              {k}
-            </Table.Td>
-            <Table.Td>{v}</Table.Td>
-          </Table.Tr>
-        ))}
-      </Table.Tbody>
-    </Table>
   );
 }
 
