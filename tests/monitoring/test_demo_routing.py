@@ -1,4 +1,4 @@
-"""The demo's bandit, ensemble, shadow and outlier alert on the digits project, from real model
+"""The demo's bandit, ensemble, shadow and outlier detector on the digits project, from real model
 answers on the digits rows."""
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 def test_demo_routing_features(world: Any, digits_onnx: Any, redis_client: Any, tmp_path: Path) -> None:  # noqa: F811
     from shipyard.monitoring.demo_routing import seed_routing
-    from shipyard.monitoring.models import Alert
+    from shipyard.monitoring.models import Alert, MonitorRun
     from shipyard.serving import bandit, lifecycle
     from shipyard.serving.bandit_report import bandit_report
-    from shipyard.serving.models import Deployment, OutlierDetector, ShadowLog
+    from shipyard.serving.models import Deployment, OutlierDetector, PredictionLog, ShadowLog
     from shipyard.serving.selectors import bandit_config
     from shipyard.serving.shadow_service import shadow_report
 
@@ -40,9 +40,16 @@ def test_demo_routing_features(world: Any, digits_onnx: Any, redis_client: Any, 
     seed_routing(ctx)
     assert "skipped" not in out.getvalue(), out.getvalue()
     digits = Deployment.objects.get(project=project, name="digits")
-    assert OutlierDetector.objects.get(deployment=digits).state == "ready"
-    alert = Alert.objects.get(key=f"monitor:{digits.pk}:outliers")
-    assert alert.status == "open"
+    detector = OutlierDetector.objects.get(deployment=digits)
+    assert detector.state == "ready"
+    # three scribbles in 120 rows are flagged; the rate stays under the alert limit
+    scribbles = PredictionLog.objects.filter(request_id__startswith="demo-outlier-", is_outlier=True)
+    assert {f"demo-outlier-{detector.pk}-{i}" for i in (0, 40, 80)} <= set(
+        scribbles.values_list("request_id", flat=True)
+    )
+    run = MonitorRun.objects.filter(deployment=digits, kind="outliers").latest("computed_at")
+    assert run.status == "ok" and 3 <= run.detail["outliers"] < 0.05 * run.detail["scored"]
+    assert not Alert.objects.filter(key=f"monitor:{digits.pk}:outliers", status="open").exists()
     shadow = shadow_report(deployment=digits)
     assert shadow["active"] and shadow["count"] == 400 and 0.5 < shadow["agreement"] <= 1.0
     bandit_d = Deployment.objects.prefetch_related("bandit_arms").get(project=project, name="digits-bandit")

@@ -187,7 +187,7 @@ def feature_importance(
     passed = not flagged
     summary = (
         f"{len(names) - len(exempt)} features checked ({n_repeats} repeats, {confidence:.0%} intervals): "
-        + ("every importance interval lies above " if passed else f"{len(flagged)} flagged at or below ")
+        + ("no importance interval lies at or below " if passed else f"{len(flagged)} flagged at or below ")
         + f"{min_importance:g}"
         + (f"; {len(exempt)} exempt by declaration" if exempt else "")
     )

@@ -4,6 +4,12 @@
 columns with identifier-safe names + ``label``) and, per model, a state_dict (and an ONNX export of
 the digits MLP), then prints a JSON manifest the registry's demo seeding reads. Training uses the
 built-in recipes of :mod:`shipyard_ml.train`; each takes a few seconds on two cores.
+
+The digits MLP also has a history (rubric model-4, the impact of staleness): earlier versions the
+team trained 6, 4 and 2 weeks ago, when it had collected 40, 60 and 80 % of today's training rows
+(the digits data has no time axis, so the demo declares one: the rows in a fixed random order
+arrive over time). ``digits_recent`` is the labelled data collected since: the held-out evaluation
+rows, which no version trained on.
 """
 
 from __future__ import annotations
@@ -55,8 +61,17 @@ DATASETS: dict[str, dict[str, Any]] = {
 MODELS: list[dict[str, Any]] = [
     {"name": "digits-mlp", "dataset": "digits", "recipe": "digits_mlp", "config": {"epochs": 15}, "onnx": True},
     {"name": "digits-cnn", "dataset": "digits", "recipe": "digits_cnn", "config": {"epochs": 6}, "onnx": False},
-    {"name": "iris-mlp", "dataset": "iris", "recipe": "tabular_mlp", "config": {"epochs": 60}, "onnx": False},
+    {"name": "iris-mlp", "dataset": "iris", "recipe": "tabular_mlp", "config": {"epochs": 60}, "onnx": True},
 ]
+
+
+#: the digits MLP's earlier versions: (days since training, share of today's training rows it had)
+DIGITS_HISTORY: list[tuple[int, float]] = [(42, 0.4), (28, 0.6), (14, 0.8)]
+RECENT = {
+    "project": "digits-classifier",
+    "description": "Digits labelled since the last retraining: the held-out evaluation rows no version trained on.",
+    "slices": [],
+}
 
 
 def safe_name(name: str) -> str:
@@ -81,6 +96,21 @@ def write_dataset(name: str, out: Path) -> dict[str, Any]:
     return {"path": str(path), "features": columns, **DATASETS[name]}
 
 
+def write_recent(out: Path) -> dict[str, Any]:
+    """The digits evaluation split as its own dataset: newer labelled data for the staleness study."""
+    import pandas as pd
+
+    from shipyard_ml.data import load_sklearn_dataset
+
+    data = load_sklearn_dataset("digits")
+    columns = [safe_name(f) for f in data.feature_names]
+    frame = pd.DataFrame(data.X_eval, columns=columns)
+    frame["label"] = data.y_eval
+    path = out / "digits_recent.csv"
+    frame.to_csv(path, index=False)
+    return {"path": str(path), "features": columns, **RECENT}
+
+
 def _slice_metrics(model: Any, data: Any, features: list[str], slices: list[dict[str, str]]) -> dict[str, Any]:
     import pandas as pd
 
@@ -100,7 +130,13 @@ def _slice_metrics(model: Any, data: Any, features: list[str], slices: list[dict
     return out
 
 
-def train_model(spec: dict[str, Any], dataset: dict[str, Any], out: Path) -> dict[str, Any]:
+def train_model(
+    spec: dict[str, Any], dataset: dict[str, Any], out: Path, *, share: float = 1.0, suffix: str = ""
+) -> dict[str, Any]:
+    """Train ``spec`` (on the first ``share`` of the training rows in a fixed random order)."""
+    import dataclasses
+
+    import numpy as np
     import torch
 
     from shipyard_ml.data import load_sklearn_dataset
@@ -109,10 +145,13 @@ def train_model(spec: dict[str, Any], dataset: dict[str, Any], out: Path) -> dic
 
     torch.set_num_threads(2)
     data = load_sklearn_dataset(spec["dataset"])
+    if share < 1.0:
+        order = np.random.default_rng(0).permutation(len(data.y_train))[: round(share * len(data.y_train))]
+        data = dataclasses.replace(data, X_train=data.X_train[order], y_train=data.y_train[order])
     recipe = resolve_recipe(spec["recipe"])
     model, metrics = call_recipe(recipe, spec["config"], 0, data)
     model.eval()
-    state_path = out / f"{spec['name']}.pt"
+    state_path = out / f"{spec['name']}{suffix}.pt"
     torch.save(model.state_dict(), state_path)
     n_features = len(dataset["features"])
     result: dict[str, Any] = {
@@ -131,8 +170,9 @@ def train_model(spec: dict[str, Any], dataset: dict[str, Any], out: Path) -> dic
             "packages": {"torch": torch.__version__.split("+")[0]},
         },
         "onnx_path": "",
+        "train_rows": len(data.y_train),
     }
-    if spec.get("onnx"):
+    if spec.get("onnx") and share == 1.0:
         onnx_path = out / f"{spec['name']}.onnx"
         try:
             with warnings.catch_warnings():
@@ -159,8 +199,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     datasets = {name: write_dataset(name, args.out) for name in DATASETS}
+    datasets["digits_recent"] = write_recent(args.out)
     models = [] if args.skip_models else [train_model(m, datasets[m["dataset"]], args.out) for m in MODELS]
-    sys.stdout.write(json.dumps({"ok": True, "datasets": datasets, "models": models}))
+    history = []
+    if not args.skip_models:
+        mlp = next(m for m in MODELS if m["name"] == "digits-mlp")
+        for days, share in DIGITS_HISTORY:
+            trained = train_model(mlp, datasets["digits"], args.out, share=share, suffix=f"-{days}d")
+            history.append({**trained, "days_ago": days, "share": share})
+    sys.stdout.write(json.dumps({"ok": True, "datasets": datasets, "models": models, "history": history}))
     return 0
 
 

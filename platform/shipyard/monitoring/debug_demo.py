@@ -4,8 +4,8 @@ Before the traffic is simulated, the digits training dataset marks its ``faint-c
 (``pixel_3_3 < 8``) as a sensitive grouping: a SYNTHETIC stand-in for a group of writers, derived
 from the image itself (the digits data records nothing about the people who wrote them), so the
 fairness monitor judges the labelled feedback by it. After the traffic, an explanation of a logged
-prediction, a replay of logged requests on the other digits-mlp version and a fairness job are
-queued; the workers that ``make up`` starts run them and record the infra-5 and model-7 evidence.
+prediction, a replay of logged requests on the version live before (trained two weeks earlier) and
+a fairness job are queued; the workers that ``make up`` starts run them and record the infra-5 and model-7 evidence.
 """
 
 from __future__ import annotations
@@ -47,13 +47,20 @@ def prepare(ctx: Any) -> None:
     except DomainError as exc:
         ctx.stdout.write(f"fairness demo: skipped ({exc.message})")
         return
+    _fairness_thresholds(d.project)
+    ctx.stdout.write(f"fairness demo: {dv.dataset.name} v{dv.number} marks {DIGITS_SENSITIVE} as sensitive (synthetic)")
+
+
+def _fairness_thresholds(project: Any) -> None:
+    """The demo's fairness thresholds on every digits deployment (each has its own monitor)."""
     from shipyard.monitoring.models import MonitorConfig
     from shipyard.monitoring.reference import config_for
+    from shipyard.serving.models import Deployment
 
-    MonitorConfig.objects.filter(pk=config_for(d).pk).update(
-        fairness_max_demographic_parity_difference=DIGITS_THRESHOLDS["max_demographic_parity_difference"]
-    )
-    ctx.stdout.write(f"fairness demo: {dv.dataset.name} v{dv.number} marks {DIGITS_SENSITIVE} as sensitive (synthetic)")
+    for deployment in Deployment.objects.filter(project=project):
+        MonitorConfig.objects.filter(pk=config_for(deployment).pk).update(
+            fairness_max_demographic_parity_difference=DIGITS_THRESHOLDS["max_demographic_parity_difference"]
+        )
 
 
 def seed(ctx: Any) -> None:
@@ -65,7 +72,10 @@ def seed(ctx: Any) -> None:
     from shipyard.serving.selectors import version_route
 
     d = _deployment(ctx)
-    if d is None or Job.objects.filter(project=d.project, kind=JobKind.EXPLAIN).exists():
+    if d is None:
+        return
+    _fairness_thresholds(d.project)
+    if Job.objects.filter(project=d.project, kind=JobKind.EXPLAIN).exists():
         return
     version = d.live_version
     # the oldest logged requests: the simulated traffic drifts later on (off the training distribution)
@@ -81,7 +91,12 @@ def seed(ctx: Any) -> None:
         request_id=logs[0].request_id,
         by=ctx.user,
     )
-    other = d.model.versions.exclude(pk=version.pk).order_by("-number").first() or version
+    # would the version live before this one have answered the same? (not the live one's own source
+    # file, nor an ensemble of versions)
+    other = (
+        d.model.versions.filter(number__lt=version.number).exclude(pk=version.parent_id).exclude(format="ensemble")
+        .order_by("-number").first() or version
+    )  # fmt: skip
     debugging.replay_start(deployment=d, request_ids=[log.request_id for log in logs], version=other, by=ctx.user)
     job_create(project=d.project, kind=JobKind.FAIRNESS, model_version=version, params=DIGITS_THRESHOLDS, by=ctx.user)
     ctx.stdout.write(

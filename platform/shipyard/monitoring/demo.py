@@ -1,6 +1,7 @@
 """Demo traffic for monitoring: predictions drawn from a deployment's training data, run through its
 live model (the offline path, so outputs are what serving would answer), a drift that starts
 half-way in a few features, and simulated user corrections — so the dashboards move on first start.
+The digits team's deployment (the demo's exemplary project) sees no drift; the others do.
 
 * ``seed(ctx)`` (called by ``manage.py shipyard_seed_demo``) backfills two days of traffic for every
   demo deployment that has none yet and runs the monitors at points along it (time series).
@@ -210,31 +211,45 @@ def simulate(
 
 
 def follow(
-    deployment: Any, *, per_minute: int = 30, drift_after_min: float = 10.0, feedback_rate: float = 0.25, seed: int = 0
+    deployments: list[Any],
+    *,
+    per_minute: int = 30,
+    drift_after_min: float = 10.0,
+    feedback_rate: float = 0.25,
+    seed: int = 0,
 ) -> None:
-    """Live traffic until interrupted; drift starts after ``drift_after_min`` minutes."""
+    """Live traffic to every deployment until interrupted; after ``drift_after_min`` minutes it drifts,
+    except on the steady projects' deployments."""
     from django.utils import timezone
 
     rng = np.random.default_rng(seed)
-    _, x, y = _training_data(deployment)
-    columns = _drift_columns(x, 3)
+    data = []
+    for deployment in deployments:
+        _, x, y = _training_data(deployment)
+        steady = deployment.project.slug in STEADY_PROJECTS
+        data.append((deployment, x, y, [] if steady else _drift_columns(x, min(3, x.shape[1] // 2))))
     started = time.monotonic()
     while True:
-        pick = rng.integers(0, len(x), size=per_minute)
-        rows = x[pick]
-        if time.monotonic() - started > drift_after_min * 60:
-            rows = _apply_drift(rows, columns, x, 1.5)
-        now = timezone.now()
-        times = [now - dt.timedelta(seconds=float(s)) for s in np.sort(rng.uniform(0, 60, per_minute))[::-1]]
-        write_traffic(
-            deployment,
-            rows=rows,
-            times=times,
-            labels=y[pick] if y is not None else None,
-            feedback_rate=feedback_rate,
-            rng=rng,
-        )
+        for deployment, x, y, columns in data:
+            pick = rng.integers(0, len(x), size=per_minute)
+            rows = x[pick]
+            if columns and time.monotonic() - started > drift_after_min * 60:
+                rows = _apply_drift(rows, columns, x, 1.5)
+            now = timezone.now()
+            times = [now - dt.timedelta(seconds=float(s)) for s in np.sort(rng.uniform(0, 60, per_minute))[::-1]]
+            write_traffic(
+                deployment,
+                rows=rows,
+                times=times,
+                labels=y[pick] if y is not None else None,
+                feedback_rate=feedback_rate,
+                rng=rng,
+            )
         time.sleep(60)
+
+
+#: projects whose demo traffic does not drift
+STEADY_PROJECTS = {"digits-classifier"}
 
 
 def seed(ctx: Any) -> None:
@@ -251,13 +266,14 @@ def seed(ctx: Any) -> None:
         if PredictionLog.objects.filter(deployment_id=deployment.pk).exists():
             continue
         try:
-            result = simulate(deployment)
+            result = simulate(deployment, drift_features=0 if deployment.project.slug in STEADY_PROJECTS else 2)
         except Exception as exc:  # one deployment without data must not stop the seed
             ctx.stdout.write(f"monitoring demo: skipped {deployment.project.slug}/{deployment.name}: {exc}")
             continue
+        drift = ", ".join(result["drifted_features"]) or "no feature"
         ctx.stdout.write(
             f"monitoring demo: {result['predictions']} predictions, {result['feedback']} labels, drift in "
-            f"{', '.join(result['drifted_features'])} on {deployment.project.slug}/{deployment.name}"
+            f"{drift} on {deployment.project.slug}/{deployment.name}"
         )
     from shipyard.monitoring.demo_routing import seed_routing
 

@@ -1,4 +1,5 @@
-"""Demo data for the registry: the four scikit-learn datasets and three trained models.
+"""Demo data for the registry: the four scikit-learn datasets (and the digits labelled since the last
+retraining), three trained models and the digits MLP's earlier versions, trained at declared dates.
 
 Training runs in a child process (``python -m shipyard_ml.registry_demo``) so this process never
 imports torch. Idempotent: every version carries an ``idempotency_key``; a second run registers
@@ -10,8 +11,11 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from django.utils import timezone
 
 from shipyard.registry import aliases, datasets, policy, privacy, versions, workers
 from shipyard.registry.models import DatasetVersion, ModelVersion
@@ -34,11 +38,15 @@ def _source_commit() -> str:
 
 MODEL_NAMES = ("digits-mlp", "digits-cnn", "iris-mlp")
 MODEL_PROJECTS = {"digits-mlp": "digits-classifier", "digits-cnn": "digits-classifier", "iris-mlp": "iris-species"}
+#: the four scikit-learn datasets and the digits labelled since the last retraining
+DATASET_COUNT = 5
+#: a state_dict per model, ONNX exports of the two MLPs, and the digits MLP's three earlier versions
+VERSION_COUNT = len(MODEL_NAMES) + 2 + 3
 
 
 def _done(ctx: Any, skip_models: bool) -> bool:
     datasets = DatasetVersion.objects.filter(idempotency_key=DEMO_KEY, dataset__project__in=ctx.projects.values())
-    if datasets.count() < 4:
+    if datasets.count() < DATASET_COUNT:
         return False
     if skip_models:
         return True
@@ -46,7 +54,7 @@ def _done(ctx: Any, skip_models: bool) -> bool:
         ModelVersion.objects.filter(
             idempotency_key__startswith=DEMO_KEY, model__project__in=ctx.projects.values()
         ).count()
-        >= len(MODEL_NAMES) + 1
+        >= VERSION_COUNT
     )
 
 
@@ -118,21 +126,43 @@ def _register(ctx: Any, manifest: dict[str, Any]) -> None:
             by=ctx.user,
         )
     commit = _source_commit()
-    for spec in manifest["models"]:
-        project = ctx.projects[MODEL_PROJECTS[spec["name"]]]
-        common = {
+
+    def common(spec: dict[str, Any], **params: Any) -> dict[str, Any]:
+        return {
             "git_commit": commit,
-            "project": project,
+            "project": ctx.projects[MODEL_PROJECTS[spec["name"]]],
             "model_name": spec["name"],
             "metrics": spec["metrics"],
             "slice_metrics": spec["slice_metrics"],
-            "params": spec["params"],
+            "params": {**spec["params"], **params},
             "signature": spec["signature"],
             "environment": spec["environment"],
             "training_dataset": dataset_versions[spec["dataset"]],
             "tags": {"demo": "true"},
             "by": ctx.user,
         }
+
+    # the digits MLP's earlier versions first, so version numbers follow the training dates
+    now = timezone.now()
+    for spec in manifest.get("history", []):
+        versions.model_version_create(
+            artifact_file_or_path=Path(spec["state_dict"]),
+            format="state_dict",
+            framework="pytorch",
+            recipe=spec["recipe"],
+            recipe_config=spec["config"],
+            description=(
+                f"Trained {spec['days_ago'] // 7} weeks ago on the {spec['train_rows']} training rows collected "
+                f"by then ({spec['share']:.0%} of today's)."
+            ),
+            idempotency_key=f"{DEMO_KEY}:{spec['name']}:history:{spec['days_ago']}",
+            **common(
+                spec,
+                trained_at=(now - timedelta(days=spec["days_ago"])).isoformat(),
+                train_rows=spec["train_rows"],
+            ),
+        )
+    for spec in manifest["models"]:
         base = versions.model_version_create(
             artifact_file_or_path=Path(spec["state_dict"]),
             format="state_dict",
@@ -141,9 +171,9 @@ def _register(ctx: Any, manifest: dict[str, Any]) -> None:
             recipe_config=spec["config"],
             description=f"Built-in recipe {spec['recipe']} trained on {spec['dataset']} (seed 0).",
             idempotency_key=f"{DEMO_KEY}:{spec['name']}:state_dict",
-            **common,
+            **common(spec, trained_at=now.isoformat(), train_rows=spec["train_rows"]),
         )
-        if base.model.aliases.count() == 0:
+        if not base.model.aliases.exists():
             aliases.alias_set(version=base, name="champion", by=ctx.user, reason="demo seed")
         if spec.get("onnx_path"):
             versions.model_version_create(
@@ -153,6 +183,6 @@ def _register(ctx: Any, manifest: dict[str, Any]) -> None:
                 description="ONNX export of the state_dict version.",
                 parent=base,
                 idempotency_key=f"{DEMO_KEY}:{spec['name']}:onnx",
-                **common,
+                **common(spec, trained_at=now.isoformat(), train_rows=spec["train_rows"]),
             )
     ctx.stdout.write(json.dumps({"registered_models": [m["name"] for m in manifest["models"]]}))

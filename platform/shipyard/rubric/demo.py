@@ -50,15 +50,13 @@ NOTES = {
     "monitor-3": ("Drift per feature (PSI) every 15 minutes.", ""),
 }
 
-# (project, test, source, key, passed, days ago, title)
+# (project, test, source, key, passed, days ago, title): the history before Shipyard observed these
+# itself (digits-classifier's canary, rollback and drift evidence come from its real deployment)
 EVIDENCE: list[tuple[str, str, str, str, bool, float, str]] = [
     ("digits-classifier", "data-1", "ci", "tests/test_schema.py::test_features", True, 1, "Schema test passed"),
     ("digits-classifier", "data-7", "ci", "tests/test_features.py", True, 1, "Feature unit tests passed"),
     ("digits-classifier", "infra-1", "job", "training_tests:reproducibility", True, 3, "Reproducibility check"),
     ("digits-classifier", "infra-2", "job", "training_tests:overfit_batch", True, 3, "Overfits a batch"),
-    ("digits-classifier", "infra-6", "deployment", "digits-prod:canary", True, 6, "Canary 10% promoted"),
-    ("digits-classifier", "infra-7", "deployment", "digits-prod:rollback", True, 12, "Rolled back to v3"),
-    ("digits-classifier", "monitor-3", "monitor", "digits-prod:drift", True, 0.1, "Drift within thresholds"),
     ("digits-classifier", "monitor-5", "job", "training_tests:numerics", False, 9, "NaN in gradients"),
     ("digits-classifier", "monitor-5", "job", "training_tests:numerics", True, 2, "Numerically stable"),
     ("cancer-screening", "data-1", "ci", "tests/test_schema.py", False, 2, "Schema test failed: new column"),

@@ -196,8 +196,56 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
+#: (project, deployment, model): each deployed at its newest ONNX version
+DEMO_DEPLOYMENTS = [("digits-classifier", "digits", "digits-mlp"), ("iris-species", "iris", "iris-mlp")]
+#: the digits deployment's history, in days ago: live with the version trained two weeks ago, then
+#: today's version canaried, promoted, and a rollback drill (back and forward again)
+DIGITS_ROLLOUT_DAYS = {"create": 13.0, "canary": 3.0, "promote": 2.05, "rollback": 2.03, "deploy": 2.01}
+
+
+def _digits_rollout(ctx: Any, project: Any, version: Any) -> Any:
+    """Create `digits` with the previous digits-mlp version and take today's through a canary, a
+    promotion and a rollback drill: real lifecycle calls (their events and the infra-6 and infra-7
+    evidence), the events dated along the last two weeks."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shipyard.registry.models import ModelVersion
+    from shipyard.serving import lifecycle
+    from shipyard.serving.models import DeploymentEvent
+
+    previous = (
+        ModelVersion.objects.filter(model=version.model, format="state_dict", number__lt=version.number)
+        .exclude(pk=version.parent_id)
+        .order_by("-number")
+        .first()
+    )
+    if previous is None:
+        return lifecycle.deployment_create(
+            project=project, name="digits", model=version.model, version=version, by=ctx.user, reason="demo workspace"
+        )
+    user = ctx.user
+    d = lifecycle.deployment_create(
+        project=project, name="digits", model=version.model, version=previous, by=user, reason="first release"
+    )
+    d = lifecycle.deployment_canary(
+        deployment=d, version=version, weight=10, by=user, reason="retrained on two more weeks of data"
+    )
+    d = lifecycle.deployment_promote(deployment=d, by=user, reason="canary healthy for a day")
+    d = lifecycle.deployment_rollback(deployment=d, by=user, reason="rollback drill")
+    d = lifecycle.deployment_deploy(deployment=d, version=version, by=user, reason="rollback drill: forward again")
+    now = timezone.now()
+    for event in DeploymentEvent.objects.filter(deployment=d):
+        days = DIGITS_ROLLOUT_DAYS.get(str(event.kind))
+        if days is not None:
+            DeploymentEvent.objects.filter(pk=event.pk).update(created_at=now - dt.timedelta(days=days))
+    return d
+
+
 def seed(ctx: Any) -> None:
-    """Demo deployment: the registry demo's digits MLP (ONNX) served as `digits` in digits-classifier.
+    """Demo deployments: the registry demo's digits MLP (ONNX) served as `digits` in digits-classifier
+    (after a canary, a promotion and a rollback drill), and its iris MLP as `iris` in iris-species.
 
     Idempotent: an existing deployment is left as it is.
     """
@@ -205,19 +253,23 @@ def seed(ctx: Any) -> None:
     from shipyard.serving import lifecycle
     from shipyard.serving.models import Deployment
 
-    project = ctx.projects.get("digits-classifier")
-    if project is None or Deployment.objects.filter(project=project, name="digits").exists():
-        return
-    version = (
-        ModelVersion.objects.filter(model__project=project, model__name="digits-mlp", format="onnx")
-        .select_related("model")
-        .order_by("-number")
-        .first()
-    )
-    if version is None:  # the registry demo was skipped (--skip-heavy)
-        ctx.stdout.write("serving: no ONNX demo model registered; skipping the demo deployment")
-        return
-    lifecycle.deployment_create(
-        project=project, name="digits", model=version.model, version=version, by=ctx.user, reason="demo workspace"
-    )
-    ctx.stdout.write(f"serving: deployed digits-mlp v{version.number} as /serve/{project.slug}/digits/predict")
+    for slug, name, model_name in DEMO_DEPLOYMENTS:
+        project = ctx.projects.get(slug)
+        if project is None or Deployment.objects.filter(project=project, name=name).exists():
+            continue
+        version = (
+            ModelVersion.objects.filter(model__project=project, model__name=model_name, format="onnx")
+            .select_related("model")
+            .order_by("-number")
+            .first()
+        )
+        if version is None:  # the registry demo was skipped (--skip-heavy)
+            ctx.stdout.write(f"serving: no ONNX {model_name} registered; skipping the demo deployment")
+            continue
+        if name == "digits":
+            _digits_rollout(ctx, project, version)
+        else:
+            lifecycle.deployment_create(
+                project=project, name=name, model=version.model, version=version, by=ctx.user, reason="demo workspace"
+            )
+        ctx.stdout.write(f"serving: deployed {model_name} v{version.number} as /serve/{project.slug}/{name}/predict")

@@ -18,7 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-backfill", action="store_true", help="skip the backfill")
         parser.add_argument("--follow", action="store_true", help="keep sending live traffic (Ctrl-C stops)")
         parser.add_argument("--per-minute", type=int, default=30)
-        parser.add_argument("--drift-after", type=float, default=10.0, help="minutes of live traffic before drift")
+        parser.add_argument(
+            "--drift-after",
+            type=float,
+            default=10.0,
+            help="minutes of live traffic before drift (never on digits-classifier)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from shipyard.monitoring import demo
@@ -32,17 +37,22 @@ class Command(BaseCommand):
         chosen = list(deployments)
         if not chosen:
             raise CommandError("No matching deployment.")
-        usable = [d for d in chosen if d.live_version.training_dataset_id]
+        usable = [
+            d
+            for d in chosen
+            if d.live_version is not None and d.live_version.training_dataset_id and d.live_version.format != "ensemble"
+        ]
         if not usable:
             raise CommandError("No matching deployment has a live version with a training dataset.")
         if not opts["no_backfill"]:
             for d in usable:
-                result = demo.simulate(d, predictions=opts["predictions"], hours=opts["hours"])
+                drift = 0 if d.project.slug in demo.STEADY_PROJECTS else 2
+                result = demo.simulate(d, predictions=opts["predictions"], hours=opts["hours"], drift_features=drift)
                 self.stdout.write(
                     f"{d.project.slug}/{d.name}: {result['predictions']} predictions, {result['feedback']} labels, "
-                    f"drift in {', '.join(result['drifted_features'])}"
+                    f"drift in {', '.join(result['drifted_features']) or 'no feature'}"
                 )
         if opts["follow"]:
-            if len(usable) > 1:
-                self.stdout.write(f"following {usable[0].project.slug}/{usable[0].name} only")
-            demo.follow(usable[0], per_minute=opts["per_minute"], drift_after_min=opts["drift_after"])
+            names = ", ".join(f"{d.project.slug}/{d.name}" for d in usable)
+            self.stdout.write(f"following {names} (steady: {', '.join(sorted(demo.STEADY_PROJECTS))})")
+            demo.follow(usable, per_minute=opts["per_minute"], drift_after_min=opts["drift_after"])
