@@ -117,7 +117,7 @@ export function EnsembleModal({ deployment, onClose }: { deployment: Deployment;
         ) : null}
         <Group grow align="flex-start">
           <TextInput label="Metric" name="metric" description="Optional: the quality gate reads it." value={metric} onChange={(e) => setMetric(e.currentTarget.value)} maxLength={100} />
-          <NumberInput label="Measured value" name="metric_value" value={value} onChange={setValue} decimalScale={6} error={shown('metrics')} />
+          <NumberInput label="Measured value" name="metric_value" description="The ensemble's, on your test set." value={value} onChange={setValue} decimalScale={6} error={shown('metrics')} />
         </Group>
         <TextInput label="Description" name="description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={fieldError(create.error, 'description')} maxLength={5000} />
       </>

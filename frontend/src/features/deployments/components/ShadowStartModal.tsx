@@ -71,8 +71,8 @@ export function ShadowStartModal({ deployment, onClose }: { deployment: Deployme
           error={shown('share')}
         />
         <Text size="sm">
-          {version === null ? 'The chosen version' : `v${version}`} will answer {typeof percent === 'number' ? percent : '?'} % of the requests of {d.name} beside
-          live v{d.live_version.number}; the page compares their answers and latencies.
+          {version === null ? 'The chosen version' : `v${version}`} also gets a copy of {typeof percent === 'number' ? percent : '?'} % of the requests of {d.name} once
+          live v{d.live_version.number} has answered them; the page compares the two answers and latencies.
         </Text>
         <ReasonInput value={reason} onChange={setReason} error={fieldError(start.error, 'reason')} />
       </>
