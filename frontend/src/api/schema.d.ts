@@ -801,7 +801,10 @@ export interface paths {
         put?: never;
         /** Route among versions with a bandit */
         post: operations["projects_deployments_bandit_create"];
-        /** Stop the bandit */
+        /**
+         * Stop the bandit
+         * @description The body {reason} is optional; answers with the deployment.
+         */
         delete: operations["projects_deployments_bandit_destroy"];
         options?: never;
         head?: never;
@@ -1091,7 +1094,10 @@ export interface paths {
         put?: never;
         /** Mirror a share of requests to a version */
         post: operations["projects_deployments_shadow_create"];
-        /** Stop the shadow */
+        /**
+         * Stop the shadow
+         * @description The body {reason} is optional; answers with the deployment.
+         */
         delete: operations["projects_deployments_shadow_destroy"];
         options?: never;
         head?: never;
@@ -6110,12 +6116,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
-            204: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
             };
         };
     };
@@ -6744,12 +6751,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
-            204: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
             };
         };
     };

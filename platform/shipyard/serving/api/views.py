@@ -281,7 +281,12 @@ class BanditView(APIView):
             )
         )
 
-    @extend_schema(request=s.BanditStopSerializer, responses=s.DeploymentSerializer, summary="Stop the bandit")
+    @extend_schema(
+        request=s.BanditStopSerializer,
+        responses={200: s.DeploymentSerializer},
+        summary="Stop the bandit",
+        description="The body {reason} is optional; answers with the deployment.",
+    )
     def delete(self, request: Request, project: str, name: str) -> Response:
         from shipyard.serving.bandit_service import bandit_stop
 
@@ -359,7 +364,12 @@ class ShadowView(APIView):
             )
         )
 
-    @extend_schema(request=s.BanditStopSerializer, responses=s.DeploymentSerializer, summary="Stop the shadow")
+    @extend_schema(
+        request=s.BanditStopSerializer,
+        responses={200: s.DeploymentSerializer},
+        summary="Stop the shadow",
+        description="The body {reason} is optional; answers with the deployment.",
+    )
     def delete(self, request: Request, project: str, name: str) -> Response:
         from shipyard.serving.shadow_service import shadow_stop
 

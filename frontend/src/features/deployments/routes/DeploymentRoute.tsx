@@ -9,6 +9,7 @@ import type { ActionKind, MetricPoint } from '../api/deployments';
 import { ensembleLabel, useDeployment, useDeploymentEvents, useDeploymentMetrics } from '../api/deployments';
 import { ActionModal } from '../components/ActionModal';
 import { BanditPanel } from '../components/BanditPanel';
+import { ExperimentsMenu } from '../components/ExperimentsMenu';
 import { OutlierPanel } from '../components/OutlierPanel';
 import { ShadowPanel } from '../components/ShadowPanel';
 import { HistoryTable } from '../components/HistoryTable';
@@ -101,6 +102,7 @@ export function DeploymentRoute() {
                 Rollback
               </Button>,
             )}
+            <ExperimentsMenu deployment={d} role={role} />
           </>
         }
       />
