@@ -72,3 +72,26 @@ def test_demo_digits_classifier_is_verified_on_all_28_tests(celery_worker: Any, 
         assert project_score(Project.objects.get(slug=slug))["verified"]["final"] < 7.0, slug
     iris = project_score(Project.objects.get(slug="iris-species"))
     assert iris["tests"]["monitor-3"]["holds"] == "failing"
+
+    # the declared importance policy: pixels blank in 85 % of the images are exempt, and shown
+    importance = next(j for j in jobs if j.kind == "feature_importance").result
+    assert importance["flagged"] == [] and importance["cost"]["passed"]
+    assert {"pixel_0_0", "pixel_0_7", "pixel_7_0"} <= set(importance["exempt"]) and len(importance["exempt"]) < 24
+    staleness = next(j for j in jobs if j.kind == "staleness_impact").result
+    assert len(staleness["points"]) >= 4 and staleness["loss_per_week"] > 0
+
+    # running the seed again adds nothing: no job, version, deployment or log row
+    counts = _counts()
+    call_command("shipyard_seed_demo", stdout=io.StringIO())
+    assert _counts() == counts
+
+
+def _counts() -> dict[str, int]:
+    from shipyard.jobs.models import Job
+    from shipyard.registry.models import DatasetVersion, ModelVersion
+    from shipyard.serving.models import Deployment, DeploymentEvent, PredictionLog
+
+    return {
+        m.__name__: m.objects.count()
+        for m in (Job, ModelVersion, DatasetVersion, Deployment, DeploymentEvent, PredictionLog)
+    }
