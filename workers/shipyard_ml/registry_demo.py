@@ -2,7 +2,7 @@
 
 ``python -m shipyard_ml.registry_demo OUT_DIR [--skip-models]`` writes, per dataset, a CSV (feature
 columns with identifier-safe names + ``label``) and, per model, a state_dict (and an ONNX export of
-the digits MLP), then prints a JSON manifest the registry's demo seeding reads. Training uses the
+each MLP), then prints a JSON manifest the registry's demo seeding reads. Training uses the
 built-in recipes of :mod:`shipyard_ml.train`; each takes a few seconds on two cores.
 
 The digits MLP also has a history (rubric model-4, the impact of staleness): earlier versions the
