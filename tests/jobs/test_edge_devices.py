@@ -106,10 +106,15 @@ def test_export_coreml_through_a_worker(world: Any, celery_worker: Any, compact_
     assert unknown.status_code == 400 and "params.edge_profiles" in unknown.json()["error"]["fields"]
     bad = _start(client, "export_coreml", source.pk, {"precision": "int4"})
     assert bad.status_code == 400 and "params.precision" in bad.json()["error"]["fields"]
-    # another team's version is not found in this project (404-like 400 naming it, never a 500)
-    assert world.client(world.outsider).post(
-        JOBS, {"project": "fraud-model", "kind": "export_coreml", "model_version": source.pk}, format="json"
-    ).status_code in (403, 404)
+    # another team: our project is a 404, our version from their own project a 400 naming it,
+    # and the exported package is not theirs to download
+    outsider = world.client(world.outsider)
+    theirs = {"kind": "export_coreml", "model_version": source.pk}
+    assert outsider.post(JOBS, {"project": "fraud-model", **theirs}, format="json").status_code == 404
+    res = outsider.post(JOBS, {"project": "rival-secret", **theirs}, format="json")
+    assert res.status_code == 400 and "model_version" in res.json()["error"]["fields"]
+    url = f"/api/v1/projects/fraud-model/models/digits-compact/versions/{exported.number}/artifact"
+    assert outsider.get(url).status_code == 404
 
 
 def test_unsupported_op_fails_the_job_naming_it(
@@ -180,3 +185,47 @@ def test_int8_executorch_through_a_worker(world: Any, celery_worker: Any, compac
     assert "quality gate" in _gate_evidence(job, False).title
     bad = _start(client, "export_executorch", source.pk, {"quantization": "int4"})
     assert bad.status_code == 400 and "params.quantization" in bad.json()["error"]["fields"]
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "members,reason",
+    [
+        ({"../evil.mlpackage/Manifest.json": b"{}"}, "one <name>.mlpackage folder"),
+        ({"a.mlpackage/Manifest.json": b"{}", "b.mlpackage/Manifest.json": b"{}"}, "one <name>.mlpackage folder"),
+        ({"model.mlpackage/Manifest.json": b"{}"}, "model.mlmodel is missing"),
+        ({"model.onnx": b"not a package"}, "one <name>.mlpackage folder"),
+    ],
+)
+def test_coreml_uploads_are_checked(world: Any, tmp_path: Path, members: dict[str, bytes], reason: str) -> None:
+    from shipyard.core.errors import DomainError
+    from shipyard.registry.models import ModelVersion
+    from shipyard.registry.versions import model_version_create
+
+    bad = _zip(tmp_path / "bad.mlpackage.zip", members)
+    with pytest.raises(DomainError, match=reason) as caught:
+        model_version_create(
+            project=world.project, model_name="apple", artifact_file_or_path=bad, format="coreml", by=world.owner
+        )
+    assert caught.value.field == "artifact" and not ModelVersion.objects.exists()
+
+
+def test_a_coreml_zip_that_is_not_a_zip_is_refused(world: Any, tmp_path: Path) -> None:
+    from shipyard.core.errors import DomainError
+    from shipyard.registry.versions import model_version_create
+
+    (tmp_path / "x.mlpackage.zip").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(DomainError, match="not a zipped Core ML package"):
+        model_version_create(
+            project=world.project,
+            model_name="apple",
+            artifact_file_or_path=tmp_path / "x.mlpackage.zip",
+            format="coreml",
+            by=world.owner,
+        )
