@@ -151,7 +151,14 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
   };
   const isOnnx = format === 'onnx';
   const disabled = (k: JobKind) =>
-    isOnnx && (k === 'export_onnx' || k === 'export_torchscript' || k === 'prune' || k === 'training_tests' || k === 'tune');
+    isOnnx &&
+    (k === 'export_onnx' ||
+      k === 'export_torchscript' ||
+      k === 'export_executorch' ||
+      k === 'export_coreml' ||
+      k === 'prune' ||
+      k === 'training_tests' ||
+      k === 'tune');
   const submit = () => {
     if (!kind) return;
     const params: Record<string, unknown> = {};
