@@ -229,3 +229,39 @@ def test_a_coreml_zip_that_is_not_a_zip_is_refused(world: Any, tmp_path: Path) -
             format="coreml",
             by=world.owner,
         )
+
+
+def test_torch_export_programs_export_for_devices(tmp_path: Path) -> None:
+    """A torch.export program (which refuses .eval() and has no ONNX export here) lowers to ExecuTorch,
+    int8 included, and converts to Core ML; its report simply has no ONNX Runtime figure."""
+    import numpy as np
+    import torch
+
+    from shipyard_ml.coreml import export_coreml
+    from shipyard_ml.data import load_sklearn_dataset
+    from shipyard_ml.edge import export_executorch
+    from shipyard_ml.loading import ModelSource, load_torch_module
+
+    torch.manual_seed(0)
+    mlp = torch.nn.Sequential(torch.nn.Linear(64, 16), torch.nn.ReLU(), torch.nn.Linear(16, 10)).eval()
+    data = load_sklearn_dataset("digits")
+    x = np.ascontiguousarray(data.X_eval[:40], dtype=np.float32)
+    program = torch.export.export(mlp, (torch.from_numpy(x[:2]),), dynamic_shapes=({0: torch.export.Dim("batch")},))
+    torch.export.save(program, tmp_path / "mlp.pt2")
+    module = load_torch_module(ModelSource(path=str(tmp_path / "mlp.pt2"), format="torch_export"))
+
+    fp32 = export_executorch(module, tmp_path / "mlp.pte", x, eval_y=data.y_eval[:40], latency_repeats=1)
+    assert fp32.passed and fp32.max_abs_diff is not None and fp32.max_abs_diff <= 1e-4
+    assert set(fp32.latency_ms) == {"pytorch", "executorch"} and "ONNX Runtime not compared" in fp32.summary
+    int8 = export_executorch(
+        module,
+        tmp_path / "mlp-int8.pte",
+        x,
+        eval_y=data.y_eval[:40],
+        latency_repeats=1,
+        quantization="int8",
+        max_metric_drop=1.0,
+    )
+    assert int8.accuracy is not None and int8.reference_accuracy is not None and int8.max_metric_drop == 1.0
+    coreml = export_coreml(module, tmp_path / "mlp.mlpackage.zip", x, precision="fp32")
+    assert coreml.spec["op_types"]["linear"] == 2 and coreml.spec["outputs"][0]["shape"] == [1, 10]

@@ -22,9 +22,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from shipyard_ml.edge import cpu_eval, failed_op
+from shipyard_ml.edge import failed_op
 from shipyard_ml.export import ExportFailed
-from shipyard_ml.loading import atomic_path
+from shipyard_ml.loading import atomic_path, eval_mode
 from shipyard_ml.recipe_types import Cancelled, Progress, ShouldStop, never_stop, no_progress
 from shipyard_ml.reports import ExportReport
 
@@ -116,7 +116,7 @@ def export_coreml(
     write the zipped ``.mlpackage`` to ``out_path``; the report carries its spec, never a parity figure."""
     import coremltools as ct
 
-    model = cpu_eval(model)
+    model = eval_mode(model)
     eval_x = np.ascontiguousarray(eval_x, dtype=np.float32)
     example = torch.from_numpy(eval_x[:1].copy())
     progress(5.0, "torch.export at batch 1")

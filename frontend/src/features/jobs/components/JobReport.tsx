@@ -221,7 +221,7 @@ function CoremlSpec({ spec }: { spec: Record<string, unknown> }) {
           ['inputs', io('inputs')],
           ['outputs', io('outputs')],
           ['operators', counts('op_types')],
-          ['weights', counts('weight_dtypes')],
+          ['constant tensors', counts('weight_dtypes')],
           ['compute precision', String(spec.compute_precision ?? '')],
           ['minimum target', String(spec.minimum_deployment_target ?? '')],
         ]}
