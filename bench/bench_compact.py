@@ -5,7 +5,9 @@ For each model: parameters, multiply-adds per example (PyTorch's FLOP counter), 
 batch-1 and batch-64 latency on ONNX Runtime (median of timed calls, 2 intra-op threads) and
 accuracy on the digits evaluation split, then each figure as a ratio to the standard CNN measured
 in the same run; then the compact model's batch-1 latency per runtime (PyTorch, ExecuTorch with
-XNNPACK, ONNX Runtime) as a ratio to ONNX Runtime. Prints figures and ratios; asserts nothing.
+XNNPACK fp32 and int8, ONNX Runtime fp32 and int8) as a ratio to ONNX Runtime, and the Core ML
+package's size (Core ML cannot run on Linux). ``--edge-only`` prints only that last table. Prints
+figures and ratios; asserts nothing.
 """
 
 from __future__ import annotations
@@ -13,32 +15,42 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench compact")
     parser.add_argument("--repeats", type=int, default=300)
     parser.add_argument("--quick", action="store_true", help="fewer epochs and repeats (smoke run)")
+    parser.add_argument("--edge-only", action="store_true", help="only the per-runtime edge table (no standard CNN)")
     args = parser.parse_args(argv)
 
     import torch
 
-    from shipyard_ml.compression import quantize_onnx
     from shipyard_ml.data import load_sklearn_dataset
-    from shipyard_ml.evaluate import evaluate
-    from shipyard_ml.export import export_onnx
-    from shipyard_ml.loading import latency_ms, onnx_predictor
-    from shipyard_ml.nets import count_macs, count_parameters
     from shipyard_ml.train import digits_cnn, digits_compact
 
     repeats = 20 if args.quick else args.repeats
     torch.set_num_threads(2)
     data = load_sklearn_dataset("digits")
-    x = data.X_eval
     print(f"digits: {len(data.y_train)} train / {len(data.y_eval)} eval rows; onnxruntime, 2 threads")
-    standard, _ = digits_cnn({"epochs": 3} if args.quick else {}, 0, data)
     compact, _ = digits_compact({"epochs": 5} if args.quick else {}, 0, data)
+    if not args.edge_only:
+        _architectures(data, compact, digits_cnn({"epochs": 3} if args.quick else {}, 0, data)[0], repeats)
     torch.set_num_threads(2)
+    _edge(data, compact, repeats)
+    return 0
+
+
+def _architectures(data: Any, compact: Any, standard: Any, repeats: int) -> None:
+    """The standard CNN against the compact one (fp32 and int8) on ONNX Runtime."""
+    from shipyard_ml.compression import quantize_onnx
+    from shipyard_ml.evaluate import evaluate
+    from shipyard_ml.export import export_onnx
+    from shipyard_ml.loading import latency_ms, onnx_predictor
+    from shipyard_ml.nets import count_macs, count_parameters
+
+    x = data.X_eval
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-compact-") as tmp:
@@ -80,20 +92,63 @@ def main(argv: list[str]) -> int:
         )
     print("(int8 keeps the parameter count; its weights take 1 byte instead of 4)")
 
-    print("\nthe compact model per runtime at batch 1 (ratio = ONNX Runtime latency / runtime latency)")
-    from shipyard_ml.edge import export_executorch
 
+def _edge(data: Any, compact: Any, repeats: int) -> None:
+    """The compact model per runtime at batch 1: ExecuTorch fp32 and int8 (PT2E), ONNX Runtime fp32 and
+    int8 (static), PyTorch; Core ML converted and its spec checked (it cannot run on Linux)."""
+    from shipyard_ml.compression import quantize_onnx
+    from shipyard_ml.coreml import export_coreml
+    from shipyard_ml.edge import export_executorch
+    from shipyard_ml.evaluate import evaluate
+    from shipyard_ml.export import export_onnx
+    from shipyard_ml.loading import latency_ms, onnx_predictor
+
+    x = data.X_eval
+    print("\nthe compact model per runtime at batch 1 (ratio = ONNX Runtime latency / runtime latency)")
     with tempfile.TemporaryDirectory(prefix="bench-compact-et-") as tmp:
         et = export_executorch(compact, Path(tmp) / "compact.pte", x, eval_y=data.y_eval, latency_repeats=repeats)
+        q8 = export_executorch(
+            compact,
+            Path(tmp) / "compact-int8.pte",
+            x,
+            eval_y=data.y_eval,
+            latency_repeats=repeats,
+            quantization="int8",
+            calibration_x=data.X_train[:256],
+            max_metric_drop=1.0,
+        )
+        export_onnx(compact, Path(tmp) / "compact.onnx", x, latency_repeats=2)
+        quantize_onnx(
+            Path(tmp) / "compact.onnx",
+            Path(tmp) / "compact-int8.onnx",
+            data,
+            mode="static",
+            latency_repeats=2,
+            threads=2,
+            max_metric_drop=1.0,
+        )
+        ort8 = onnx_predictor(str(Path(tmp) / "compact-int8.onnx"), threads=2)
+        ort8_ms = latency_ms(ort8, x, 1, repeats=repeats)
+        ort8_acc = evaluate(ort8, data).metrics["accuracy"]
+        ort8_size = (Path(tmp) / "compact-int8.onnx").stat().st_size
+        ort32_size = (Path(tmp) / "compact.onnx").stat().st_size
+        cm = export_coreml(compact, Path(tmp) / "compact.mlpackage.zip", x, precision="fp16")
     ort_ms = et.latency_ms["onnxruntime"]["1"]
-    for runtime, by_batch in et.latency_ms.items():
-        print(f"  {runtime:<12} {by_batch['1']:.4f} ms  {ort_ms / by_batch['1']:.2f}x ONNX Runtime")
-    print(
-        f"  ExecuTorch program (XNNPACK, fp32): {et.size_bytes / 1024:.1f} KB, parity max abs diff {et.max_abs_diff:.2g} "
-        f"over {et.parity_rows} rows, accuracy {et.accuracy:.4f}"
-    )
-    print("  LiteRT and Core ML: not measured (their converters do not run beside torch 2.13 here; docs/jobs.md)")
-    return 0
+    rows = [
+        ("ExecuTorch fp32 (.pte)", et.latency_ms["executorch"]["1"], et.size_bytes, et.accuracy),
+        ("ExecuTorch int8 (.pte)", q8.latency_ms["executorch"]["1"], q8.size_bytes, q8.accuracy),
+        ("ONNX Runtime fp32", ort_ms, ort32_size, q8.reference_accuracy),
+        ("ONNX Runtime int8 static", ort8_ms, ort8_size, ort8_acc),
+        ("PyTorch eager", et.latency_ms["pytorch"]["1"], None, q8.reference_accuracy),
+    ]
+    print(f"  {'runtime':<26} {'b1 ms':>8} {'ratio':>6} {'KB':>7} {'accuracy':>9}")
+    for name, ms, size, acc in rows:
+        kb = f"{size / 1024:.1f}" if size else "-"
+        print(f"  {name:<26} {ms:>8.4f} {ort_ms / ms:>5.2f}x {kb:>7} {acc:>9.4f}")
+    print(f"  ExecuTorch fp32 parity: max abs diff {et.max_abs_diff:.2g} over {et.parity_rows} rows")
+    print(f"  ExecuTorch int8: {q8.summary}")
+    print(f"  Core ML fp16 (.mlpackage.zip): {cm.size_bytes / 1024:.1f} KB; ops {cm.spec['op_types']}; {cm.parity}")
+    print("  LiteRT: not measured (its converters do not install beside torch 2.13 here; docs/jobs.md)")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,33 @@ def mlp_weights(tmp_path_factory: Any) -> Path:
 
 
 @pytest.fixture(scope="session")
+def compact_weights(tmp_path_factory: Any) -> Path:
+    """A compact digits CNN (the edge recipe), trained once per session."""
+    from shipyard_ml.data import load_sklearn_dataset
+    from shipyard_ml.loading import save_state_dict
+    from shipyard_ml.train import digits_compact
+
+    model, _ = digits_compact({"epochs": 8}, 0, load_sklearn_dataset("digits"))
+    return save_state_dict(model, tmp_path_factory.mktemp("compact") / "digits-compact.pt")
+
+
+def register_compact(project: Any, weights: Path, *, by: Any) -> Any:
+    """The compact digits CNN registered as a state_dict version of ``digits-compact`` with its recipe."""
+    from shipyard.registry.versions import model_version_create
+
+    return model_version_create(
+        project=project,
+        model_name="digits-compact",
+        artifact_file_or_path=weights,
+        format="state_dict",
+        recipe="digits_compact",
+        recipe_config={"epochs": 8},
+        metrics={"accuracy": 0.95},
+        by=by,
+    )
+
+
+@pytest.fixture(scope="session")
 def digits_csv(tmp_path_factory: Any) -> Path:
     import pandas as pd
     from sklearn.datasets import load_digits

@@ -10,35 +10,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.jobs.conftest import wait_for
+from tests.jobs.conftest import register_compact, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="session")
-def compact_weights(tmp_path_factory: Any) -> Path:
-    from shipyard_ml.data import load_sklearn_dataset
-    from shipyard_ml.loading import save_state_dict
-    from shipyard_ml.train import digits_compact
-
-    model, _ = digits_compact({"epochs": 8}, 0, load_sklearn_dataset("digits"))
-    return save_state_dict(model, tmp_path_factory.mktemp("compact") / "digits-compact.pt")
-
-
 def test_export_executorch_through_a_worker(world: Any, celery_worker: Any, compact_weights: Path) -> None:
     from shipyard.registry.models import ModelVersion
-    from shipyard.registry.versions import model_version_create
 
-    source = model_version_create(
-        project=world.project,
-        model_name="digits-compact",
-        artifact_file_or_path=compact_weights,
-        format="state_dict",
-        recipe="digits_compact",
-        recipe_config={"epochs": 8},
-        metrics={"accuracy": 0.95},
-        by=world.owner,
-    )
+    source = register_compact(world.project, compact_weights, by=world.owner)
     client = world.client(world.owner)
     profiles = "/api/v1/projects/fraud-model/edge-profiles/"
     phone = {"name": "phone", "max_size_bytes": 5_000_000, "max_latency_ms": 50, "min_accuracy": 0.8}

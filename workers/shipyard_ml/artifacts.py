@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-FORMATS = ("onnx", "state_dict", "safetensors", "torchscript", "torch_export", "executorch")
+FORMATS = ("onnx", "state_dict", "safetensors", "torchscript", "torch_export", "executorch", "coreml")
 
 
 class ArtifactRejected(ValueError):
@@ -387,6 +387,26 @@ def validate_executorch(path: Path) -> ArtifactReport:
     )
 
 
+def validate_coreml(path: Path) -> ArtifactReport:
+    """A zipped Core ML package: valid zip, safe member names, one ``*.mlpackage`` root folder with its
+    ``Manifest.json`` and ``Data/com.apple.CoreML/model.mlmodel``. Only Apple platforms run it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names, bad = archive.namelist(), archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ArtifactRejected(f"not a zipped Core ML package (not a valid zip; corrupt or truncated): {exc}") from None
+    if bad is not None:
+        raise ArtifactRejected(f"Core ML archive member '{bad}' fails its CRC check (corrupt)")
+    unsafe = [n for n in names if _unsafe_member(n)]
+    roots = {n.split("/", 1)[0] for n in names}
+    if unsafe or len(roots) != 1 or not next(iter(roots)).endswith(".mlpackage"):
+        raise ArtifactRejected("not a zipped Core ML package: expected one <name>.mlpackage folder with safe names")
+    root = next(iter(roots))
+    if {f"{root}/Manifest.json", f"{root}/Data/com.apple.CoreML/model.mlmodel"} - set(names):
+        raise ArtifactRejected("not a Core ML package: Manifest.json or Data/com.apple.CoreML/model.mlmodel is missing")
+    return ArtifactReport(ok=True, message="Core ML package (.mlpackage, zipped)", framework="coreml")
+
+
 VALIDATORS = {
     "onnx": validate_onnx,
     "state_dict": validate_state_dict,
@@ -394,6 +414,7 @@ VALIDATORS = {
     "torchscript": validate_torchscript,
     "torch_export": validate_torch_export,
     "executorch": validate_executorch,
+    "coreml": validate_coreml,
 }
 
 

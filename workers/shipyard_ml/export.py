@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from shipyard_ml.loading import atomic_path, latency_ms, onnx_predictor, torch_predictor
+from shipyard_ml.loading import atomic_path, eval_mode, latency_ms, onnx_predictor, torch_predictor
 from shipyard_ml.recipe_types import Cancelled, Progress, ShouldStop, never_stop, no_progress
 from shipyard_ml.reports import ExportReport
 
@@ -80,7 +80,7 @@ def export_onnx(
 ) -> ExportReport:
     import onnx
 
-    model = model.to("cpu").eval()
+    model = eval_mode(model)
     eval_x = np.ascontiguousarray(eval_x, dtype=np.float32)
     example = torch.from_numpy(eval_x[: min(2, len(eval_x))])
     progress(5.0, f"exporting to ONNX opset {opset}")

@@ -127,7 +127,30 @@ class ExportExecutorchParams(JobParams):
 
     latency_repeats: int = _latency_repeats()
     tolerance: float = Field(
-        default=1e-4, ge=0, le=1, description="Largest absolute difference from PyTorch's outputs."
+        default=1e-4, ge=0, le=1, description="fp32: largest absolute difference from PyTorch's outputs."
+    )
+    quantization: Literal["none", "int8"] = Field(
+        default="none",
+        description="int8: PT2E static quantization with the XNNPACK quantizer, calibrated on evaluation rows, "
+        "gated on accuracy against the fp32 parent instead of the max abs diff.",
+    )
+    calibration_rows: int = Field(default=256, ge=1, le=100000, description="int8: rows used to calibrate.")
+    max_metric_drop: float = _max_metric_drop(0.01, "int8: largest accuracy drop the gate accepts (0.01 = 1 point).")
+    edge_profiles: list[str] | None = Field(
+        default=None, max_length=50, description="Edge profiles of the project to check (default: all of them)."
+    )
+    output_model: str = _output_model()
+
+
+class ExportCoremlParams(JobParams):
+    """Params of an ``export_coreml`` job (a batch-1 Core ML ML Program, ``.mlpackage``)."""
+
+    precision: Literal["fp16", "fp32"] = Field(default="fp16", description="Compute precision of the ML Program.")
+    minimum_deployment_target: Literal["iOS16", "iOS17", "iOS18"] = Field(
+        default="iOS16", description="Oldest iOS the package runs on (ML Programs with fp16 I/O need iOS16)."
+    )
+    edge_profiles: list[str] | None = Field(
+        default=None, max_length=50, description="Edge profiles of the project to check (default: all of them)."
     )
     output_model: str = _output_model()
 
@@ -341,6 +364,7 @@ JOB_PARAMS: dict[str, type[JobParams]] = {
     "export_onnx": ExportOnnxParams,
     "export_torchscript": ExportTorchscriptParams,
     "export_executorch": ExportExecutorchParams,
+    "export_coreml": ExportCoremlParams,
     "quantize": QuantizeParams,
     "prune": PruneParams,
     "distill": DistillParams,

@@ -115,8 +115,17 @@ def onnx_predictor(path: str, device: str = "cpu", threads: int | None = None) -
     return predict
 
 
+def eval_mode(model: nn.Module, device: str = "cpu") -> nn.Module:
+    """``model`` on ``device`` in eval mode. A module unflattened from a ``torch.export`` program refuses
+    ``.eval()``: it runs in the mode it was exported in, so it is taken as it is."""
+    model = model.to(device)
+    with contextlib.suppress(NotImplementedError):
+        model.eval()
+    return model
+
+
 def torch_predictor(model: nn.Module, device: str = "cpu") -> Predictor:
-    model.to(device).eval()
+    model = eval_mode(model, device)
 
     def predict(x: np.ndarray) -> np.ndarray:
         return predict_logits(model, x, device)

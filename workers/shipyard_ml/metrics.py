@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
 from torch import nn
 
 
 def predict_logits(model: nn.Module, x: np.ndarray, device: str = "cpu", batch_size: int = 1024) -> np.ndarray:
-    model.eval()
+    # a module unflattened from a torch.export program refuses .eval(): it runs in the mode it was exported in
+    with contextlib.suppress(NotImplementedError):
+        model.eval()
     outs = []
     with torch.no_grad():
         for i in range(0, len(x), batch_size):

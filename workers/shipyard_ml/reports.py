@@ -63,8 +63,9 @@ class ExportReport(Report):
     size_bytes: int
     passed: bool
     summary: str
-    max_abs_diff: float
-    tolerance: float
+    #: none when parity is not measurable where the export ran (``parity`` says why)
+    max_abs_diff: float | None
+    tolerance: float | None
     parity_rows: int
     #: engine -> batch size -> ms: {"pytorch": {"1": ms, "64": ms}, "onnx": {...}}
     latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -74,6 +75,13 @@ class ExportReport(Report):
     signature: dict[str, Any] = field(default_factory=dict)
     #: accuracy of the exported model on the evaluation rows, where the export measured it
     accuracy: float | None = None
+    #: how parity was measured, or why it could not be ("not measurable on this platform: ...")
+    parity: str = ""
+    #: Core ML: the checked spec (inputs, outputs, op types, precision, deployment target)
+    spec: dict[str, Any] = field(default_factory=dict)
+    #: quantized edge exports: accuracy of the float parent on the same rows, and the gate
+    reference_accuracy: float | None = None
+    max_metric_drop: float | None = None
 
 
 class ProfileCheck(TypedDict):
@@ -171,10 +179,10 @@ class EvaluateJobReport(EvaluationReport):
 
 @dataclass(kw_only=True)
 class ExportJobReport(ExportReport):
-    """Result of an ``export_onnx``, ``export_torchscript`` or ``export_executorch`` job (``version``: none
-    when parity failed)."""
+    """Result of an ``export_onnx``, ``export_torchscript``, ``export_executorch`` or ``export_coreml`` job
+    (``version``: none when parity failed)."""
 
-    kind: Literal["export_onnx", "export_torchscript", "export_executorch"]
+    kind: Literal["export_onnx", "export_torchscript", "export_executorch", "export_coreml"]
     version: VersionRef | None = None
     #: edge exports: the project's edge profiles checked against the exported model
     profiles: list[ProfileCheck] = field(default_factory=list)
@@ -259,6 +267,7 @@ JOB_REPORTS: dict[str, type[Report]] = {
     "export_onnx": ExportJobReport,
     "export_torchscript": ExportJobReport,
     "export_executorch": ExportJobReport,
+    "export_coreml": ExportJobReport,
     "quantize": CompressionJobReport,
     "prune": CompressionJobReport,
     "distill": DistillJobReport,

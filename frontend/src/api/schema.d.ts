@@ -1493,10 +1493,11 @@ export interface components {
          *     * `torchscript` - TorchScript (code: loaded by workers only)
          *     * `torch_export` - torch.export program (.pt2: loaded by workers only)
          *     * `executorch` - ExecuTorch program (.pte: for devices; loaded by workers only)
+         *     * `coreml` - Core ML package (.mlpackage, zipped: for Apple devices)
          *     * `ensemble` - Ensemble of versions
          * @enum {string}
          */
-        ArtifactFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export" | "executorch" | "ensemble";
+        ArtifactFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export" | "executorch" | "coreml" | "ensemble";
         Assessment: {
             id: number;
             project: string;
@@ -2309,6 +2310,31 @@ export interface components {
              */
             seed: number;
         };
+        /** @description Params of an ``export_coreml`` job (a batch-1 Core ML ML Program, ``.mlpackage``). */
+        ExportCoremlParams: {
+            /**
+             * @description Compute precision of the ML Program.
+             * @default fp16
+             * @enum {string}
+             */
+            precision: "fp16" | "fp32";
+            /**
+             * @description Oldest iOS the package runs on (ML Programs with fp16 I/O need iOS16).
+             * @default iOS16
+             * @enum {string}
+             */
+            minimum_deployment_target: "iOS16" | "iOS17" | "iOS18";
+            /**
+             * @description Edge profiles of the project to check (default: all of them).
+             * @default null
+             */
+            edge_profiles: string[] | null;
+            /**
+             * @description Register the produced version under this model (default: the same model).
+             * @default
+             */
+            output_model: string;
+        };
         /** @description Params of an ``export_executorch`` job (a batch-1 ``.pte`` lowered with the XNNPACK delegate). */
         ExportExecutorchParams: {
             /**
@@ -2317,10 +2343,31 @@ export interface components {
              */
             latency_repeats: number;
             /**
-             * @description Largest absolute difference from PyTorch's outputs.
+             * @description fp32: largest absolute difference from PyTorch's outputs.
              * @default 0.0001
              */
             tolerance: number;
+            /**
+             * @description int8: PT2E static quantization with the XNNPACK quantizer, calibrated on evaluation rows, gated on accuracy against the fp32 parent instead of the max abs diff.
+             * @default none
+             * @enum {string}
+             */
+            quantization: "none" | "int8";
+            /**
+             * @description int8: rows used to calibrate.
+             * @default 256
+             */
+            calibration_rows: number;
+            /**
+             * @description int8: largest accuracy drop the gate accepts (0.01 = 1 point).
+             * @default 0.01
+             */
+            max_metric_drop: number;
+            /**
+             * @description Edge profiles of the project to check (default: all of them).
+             * @default null
+             */
+            edge_profiles: string[] | null;
             /**
              * @description Register the produced version under this model (default: the same model).
              * @default
@@ -2328,16 +2375,16 @@ export interface components {
             output_model: string;
         };
         /**
-         * @description Result of an ``export_onnx``, ``export_torchscript`` or ``export_executorch`` job (``version``: none
-         *     when parity failed).
+         * @description Result of an ``export_onnx``, ``export_torchscript``, ``export_executorch`` or ``export_coreml`` job
+         *     (``version``: none when parity failed).
          */
         ExportJobReport: {
             format: string;
             size_bytes: number;
             passed: boolean;
             summary: string;
-            max_abs_diff: number;
-            tolerance: number;
+            max_abs_diff: number | null;
+            tolerance: number | null;
             parity_rows: number;
             latency_ms: {
                 [key: string]: {
@@ -2354,8 +2401,17 @@ export interface components {
             };
             /** @default null */
             accuracy: number | null;
+            /** @default  */
+            parity: string;
+            spec: {
+                [key: string]: unknown;
+            };
+            /** @default null */
+            reference_accuracy: number | null;
+            /** @default null */
+            max_metric_drop: number | null;
             /** @enum {string} */
-            kind: "export_onnx" | "export_torchscript" | "export_executorch";
+            kind: "export_onnx" | "export_torchscript" | "export_executorch" | "export_coreml";
             /** @default null */
             version: components["schemas"]["VersionRef"] | null;
             profiles: components["schemas"]["ProfileCheck"][];
@@ -2628,7 +2684,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["ExportCoremlParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -2673,7 +2729,7 @@ export interface components {
             kind: components["schemas"]["JobKindEnum"];
             model_version: number;
             dataset_version?: number | null;
-            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
+            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["ExportCoremlParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
             queue?: components["schemas"]["QueueEnum"] | components["schemas"]["BlankEnum"];
             /** @default auto */
             device: components["schemas"]["DeviceEnum"];
@@ -2690,7 +2746,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["ExportCoremlParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -2735,6 +2791,7 @@ export interface components {
          *     * `export_onnx` - Export to ONNX
          *     * `export_torchscript` - Export to TorchScript
          *     * `export_executorch` - Export to ExecuTorch (XNNPACK)
+         *     * `export_coreml` - Export to Core ML
          *     * `quantize` - Quantize (int8)
          *     * `prune` - Prune
          *     * `distill` - Distill
@@ -2746,7 +2803,7 @@ export interface components {
          *     * `staleness_impact` - Staleness impact
          * @enum {string}
          */
-        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "export_executorch" | "quantize" | "prune" | "distill" | "explain" | "replay" | "fairness" | "feature_importance" | "tune" | "staleness_impact";
+        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "export_executorch" | "export_coreml" | "quantize" | "prune" | "distill" | "explain" | "replay" | "fairness" | "feature_importance" | "tune" | "staleness_impact";
         /**
          * @description * `queued` - Queued
          *     * `running` - Running
@@ -2935,9 +2992,10 @@ export interface components {
          *     * `torchscript` - TorchScript (code: loaded by workers only)
          *     * `torch_export` - torch.export program (.pt2: loaded by workers only)
          *     * `executorch` - ExecuTorch program (.pte: for devices; loaded by workers only)
+         *     * `coreml` - Core ML package (.mlpackage, zipped: for Apple devices)
          * @enum {string}
          */
-        ModelVersionCreateFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export" | "executorch";
+        ModelVersionCreateFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export" | "executorch" | "coreml";
         /** @description Multipart: ``artifact`` plus metadata; JSON-valued fields may be sent as JSON strings. */
         ModelVersionCreateRequest: {
             /** Format: binary */

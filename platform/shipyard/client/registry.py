@@ -316,6 +316,7 @@ class Registry(Client):
             "torchscript": ".ts",
             "torch_export": ".pt2",
             "executorch": ".pte",
+            "coreml": ".mlpackage.zip",
         }[version["format"]]
         target = folder / f"{name}-v{version['number']}{suffix}"
         if target.exists() and _sha256(target) == version["artifact_sha256"]:

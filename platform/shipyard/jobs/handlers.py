@@ -14,13 +14,13 @@ from django.conf import settings
 
 from shipyard.jobs.context import Context, JobFailed, Outcome, model_source, register, training_data, version_ref
 from shipyard.jobs.debug_handlers import run_explain, run_replay
+from shipyard.jobs.edge_handlers import run_export_coreml, run_export_executorch
 from shipyard.jobs.evidence_jobs import run_feature_importance, run_staleness_impact, run_tune
 from shipyard.jobs.fairness_handlers import run_fairness
 from shipyard.jobs.models import Job, JobKind
 from shipyard_ml.job_params import (
     DistillParams,
     EvaluateParams,
-    ExportExecutorchParams,
     ExportOnnxParams,
     ExportTorchscriptParams,
     PruneParams,
@@ -167,63 +167,6 @@ def run_export_onnx(job: Job, ctx: Context, device: str, work: Path) -> Outcome:
 
 def run_export_torchscript(job: Job, ctx: Context, device: str, work: Path) -> Outcome:
     return _export(job, ctx, device, work, "torchscript")
-
-
-def run_export_executorch(job: Job, ctx: Context, device: str, work: Path) -> Outcome:
-    """A batch-1 ExecuTorch program with the XNNPACK delegate; parity in ExecuTorch's runtime."""
-    from shipyard.jobs.edge import profile_checks, profile_evidence
-    from shipyard_ml.edge import export_executorch
-    from shipyard_ml.export import ExportFailed
-    from shipyard_ml.loading import load_torch_module
-
-    p = ExportExecutorchParams.model_validate(job.params)
-    module = load_torch_module(model_source(job))
-    data = training_data(job, split=True)
-    out = work / "model.pte"
-    try:
-        report = export_executorch(
-            module,
-            out,
-            data.X_eval,
-            eval_y=data.y_eval,
-            tolerance=p.tolerance,
-            latency_repeats=p.latency_repeats,
-            progress=ctx.stage(0, 90),
-            should_stop=ctx.should_stop,
-        )
-    except ExportFailed as exc:
-        failed = (
-            job_report(ExportJobReport, exc.report, kind=job.kind).to_dict()
-            if exc.report
-            else NoReport(kind=job.kind).to_dict()
-        )
-        raise JobFailed(str(exc), failed) from None
-    ctx.progress(92.0, "registering the ExecuTorch program")
-    mv = job.model_version
-    version = register(
-        job,
-        ctx,
-        out,
-        output="executorch",
-        fmt="executorch",
-        model_name=p.output_model,
-        signature=report.signature,
-        metrics={k: v for k, v in (mv.metrics or {}).items() if isinstance(v, (int, float))},
-        params={
-            "exported_from": f"{mv.model.name}:v{mv.number}",
-            "delegate": "xnnpack",
-            "max_abs_diff": report.max_abs_diff,
-            "latency_ms_batch1": {k: v["1"] for k, v in report.latency_ms.items()},
-        },
-        recipe="",
-        description=f"ExecuTorch (XNNPACK) export of {mv.model.name} v{mv.number} by job {job.pk}",
-    )
-    checks = profile_checks(project=job.project, report=report, runtime="executorch")
-    profile_evidence(job=job, version=version, checks=checks, runtime="executorch")
-    result = job_report(ExportJobReport, report, kind=job.kind, version=version_ref(version), profiles=checks)
-    title = f"executorch export parity: max abs diff {report.max_abs_diff:.2g} (tolerance {report.tolerance:g})"
-    met = "".join(f"; profile {c['name']}: {'met' if c['passed'] else 'NOT met'}" for c in checks)
-    return Outcome(result.to_dict(), True, report.summary + met, [("infra-3", True, title)])
 
 
 def _gate_evidence(kind: str, report: Any) -> list[tuple[str, bool, str]]:
@@ -397,6 +340,7 @@ HANDLERS: dict[str, Callable[[Job, Context, str, Path], Outcome]] = {
     JobKind.EXPORT_ONNX: run_export_onnx,
     JobKind.EXPORT_TORCHSCRIPT: run_export_torchscript,
     JobKind.EXPORT_EXECUTORCH: run_export_executorch,
+    JobKind.EXPORT_COREML: run_export_coreml,
     JobKind.QUANTIZE: run_quantize,
     JobKind.PRUNE: run_prune,
     JobKind.DISTILL: run_distill,

@@ -140,11 +140,14 @@ def run(job_id: int, hostname: str) -> str:
 
 def _record_failure_evidence(job: Job, result: dict[str, Any]) -> None:
     """A failed gate or parity check is evidence too (it shows the check runs and catches problems)."""
-    if job.kind in (JobKind.QUANTIZE, JobKind.PRUNE, JobKind.DISTILL) and result.get("summary"):
+    if (
+        job.kind in (JobKind.QUANTIZE, JobKind.PRUNE, JobKind.DISTILL)
+        or (job.kind == JobKind.EXPORT_EXECUTORCH and result.get("max_metric_drop") is not None)
+    ) and result.get("summary"):
         services.evidence_for(job, [("infra-4", False, f"{job.kind} quality gate: {result['summary']}")])
     elif (
         job.kind in (JobKind.EXPORT_ONNX, JobKind.EXPORT_TORCHSCRIPT, JobKind.EXPORT_EXECUTORCH)
-        and "max_abs_diff" in result
+        and result.get("max_abs_diff") is not None
     ):
         services.evidence_for(
             job, [("infra-3", False, f"export parity failed: max abs diff {result['max_abs_diff']:.3g}")]

@@ -16,6 +16,7 @@ from shipyard.jobs.models import (
     LOG_MAX_LINES,
     TERMINAL,
     TIME_LIMITS,
+    EdgeProfile,
     Job,
     JobDevice,
     JobKind,
@@ -35,6 +36,29 @@ def _enqueue(job: Job) -> None:
     transaction.on_commit(
         lambda: run_job.apply_async(args=[job_id], queue=queue, soft_time_limit=limit, time_limit=limit + 30)
     )
+
+
+#: edge exports: the runtime each is for (the error message names it)
+EDGE_KINDS: dict[str, str] = {JobKind.EXPORT_EXECUTORCH: "An ExecuTorch", JobKind.EXPORT_COREML: "A Core ML"}
+
+
+def _check_edge_export(kind: str, model_version: Any, project: Any, params: dict[str, Any]) -> None:
+    """An edge export needs a PyTorch version, and names only edge profiles the project has."""
+    if not (
+        model_version.format in ("torchscript", "torch_export")
+        or (model_version.format in ("state_dict", "safetensors") and model_version.recipe)
+    ):
+        raise DomainError(
+            f"{EDGE_KINDS[kind]} export needs a PyTorch version (a state_dict with its recipe, TorchScript or a "
+            f"torch.export program); version {model_version.number} is {model_version.format}",
+            field="model_version",
+        )
+    wanted = params.get("edge_profiles")
+    if wanted:
+        known = set(EdgeProfile.objects.filter(project=project).values_list("name", flat=True))
+        missing = [name for name in wanted if name not in known]
+        if missing:
+            raise DomainError(f"no edge profile named '{missing[0]}' in this project", field="params.edge_profiles")
 
 
 @transaction.atomic
@@ -71,15 +95,8 @@ def job_create(
         )
     if kind in (JobKind.EXPORT_ONNX, JobKind.EXPORT_TORCHSCRIPT) and model_version.format == "onnx":
         raise DomainError("this version is already ONNX; export needs a PyTorch version", field="model_version")
-    if kind == JobKind.EXPORT_EXECUTORCH and not (
-        model_version.format in ("torchscript", "torch_export")
-        or (model_version.format in ("state_dict", "safetensors") and model_version.recipe)
-    ):
-        raise DomainError(
-            f"an ExecuTorch export needs a PyTorch version (a state_dict with its recipe, TorchScript or a "
-            f"torch.export program); version {model_version.number} is {model_version.format}",
-            field="model_version",
-        )
+    if kind in EDGE_KINDS:
+        _check_edge_export(kind, model_version, project, normalised)
     if kind in (JobKind.TRAINING_TESTS, JobKind.TUNE):
         job_params.check_recipe(
             normalised["recipe"], version_recipe=model_version.recipe, allowlist=settings.SHIPYARD_RECIPE_ALLOWLIST

@@ -25,7 +25,14 @@ from shipyard.projects.selectors import project_get
 from shipyard.registry import aliases, datasets, policy, privacy, selectors, storage, uploads, versions
 from shipyard.registry.api import serializers as s
 from shipyard.registry.api.downloads import ranged_response
-from shipyard.registry.models import Alias, DatasetDownload, DatasetVersion, FeaturePolicy, ModelVersion
+from shipyard.registry.models import (
+    EDGE_SUFFIXES,
+    Alias,
+    DatasetDownload,
+    DatasetVersion,
+    FeaturePolicy,
+    ModelVersion,
+)
 from shipyard.registry.usage import version_users
 
 ErrorResponse = OpenApiResponse(description="error: {error: {code, message, fields}}")
@@ -211,7 +218,11 @@ class ModelVersionArtifactView(ProjectScopedView):
             request,
             lambda: store.open(version.artifact_key),
             size=version.artifact_size,
-            filename=version.artifact_filename or f"{model}-v{number}.{version.format}",
+            filename=(
+                f"{model}-v{number}{EDGE_SUFFIXES[version.format]}"
+                if version.format in EDGE_SUFFIXES
+                else version.artifact_filename or f"{model}-v{number}.{version.format}"
+            ),
             etag=version.artifact_sha256,
         )
 

@@ -10,6 +10,7 @@ export const JOB_KINDS = [
   'export_onnx',
   'export_torchscript',
   'export_executorch',
+  'export_coreml',
   'quantize',
   'prune',
   'distill',
@@ -30,6 +31,7 @@ export const KIND_LABELS: Record<JobKind, string> = {
   export_onnx: 'Export to ONNX',
   export_torchscript: 'Export to TorchScript',
   export_executorch: 'Export to ExecuTorch',
+  export_coreml: 'Export to Core ML',
   quantize: 'Quantize',
   prune: 'Prune',
   distill: 'Distill',
@@ -224,5 +226,17 @@ export function useDatasetVersionChoices(project: string, enabled: boolean) {
       }
       return choices;
     },
+  });
+}
+
+export type EdgeProfile = Schemas['EdgeProfile'];
+
+/** The project's edge profiles (device budgets) an edge export may be checked against. */
+export function useEdgeProfiles(project: string, enabled = true) {
+  return useQuery({
+    queryKey: ['jobs', 'edge-profiles', project],
+    enabled,
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/projects/{project}/edge-profiles/', { params: { path: { project } } }))) as EdgeProfile[],
   });
 }

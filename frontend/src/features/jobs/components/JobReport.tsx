@@ -169,28 +169,64 @@ function Export({ r }: { r: ExportReport }) {
         <KeyValues
           rows={[
             ['format', r.format],
-            ['opset', fmt(r.opset, 0)],
-            ['max abs diff', fmt(r.max_abs_diff)],
-            ['tolerance', fmt(r.tolerance)],
+            ...(r.opset === null ? [] : ([['opset', fmt(r.opset, 0)]] as [string, string][])),
+            ['max abs diff', r.max_abs_diff === null ? 'not measured' : fmt(r.max_abs_diff)],
+            ...(r.tolerance === null ? [] : ([['tolerance', fmt(r.tolerance)]] as [string, string][])),
             ['rows compared', fmt(r.parity_rows, 0)],
             ['size', bytes(r.size_bytes)],
             ...(r.accuracy === null ? [] : ([['accuracy', fmt(r.accuracy)]] as [string, string][])),
+            ...(r.reference_accuracy === null || r.reference_accuracy === undefined
+              ? []
+              : ([['accuracy of the parent', fmt(r.reference_accuracy)]] as [string, string][])),
+            ...(r.max_metric_drop === null || r.max_metric_drop === undefined
+              ? []
+              : ([['gate: max accuracy drop', `${(r.max_metric_drop * 100).toFixed(2)} points`]] as [string, string][])),
+            ...(r.parity ? ([['parity', r.parity]] as [string, string][]) : []),
           ]}
         />
       </Section>
-      <Compare title="Latency (ms)" data={data} unit=" ms" />
+      {engines.length > 0 ? <Compare title="Latency (ms)" data={data} unit=" ms" /> : null}
+      {r.spec && Object.keys(r.spec).length > 0 ? <CoremlSpec spec={r.spec as Record<string, unknown>} /> : null}
       {r.profiles.length > 0 ? (
         <Section title="Edge profiles">
           <KeyValues
             rows={r.profiles.map((p) => {
-              const c = p.checks as Record<string, { limit: number; value: number | null; passed: boolean }>;
-              const detail = `${bytes(c.size_bytes?.value ?? 0)} (max ${bytes(c.size_bytes?.limit ?? 0)}) · ${fmt(c.latency_ms?.value)} ms (max ${fmt(c.latency_ms?.limit)}) · accuracy ${fmt(c.accuracy?.value)} (min ${fmt(c.accuracy?.limit)})`;
+              const c = p.checks as Record<string, { limit: number; value: number | null; passed: boolean | null }>;
+              const size = `${bytes(c.size_bytes?.value ?? 0)} (max ${bytes(c.size_bytes?.limit ?? 0)})`;
+              const detail =
+                c.latency_ms?.passed === null
+                  ? `${size} · latency and accuracy not measurable on this platform (size checked only)`
+                  : `${size} · ${fmt(c.latency_ms?.value)} ms (max ${fmt(c.latency_ms?.limit)}) · accuracy ${fmt(c.accuracy?.value)} (min ${fmt(c.accuracy?.limit)})`;
               return [p.name, `${p.passed ? 'met' : 'not met'}: ${detail}`];
             })}
           />
         </Section>
       ) : null}
     </SimpleGrid>
+  );
+}
+
+/** A Core ML export's checked spec: inputs, outputs, operator types, precision, deployment target. */
+function CoremlSpec({ spec }: { spec: Record<string, unknown> }) {
+  const io = (key: string) =>
+    ((spec[key] as { name: string; dtype: string; shape: number[] }[] | undefined) ?? []).map((t) => `${t.name} ${t.dtype} [${t.shape.join(', ')}]`).join('; ');
+  const counts = (key: string) =>
+    Object.entries((spec[key] as Record<string, number> | undefined) ?? {})
+      .map(([k, v]) => `${k} ×${v}`)
+      .join(', ');
+  return (
+    <Section title="Core ML spec">
+      <KeyValues
+        rows={[
+          ['inputs', io('inputs')],
+          ['outputs', io('outputs')],
+          ['operators', counts('op_types')],
+          ['constant tensors', counts('weight_dtypes')],
+          ['compute precision', String(spec.compute_precision ?? '')],
+          ['minimum target', String(spec.minimum_deployment_target ?? '')],
+        ]}
+      />
+    </Section>
   );
 }
 

@@ -1,7 +1,6 @@
-import { Alert, Button, Group, Modal, NumberInput, Select, Stack, Switch, Text, TextInput, Tooltip } from '@mantine/core';
+import { Alert, Button, Group, Modal, NumberInput, Select, Stack, Switch, TextInput, Tooltip } from '@mantine/core';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
-import { ApiError } from '@/api/errors';
 import {
   type JobCreate,
   type JobKind,
@@ -12,6 +11,7 @@ import {
   useDatasetVersionChoices,
   useJobKinds,
 } from '../api/jobs';
+import { StartError } from './StartError';
 
 /**
  * The params each kind's form offers, with their labels. Types, ranges, choices and defaults come
@@ -38,7 +38,15 @@ const FORMS: Record<JobKind, Field[]> = {
     { key: 'tolerance', label: 'Parity tolerance (max abs diff)', type: 'number', step: 1e-5 },
   ],
   export_torchscript: [{ key: 'tolerance', label: 'Parity tolerance', type: 'number', step: 1e-6 }],
-  export_executorch: [{ key: 'tolerance', label: 'Parity tolerance (max abs diff)', type: 'number', step: 1e-5 }],
+  export_executorch: [
+    { key: 'quantization', label: 'Quantization', type: 'select' },
+    { key: 'tolerance', label: 'Parity tolerance (max abs diff, fp32)', type: 'number', step: 1e-5 },
+    { key: 'max_metric_drop', label: 'Gate: max accuracy drop (int8)', type: 'number', step: 0.005 },
+  ],
+  export_coreml: [
+    { key: 'precision', label: 'Compute precision', type: 'select' },
+    { key: 'minimum_deployment_target', label: 'Minimum deployment target', type: 'select' },
+  ],
   quantize: [
     { key: 'mode', label: 'Mode', type: 'select' },
     { key: 'calibration_rows', label: 'Calibration rows (static)', type: 'number' },
@@ -92,6 +100,7 @@ const BUTTONS: JobKind[] = [
   'export_onnx',
   'export_torchscript',
   'export_executorch',
+  'export_coreml',
   'quantize',
   'prune',
   'distill',
@@ -142,7 +151,14 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
   };
   const isOnnx = format === 'onnx';
   const disabled = (k: JobKind) =>
-    isOnnx && (k === 'export_onnx' || k === 'export_torchscript' || k === 'prune' || k === 'training_tests' || k === 'tune');
+    isOnnx &&
+    (k === 'export_onnx' ||
+      k === 'export_torchscript' ||
+      k === 'export_executorch' ||
+      k === 'export_coreml' ||
+      k === 'prune' ||
+      k === 'training_tests' ||
+      k === 'tune');
   const submit = () => {
     if (!kind) return;
     const params: Record<string, unknown> = {};
@@ -171,7 +187,6 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
       { onSuccess: (job) => void navigate(`/jobs/${job.id}`) },
     );
   };
-  const error = create.error instanceof ApiError ? create.error : null;
   return (
     <>
       <Group gap="xs" data-testid="job-actions">
@@ -267,16 +282,7 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
               allowDeselect={false}
             />
             {jsonError ? <Alert color="red">{jsonError}</Alert> : null}
-            {error ? (
-              <Alert color="red" title="Could not start the job">
-                {error.message}
-                {Object.entries(error.fields ?? {}).map(([k, v]) => (
-                  <Text key={k} size="sm">
-                    {k}: {Array.isArray(v) ? v.join(' ') : String(v)}
-                  </Text>
-                ))}
-              </Alert>
-            ) : null}
+            <StartError error={create.error} title="Could not start the job" />
             <Group justify="flex-end">
               <Button onClick={submit} loading={create.isPending}>
                 Start job

@@ -2,6 +2,7 @@ import { Anchor, Card, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { Link, useParams } from 'react-router';
 import { KIND_LABELS, useJobs, useVersionRef } from '../api/jobs';
 import { JobProgress, JobStatusBadge } from './JobStatus';
+import { EdgeExportModal } from './EdgeExportModal';
 import { StartJobPanel } from './StartJobPanel';
 
 /**
@@ -19,6 +20,7 @@ export function VersionJobs() {
       <Stack gap="sm">
         <Group justify="space-between">
           <Title order={4}>Jobs</Title>
+          <EdgeExportModal project={slug} versionId={version.data.id} format={version.data.format} />
         </Group>
         <StartJobPanel project={slug} versionId={version.data.id} format={version.data.format} />
         {list.length === 0 ? (
