@@ -9,7 +9,7 @@ The registry's demo seed has trained and registered the digits models; this step
 * a ``feature_importance`` job (data-2, data-3) on digits-cnn.
 The workers that ``shipyard_run`` starts run them, so their evidence arrives a minute or two after
 start-up, measured like any other job's. Idempotent: a kind already queued or run for the demo
-model is not queued again.
+model (any of its versions) is not queued again.
 
 The configuration is the team's declaration, shown in the report and the evidence: pixels that are
 blank in at least 85 % of the training images (the image border, mostly) are exempt from data-2 and
@@ -86,7 +86,8 @@ def seed(ctx: Any) -> None:
         return
     queued = []
     for kind, version, dataset_version, params in _demo_jobs(project):
-        if Job.objects.filter(project=project, kind=kind, model_version=version).exists():
+        # once per kind and model: a tune job registers a newer state_dict, which must not get its own
+        if Job.objects.filter(project=project, kind=kind, model_version__model=version.model).exists():
             continue
         job = job_create(
             project=project,
