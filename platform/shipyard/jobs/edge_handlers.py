@@ -1,4 +1,4 @@
-"""Edge exports: an ExecuTorch program (fp32 or int8, XNNPACK) or a Core ML package, registered as a
+"""Edge exports: an ExecuTorch program (fp32 or int8, XNNPACK), a Core ML package or a LiteRT model, registered as a
 new version with lineage to its parent, the project's edge profiles checked against it (infra-4)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from shipyard.jobs.context import Context, JobFailed, Outcome, model_source, register, training_data, version_ref
 from shipyard.jobs.edge import profile_checks, profile_evidence
 from shipyard.jobs.models import Job
-from shipyard_ml.job_params import ExportCoremlParams, ExportExecutorchParams
+from shipyard_ml.job_params import ExportCoremlParams, ExportExecutorchParams, ExportTfliteParams
 from shipyard_ml.reports import ExportJobReport, NoReport, job_report
 
 
@@ -34,6 +34,7 @@ def _finish(
     description: str,
     evidence: list[tuple[str, bool, str]],
     measurable: bool = True,
+    fmt: str = "",
 ) -> Outcome:
     ctx.progress(92.0, f"registering the {runtime} export")
     mv = job.model_version
@@ -41,8 +42,8 @@ def _finish(
         job,
         ctx,
         out,
-        output=runtime,
-        fmt=runtime,
+        output=fmt or runtime,
+        fmt=fmt or runtime,
         model_name=output_model,
         signature=report.signature,
         metrics={k: v for k, v in (mv.metrics or {}).items() if isinstance(v, (int, float))},
@@ -153,4 +154,61 @@ def run_export_coreml(job: Job, ctx: Context, device: str, work: Path) -> Outcom
         measurable=False,
         # no parity was run, so no infra-3 evidence: only the profiles' size verdicts are recorded
         evidence=[],
+    )
+
+
+def run_export_tflite(job: Job, ctx: Context, device: str, work: Path) -> Outcome:
+    """A batch-1 LiteRT model (ONNX -> onnx2tf in the isolated converter environment; fp32, fp16 or int8);
+    parity, accuracy and latency measured through the LiteRT interpreter (int8: gated on accuracy)."""
+    from shipyard_ml.export import ExportFailed
+    from shipyard_ml.litert import export_tflite
+    from shipyard_ml.loading import load_torch_module
+
+    p = ExportTfliteParams.model_validate(job.params)
+    module = load_torch_module(model_source(job))
+    data = training_data(job, split=True)
+    int8 = p.precision == "int8"
+    out = work / "model.tflite"
+    try:
+        report = export_tflite(
+            module,
+            out,
+            data.X_eval,
+            eval_y=data.y_eval,
+            precision=p.precision,
+            tolerance=p.tolerance,
+            latency_repeats=p.latency_repeats,
+            calibration_x=data.X_train[: p.calibration_rows] if int8 else None,
+            max_metric_drop=p.max_metric_drop,
+            progress=ctx.stage(0, 90),
+            should_stop=ctx.should_stop,
+        )
+    except ExportFailed as exc:
+        raise _failed(job, exc) from None
+    if int8:
+        evidence = [("infra-4", True, f"litert int8 quality gate: {report.summary}")]
+    else:
+        title = f"litert export parity: max abs diff {report.max_abs_diff:.2g} (tolerance {report.tolerance:g})"
+        evidence = [("infra-3", True, title)]
+    params: dict[str, Any] = {
+        "converter": "onnx2tf",
+        "precision": p.precision,
+        "max_abs_diff": report.max_abs_diff,
+        "latency_ms_batch1": {k: v["1"] for k, v in report.latency_ms.items()},
+        "op_types": report.spec["op_types"],
+    }
+    if int8:
+        params["calibration_rows"] = int(min(p.calibration_rows, len(data.X_train)))
+    return _finish(
+        job,
+        ctx,
+        out,
+        report,
+        runtime="litert",
+        fmt="tflite",
+        names=p.edge_profiles,
+        params=params,
+        output_model=p.output_model,
+        evidence=evidence,
+        description=f"LiteRT ({p.precision}) export",
     )
