@@ -12,16 +12,10 @@ from typing import Any
 import pytest
 
 from tests.jobs.conftest import register_compact, wait_for
+from tests.jobs.test_edge_devices import JOBS, PROFILES
+from tests.jobs.test_edge_devices import _start as _start
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-JOBS = "/api/v1/jobs/"
-PROFILES = "/api/v1/projects/fraud-model/edge-profiles/"
-
-
-def _start(client: Any, kind: str, version: int, params: dict[str, Any]) -> Any:
-    body = {"project": "fraud-model", "kind": kind, "model_version": version, "params": params}
-    return client.post(JOBS, body, format="json")
 
 
 def test_export_tflite_through_a_worker(world: Any, celery_worker: Any, compact_weights: Path) -> None:
@@ -44,7 +38,7 @@ def test_export_tflite_through_a_worker(world: Any, celery_worker: Any, compact_
     assert report["kind"] == "export_tflite" and report["format"] == "tflite"
     # parity ran through the LiteRT interpreter on every evaluation row: fp32 matches PyTorch
     assert report["max_abs_diff"] < 1e-4 and report["tolerance"] == 1e-4 and report["parity_rows"] > 100
-    assert "LiteRT interpreter" in report["parity"]
+    assert "LiteRT runtime vs eager PyTorch" in report["parity"]
     assert report["accuracy"] is not None and report["accuracy"] > 0.8
     assert report["latency_ms"]["litert"]["1"] > 0 and report["latency_ms"]["onnxruntime"]["1"] > 0
     assert report["signature"]["inputs"][0]["shape"] == [1, 64]

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
+from shipyard_ml.edge import gated_report
 from shipyard_ml.export import ExportFailed, export_onnx, parity
 from shipyard_ml.loading import atomic_path, eval_mode, latency_ms, onnx_predictor, torch_predictor
 from shipyard_ml.recipe_types import Cancelled, Progress, ShouldStop, never_stop, no_progress
@@ -149,51 +150,32 @@ def export_tflite(
                 },
                 "litert": {"1": float(info["latency_ms_batch1"])},
             }
-            size = Path(tmp).stat().st_size
             lit = latency["litert"]["1"]
-            speed = f"batch-1 {lit:.3f} ms = {latency['onnxruntime']['1'] / lit:.2f}x ONNX Runtime's speed"
-            if int8 and accuracy is not None and reference_accuracy is not None:
-                drop = reference_accuracy - accuracy
-                passed = drop <= max_metric_drop + 1e-12
-                summary = (
-                    f"LiteRT int8 (onnx2tf): accuracy {reference_accuracy:.4f} -> {accuracy:.4f} ({-drop * 100:+.2f} "
-                    f"points; gate: drop <= {max_metric_drop * 100:.2f}); max abs diff {diff:.3g} vs fp32; {speed}"
-                )
-            else:
-                passed = diff <= tolerance
-                summary = (
-                    f"LiteRT {precision} (onnx2tf): max abs diff {diff:.3g} vs PyTorch (tolerance {tolerance:g}); "
-                    f"{speed}"
-                )
-            report = ExportReport(
-                format="tflite",
-                size_bytes=size,
-                passed=passed,
-                summary=f"{summary}; {size / 1e3:.1f} kB",
-                max_abs_diff=diff,
-                tolerance=None if int8 else tolerance,
-                parity=(
-                    f"LiteRT interpreter vs the fp32 parent over {len(eval_x)} rows, gated on accuracy"
-                    if int8
-                    else f"LiteRT interpreter vs eager PyTorch over {len(eval_x)} rows, gated on max abs diff"
-                ),
+            report = gated_report(
+                fmt="tflite",
+                label=f"LiteRT {precision} (onnx2tf)",
+                engine="LiteRT",
+                runtime="litert",
+                rows=len(eval_x),
+                diff=diff,
+                tolerance=tolerance,
+                int8=int8,
+                accuracy=accuracy,
                 reference_accuracy=reference_accuracy,
-                max_metric_drop=max_metric_drop if int8 else None,
-                parity_rows=len(eval_x),
-                latency_ms=latency,
-                speedup={"1": latency["pytorch"]["1"] / lit},
+                max_metric_drop=max_metric_drop,
+                latency=latency,
+                size=Path(tmp).stat().st_size,
+                speed=f"batch-1 {lit:.3f} ms = {latency['onnxruntime']['1'] / lit:.2f}x ONNX Runtime's speed",
                 signature={
                     "inputs": [{"name": "input", "dtype": "float32", "shape": info["input"]["shape"]}],
                     "outputs": [{"name": "logits", "dtype": "float32", "shape": info["output"]["shape"]}],
                 },
-                accuracy=accuracy,
-                spec={"precision": precision, "op_types": converted["ops"], "converter": "onnx2tf"},
+                spec={
+                    "precision": precision,
+                    "op_types": converted["ops"],
+                    "converter": "onnx2tf",
+                    "io_dtype": info["input"]["dtype"],
+                },
             )
-            if not passed and int8:
-                raise ExportFailed(f"int8 accuracy gate failed: {summary}", report)
-            if not passed:
-                raise ExportFailed(
-                    f"LiteRT output differs from PyTorch by {diff:.3g} (> tolerance {tolerance:g})", report
-                )
     progress(100.0, report.summary)
     return report
