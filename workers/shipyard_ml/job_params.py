@@ -168,7 +168,7 @@ class ExportTfliteParams(JobParams):
         default=None,
         ge=0,
         le=1,
-        description="fp32/fp16: largest absolute difference from PyTorch's outputs (default 1e-4; fp16 2e-2).",
+        description="fp32/fp16: largest absolute difference from PyTorch's outputs (default 1e-4; fp16 5e-2).",
     )
     calibration_rows: int = Field(default=256, ge=1, le=100000, description="int8: rows used to calibrate.")
     max_metric_drop: float = _max_metric_drop(0.01, "int8: largest accuracy drop the gate accepts (0.01 = 1 point).")

@@ -29,8 +29,8 @@ from shipyard_ml.reports import ExportReport
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "workers" / "litert_tool.py"
 DEFAULT_ENV = ROOT / "var" / "venvs" / "litert"
-#: fp16 weights round every weight to 11 significant bits: the logits move by up to about 1e-3 of their scale
-FP16_TOLERANCE = 2e-2
+#: fp16 weights keep 11 significant bits: logits of about 10 moved by up to 1.55e-2 on the compact digits CNN
+FP16_TOLERANCE = 5e-2
 #: the FlatBuffers file identifier of a TFLite model, at bytes 4..8
 TFLITE_IDENTIFIER = b"TFL3"
 CONVERT_TIMEOUT_S = 600

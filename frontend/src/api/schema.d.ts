@@ -2464,7 +2464,7 @@ export interface components {
              */
             precision: "fp32" | "fp16" | "int8";
             /**
-             * @description fp32/fp16: largest absolute difference from PyTorch's outputs (default 1e-4; fp16 2e-2).
+             * @description fp32/fp16: largest absolute difference from PyTorch's outputs (default 1e-4; fp16 5e-2).
              * @default null
              */
             tolerance: number | null;
