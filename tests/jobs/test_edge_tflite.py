@@ -126,3 +126,47 @@ def test_tool_runs_without_the_platform_packages() -> None:
     assert "convert" in out.stdout and "run" in out.stdout
     source = TOOL.read_text()
     assert "shipyard_ml" not in source.split('"""', 2)[2] and "import torch" not in source
+
+
+def test_tflite_uploads_are_checked(world: Any, tmp_path: Path) -> None:
+    """A `tflite` upload must carry the TFLite flatbuffer identifier; the download is named .tflite."""
+    from shipyard.core.errors import DomainError
+    from shipyard.registry.versions import model_version_create
+
+    (tmp_path / "x.tflite").write_bytes(b"\x1c\x00\x00\x00ET12" + b"\x00" * 64)
+    with pytest.raises(DomainError, match="not a LiteRT model"):
+        model_version_create(
+            project=world.project,
+            model_name="lite",
+            artifact_file_or_path=tmp_path / "x.tflite",
+            format="tflite",
+            by=world.owner,
+        )
+    (tmp_path / "ok.tflite").write_bytes(b"\x1c\x00\x00\x00TFL3" + b"\x00" * 64)
+    version = model_version_create(
+        project=world.project,
+        model_name="lite",
+        artifact_file_or_path=tmp_path / "ok.tflite",
+        format="tflite",
+        by=world.owner,
+    )
+    res = world.client(world.owner).get(f"/api/v1/projects/fraud-model/models/lite/versions/{version.number}/artifact")
+    assert res.status_code == 200 and res["Content-Disposition"] == 'attachment; filename="lite-v1.tflite"'
+
+
+def test_fp16_has_its_own_tolerance(tmp_path: Path) -> None:
+    """fp16 weights move the outputs (so fp32's 1e-4 would refuse them); the fp16 gate is 5e-2."""
+    import numpy as np
+    import torch
+
+    from shipyard_ml.litert import FP16_TOLERANCE, export_tflite
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+    x = np.random.default_rng(0).normal(size=(40, 64)).astype(np.float32)
+    y = model(torch.from_numpy(x)).argmax(1).numpy()
+    report = export_tflite(model, tmp_path / "m.tflite", x, eval_y=y, precision="fp16", latency_repeats=3)
+    assert report.passed and report.tolerance == FP16_TOLERANCE == 5e-2
+    assert 0 < report.max_abs_diff < FP16_TOLERANCE and report.spec["precision"] == "fp16"
+    assert report.accuracy == 1.0 and report.latency_ms["litert"]["1"] > 0
+    assert (tmp_path / "m.tflite").read_bytes()[4:8] == b"TFL3"
