@@ -14,7 +14,13 @@ FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.conf
 SERVICES = exports="$$($(PY) -m shipyard.config.embedded env)"; eval "$$exports"
 TEST_ENV = DJANGO_SETTINGS_MODULE=shipyard.config.settings.test
 
-.PHONY: help install frontend up test lint typecheck check pytest test-fast bench chromium schema stop clean
+# The LiteRT converter (onnx2tf, TensorFlow, ai-edge-litert) pins numpy 1.x, protobuf 4 and onnx 1.19,
+# which clash with the platform's pins: it lives in its own virtualenv (about 2.6 GB), run as a subprocess.
+LITERT_BASE_PYTHON ?= python3.11
+LITERT_VENV := var/venvs/litert
+LITERT_STAMP := $(LITERT_VENV)/.installed
+
+.PHONY: help install frontend up test lint typecheck check pytest test-fast bench chromium schema stop clean litert
 
 help:
 	@echo "make up      install, build, migrate, seed the demo and run everything at http://127.0.0.1:$(PORT)"
@@ -29,7 +35,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[ml,dev]"
 	@touch $(STAMP)
 
-install: $(STAMP) $(NODE_STAMP)
+install: $(STAMP) $(NODE_STAMP) $(LITERT_STAMP)
+
+$(LITERT_STAMP): workers/litert-requirements.txt
+	rm -rf $(LITERT_VENV)
+	$(LITERT_BASE_PYTHON) -m venv $(LITERT_VENV)
+	$(LITERT_VENV)/bin/python -m pip install --quiet --no-deps -r workers/litert-requirements.txt
+	$(LITERT_VENV)/bin/python -m pip check
+	@touch $(LITERT_STAMP)
+
+litert: $(LITERT_STAMP)
 
 $(NODE_STAMP): frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error

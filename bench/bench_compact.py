@@ -5,7 +5,8 @@ For each model: parameters, multiply-adds per example (PyTorch's FLOP counter), 
 batch-1 and batch-64 latency on ONNX Runtime (median of timed calls, 2 intra-op threads) and
 accuracy on the digits evaluation split, then each figure as a ratio to the standard CNN measured
 in the same run; then the compact model's batch-1 latency per runtime (PyTorch, ExecuTorch with
-XNNPACK fp32 and int8, ONNX Runtime fp32 and int8) as a ratio to ONNX Runtime, and the Core ML
+XNNPACK fp32 and int8, LiteRT fp32, fp16 and int8 through its interpreter in the isolated converter
+environment, ONNX Runtime fp32 and int8) as a ratio to ONNX Runtime, and the Core ML
 package's size (Core ML cannot run on Linux). ``--edge-only`` prints only that last table. Prints
 figures and ratios; asserts nothing.
 """
@@ -94,13 +95,14 @@ def _architectures(data: Any, compact: Any, standard: Any, repeats: int) -> None
 
 
 def _edge(data: Any, compact: Any, repeats: int) -> None:
-    """The compact model per runtime at batch 1: ExecuTorch fp32 and int8 (PT2E), ONNX Runtime fp32 and
-    int8 (static), PyTorch; Core ML converted and its spec checked (it cannot run on Linux)."""
+    """The compact model per runtime at batch 1: ExecuTorch fp32 and int8 (PT2E), LiteRT fp32, fp16 and
+    int8, ONNX Runtime fp32 and int8 (static), PyTorch; Core ML converted and its spec checked (it cannot run on Linux)."""
     from shipyard_ml.compression import quantize_onnx
     from shipyard_ml.coreml import export_coreml
     from shipyard_ml.edge import export_executorch
     from shipyard_ml.evaluate import evaluate
     from shipyard_ml.export import export_onnx
+    from shipyard_ml.litert import export_tflite
     from shipyard_ml.loading import latency_ms, onnx_predictor
 
     x = data.X_eval
@@ -133,10 +135,24 @@ def _edge(data: Any, compact: Any, repeats: int) -> None:
         ort8_size = (Path(tmp) / "compact-int8.onnx").stat().st_size
         ort32_size = (Path(tmp) / "compact.onnx").stat().st_size
         cm = export_coreml(compact, Path(tmp) / "compact.mlpackage.zip", x, precision="fp16")
+        lite = {  # the LiteRT interpreter runs in the isolated converter environment, one thread
+            precision: export_tflite(
+                compact,
+                Path(tmp) / f"compact-{precision}.tflite",
+                x,
+                eval_y=data.y_eval,
+                precision=precision,
+                latency_repeats=repeats,
+                calibration_x=data.X_train[:256],
+                max_metric_drop=1.0,
+            )
+            for precision in ("fp32", "fp16", "int8")
+        }
     ort_ms = et.latency_ms["onnxruntime"]["1"]
     rows = [
         ("ExecuTorch fp32 (.pte)", et.latency_ms["executorch"]["1"], et.size_bytes, et.accuracy),
         ("ExecuTorch int8 (.pte)", q8.latency_ms["executorch"]["1"], q8.size_bytes, q8.accuracy),
+        *[(f"LiteRT {k} (.tflite)", r.latency_ms["litert"]["1"], r.size_bytes, r.accuracy) for k, r in lite.items()],
         ("ONNX Runtime fp32", ort_ms, ort32_size, q8.reference_accuracy),
         ("ONNX Runtime int8 static", ort8_ms, ort8_size, ort8_acc),
         ("PyTorch eager", et.latency_ms["pytorch"]["1"], None, q8.reference_accuracy),
@@ -148,7 +164,8 @@ def _edge(data: Any, compact: Any, repeats: int) -> None:
     print(f"  ExecuTorch fp32 parity: max abs diff {et.max_abs_diff:.2g} over {et.parity_rows} rows")
     print(f"  ExecuTorch int8: {q8.summary}")
     print(f"  Core ML fp16 (.mlpackage.zip): {cm.size_bytes / 1024:.1f} KB; ops {cm.spec['op_types']}; {cm.parity}")
-    print("  LiteRT: not measured (its converters do not install beside torch 2.13 here; docs/jobs.md)")
+    for k, r in lite.items():
+        print(f"  LiteRT {k}: {r.summary}")
 
 
 if __name__ == "__main__":

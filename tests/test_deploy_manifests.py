@@ -116,3 +116,20 @@ def test_keda_overlay_scales_workers_on_metrics_the_platform_exports() -> None:
 @pytest.mark.parametrize("path", sorted(p.relative_to(DEPLOY).as_posix() for p in DEPLOY.rglob("*.yaml")))
 def test_every_yaml_under_deploy_parses(path: str) -> None:
     assert _docs(DEPLOY / path)
+
+
+def test_the_image_builds_the_litert_converter_environment() -> None:
+    """The worker image builds the isolated LiteRT converter environment from the same pinned file as
+    `make litert`, with --no-deps (the exact pins, nothing resolved) and points LITERT_PYTHON at it."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    copied = re.search(r"^COPY workers/litert-requirements\.txt (\S+)$", dockerfile, re.M)
+    assert copied is not None
+    assert f"/opt/litert/bin/python -m pip install --no-deps -r {copied.group(1)}" in dockerfile
+    assert "/opt/litert/bin/python -m pip check" in dockerfile
+    assert re.search(r"^ENV LITERT_PYTHON=/opt/litert/bin/python$", dockerfile, re.M)
+    pins = (DEPLOY.parent / "workers" / "litert-requirements.txt").read_text().splitlines()
+    pinned = [line for line in pins if line and not line.startswith("#")]
+    assert pinned and all(re.fullmatch(r"[A-Za-z0-9_.\-]+==[\w.]+", line) for line in pinned)
+    makefile = (DEPLOY.parent / "Makefile").read_text()
+    assert re.search(r"^install: .*\$\(LITERT_STAMP\)", makefile, re.M)
+    assert "$(LITERT_STAMP): workers/litert-requirements.txt" in makefile

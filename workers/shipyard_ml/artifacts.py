@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-FORMATS = ("onnx", "state_dict", "safetensors", "torchscript", "torch_export", "executorch", "coreml")
+FORMATS = ("onnx", "state_dict", "safetensors", "torchscript", "torch_export", "executorch", "coreml", "tflite")
 
 
 class ArtifactRejected(ValueError):
@@ -369,22 +369,24 @@ def _pt2_missing_weights(archive: zipfile.ZipFile, root: str, names: list[str]) 
     return missing
 
 
-def validate_executorch(path: Path) -> ArtifactReport:
-    """An ExecuTorch program: a flatbuffer whose file identifier (bytes 4..8) is ``ET12``. Its
-    content is only ever run by ExecuTorch's runtime in a worker (and on devices)."""
+def _flatbuffer(path: Path, identifier: bytes, what: str, framework: str, *, code: bool) -> ArtifactReport:
+    """A flatbuffer whose file identifier (bytes 4..8) is ``identifier``."""
     with path.open("rb") as fh:
         head = fh.read(8)
-    if len(head) < 8 or head[4:8] != b"ET12":
-        raise ArtifactRejected(
-            "not an ExecuTorch program: the file identifier 'ET12' is missing (corrupt or another format)"
-        )
-    return ArtifactReport(
-        ok=True,
-        message="ExecuTorch program (.pte)",
-        code=True,
-        framework="executorch",
-        details={"size": path.stat().st_size},
-    )
+    if len(head) < 8 or head[4:8] != identifier:
+        name = identifier.decode()
+        raise ArtifactRejected(f"not {what}: the file identifier '{name}' is missing (corrupt or another format)")
+    return ArtifactReport(ok=True, message=what, code=code, framework=framework, details={"size": path.stat().st_size})
+
+
+def validate_executorch(path: Path) -> ArtifactReport:
+    """An ExecuTorch program (``ET12``): only ever run by ExecuTorch's runtime in a worker (and on devices)."""
+    return _flatbuffer(path, b"ET12", "an ExecuTorch program (.pte)", "executorch", code=True)
+
+
+def validate_tflite(path: Path) -> ArtifactReport:
+    """A LiteRT model (``TFL3``): only the LiteRT interpreter (the isolated converter environment, devices) runs it."""
+    return _flatbuffer(path, b"TFL3", "a LiteRT model (.tflite)", "litert", code=False)
 
 
 def validate_coreml(path: Path) -> ArtifactReport:
@@ -415,6 +417,7 @@ VALIDATORS = {
     "torch_export": validate_torch_export,
     "executorch": validate_executorch,
     "coreml": validate_coreml,
+    "tflite": validate_tflite,
 }
 
 

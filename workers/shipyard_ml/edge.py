@@ -72,6 +72,66 @@ def executorch_predictor(path: str) -> Any:
     return predict
 
 
+def gated_report(
+    *,
+    fmt: str,
+    label: str,
+    engine: str,
+    runtime: str,
+    rows: int,
+    diff: float,
+    tolerance: float,
+    int8: bool,
+    accuracy: float | None,
+    reference_accuracy: float | None,
+    max_metric_drop: float,
+    latency: dict[str, dict[str, float]],
+    size: int,
+    speed: str,
+    signature: dict[str, Any],
+    spec: dict[str, Any] | None = None,
+) -> ExportReport:
+    """The report of an edge export measured in its own ``runtime`` (``engine``), gated: fp32 on the max
+    abs diff from PyTorch, int8 on accuracy against the fp32 parent; raises ``ExportFailed`` (with the
+    report) when the gate fails."""
+    if int8 and accuracy is not None and reference_accuracy is not None:
+        drop = reference_accuracy - accuracy
+        passed = drop <= max_metric_drop + 1e-12
+        summary = (
+            f"{label}: accuracy {reference_accuracy:.4f} -> {accuracy:.4f} ({-drop * 100:+.2f} points; gate: drop <= "
+            f"{max_metric_drop * 100:.2f}); max abs diff {diff:.3g} vs fp32; {speed}"
+        )
+    else:
+        passed = diff <= tolerance
+        summary = f"{label}: max abs diff {diff:.3g} vs PyTorch (tolerance {tolerance:g}); {speed}"
+    report = ExportReport(
+        format=fmt,
+        size_bytes=size,
+        passed=passed,
+        summary=summary,
+        max_abs_diff=diff,
+        tolerance=None if int8 else tolerance,
+        parity=(
+            f"{engine} runtime vs the fp32 parent over {rows} rows, gated on accuracy"
+            if int8
+            else f"{engine} runtime vs eager PyTorch over {rows} rows, gated on max abs diff"
+        ),
+        reference_accuracy=reference_accuracy,
+        max_metric_drop=max_metric_drop if int8 else None,
+        parity_rows=rows,
+        latency_ms=latency,
+        speedup={"1": latency["pytorch"]["1"] / latency[runtime]["1"]},
+        signature=signature,
+        accuracy=accuracy,
+        spec=spec or {},
+    )
+    if not passed and int8:
+        raise ExportFailed(f"int8 accuracy gate failed: {summary}", report)
+    if not passed:
+        raise ExportFailed(f"{engine} output differs from PyTorch by {diff:.3g} (> tolerance {tolerance:g})", report)
+    return report
+
+
 def export_executorch(
     model: nn.Module,
     out_path: str | Path,
@@ -133,45 +193,25 @@ def export_executorch(
         ratio = f"{ort / latency['executorch']['1']:.2f}x ONNX Runtime's speed" if ort else "ONNX Runtime not compared"
         speed = f"batch-1 {latency['executorch']['1']:.3f} ms = {ratio}"
         reference_accuracy = float((reference.argmax(1) == eval_y).mean()) if int8 else None
-        if int8 and accuracy is not None and reference_accuracy is not None:
-            drop = reference_accuracy - accuracy
-            passed = drop <= max_metric_drop + 1e-12
-            summary = (
-                f"ExecuTorch int8 (XNNPACK, PT2E): accuracy {reference_accuracy:.4f} -> {accuracy:.4f} "
-                f"({-drop * 100:+.2f} points; gate: drop <= {max_metric_drop * 100:.2f}); max abs diff {diff:.3g} "
-                f"vs fp32; {speed}"
-            )
-        else:
-            passed = diff <= tolerance
-            summary = f"ExecuTorch (XNNPACK): max abs diff {diff:.3g} vs PyTorch (tolerance {tolerance:g}); {speed}"
-        report = ExportReport(
-            format="executorch",
-            size_bytes=Path(tmp).stat().st_size,
-            passed=passed,
-            summary=summary,
-            max_abs_diff=diff,
-            tolerance=None if int8 else tolerance,
-            parity=(
-                f"ExecuTorch runtime vs the fp32 parent over {len(eval_x)} rows, gated on accuracy"
-                if int8
-                else f"ExecuTorch runtime vs eager PyTorch over {len(eval_x)} rows, gated on max abs diff"
-            ),
+        report = gated_report(
+            fmt="executorch",
+            label="ExecuTorch int8 (XNNPACK, PT2E)" if int8 else "ExecuTorch (XNNPACK)",
+            engine="ExecuTorch",
+            rows=len(eval_x),
+            diff=diff,
+            tolerance=tolerance,
+            int8=int8,
+            accuracy=accuracy,
             reference_accuracy=reference_accuracy,
-            max_metric_drop=max_metric_drop if int8 else None,
-            parity_rows=len(eval_x),
-            latency_ms=latency,
-            speedup={"1": latency["pytorch"]["1"] / latency["executorch"]["1"]},
+            max_metric_drop=max_metric_drop,
+            latency=latency,
+            runtime="executorch",
+            size=Path(tmp).stat().st_size,
+            speed=speed,
             signature={
                 "inputs": [{"name": "input", "dtype": "float32", "shape": [1, int(eval_x.shape[1])]}],
                 "outputs": [{"name": "logits", "dtype": "float32", "shape": [1, int(reference.shape[1])]}],
             },
-            accuracy=accuracy,
         )
-        if not passed and int8:
-            raise ExportFailed(f"int8 accuracy gate failed: {summary}", report)
-        if not passed:
-            raise ExportFailed(
-                f"ExecuTorch output differs from PyTorch by {diff:.3g} (> tolerance {tolerance:g})", report
-            )
     progress(100.0, report.summary)
     return report

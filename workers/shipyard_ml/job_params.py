@@ -155,6 +155,29 @@ class ExportCoremlParams(JobParams):
     output_model: str = _output_model()
 
 
+class ExportTfliteParams(JobParams):
+    """Params of an ``export_tflite`` job (a batch-1 LiteRT ``.tflite`` model, converted by onnx2tf)."""
+
+    latency_repeats: int = _latency_repeats()
+    precision: Literal["fp32", "fp16", "int8"] = Field(
+        default="fp32",
+        description="fp32; fp16 weights (half the size); int8: weights and activations calibrated on training "
+        "rows, gated on accuracy against the fp32 parent.",
+    )
+    tolerance: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="fp32/fp16: largest absolute difference from PyTorch's outputs (default 1e-4; fp16 5e-2).",
+    )
+    calibration_rows: int = Field(default=256, ge=1, le=100000, description="int8: rows used to calibrate.")
+    max_metric_drop: float = _max_metric_drop(0.01, "int8: largest accuracy drop the gate accepts (0.01 = 1 point).")
+    edge_profiles: list[str] | None = Field(
+        default=None, max_length=50, description="Edge profiles of the project to check (default: all of them)."
+    )
+    output_model: str = _output_model()
+
+
 class QuantizeParams(JobParams):
     """Params of a ``quantize`` job (int8 with ONNX Runtime)."""
 
@@ -365,6 +388,7 @@ JOB_PARAMS: dict[str, type[JobParams]] = {
     "export_torchscript": ExportTorchscriptParams,
     "export_executorch": ExportExecutorchParams,
     "export_coreml": ExportCoremlParams,
+    "export_tflite": ExportTfliteParams,
     "quantize": QuantizeParams,
     "prune": PruneParams,
     "distill": DistillParams,

@@ -179,10 +179,10 @@ class EvaluateJobReport(EvaluationReport):
 
 @dataclass(kw_only=True)
 class ExportJobReport(ExportReport):
-    """Result of an ``export_onnx``, ``export_torchscript``, ``export_executorch`` or ``export_coreml`` job
+    """Result of an ``export_onnx``, ``export_torchscript``, ``export_executorch``, ``export_coreml`` or ``export_tflite`` job
     (``version``: none when parity failed)."""
 
-    kind: Literal["export_onnx", "export_torchscript", "export_executorch", "export_coreml"]
+    kind: Literal["export_onnx", "export_torchscript", "export_executorch", "export_coreml", "export_tflite"]
     version: VersionRef | None = None
     #: edge exports: the project's edge profiles checked against the exported model
     profiles: list[ProfileCheck] = field(default_factory=list)
@@ -268,6 +268,7 @@ JOB_REPORTS: dict[str, type[Report]] = {
     "export_torchscript": ExportJobReport,
     "export_executorch": ExportJobReport,
     "export_coreml": ExportJobReport,
+    "export_tflite": ExportJobReport,
     "quantize": CompressionJobReport,
     "prune": CompressionJobReport,
     "distill": DistillJobReport,

@@ -1494,10 +1494,11 @@ export interface components {
          *     * `torch_export` - torch.export program (.pt2: loaded by workers only)
          *     * `executorch` - ExecuTorch program (.pte: for devices; loaded by workers only)
          *     * `coreml` - Core ML package (.mlpackage, zipped: for Apple devices)
+         *     * `tflite` - LiteRT model (.tflite: for Android and embedded devices)
          *     * `ensemble` - Ensemble of versions
          * @enum {string}
          */
-        ArtifactFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export" | "executorch" | "coreml" | "ensemble";
+        ArtifactFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export" | "executorch" | "coreml" | "tflite" | "ensemble";
         Assessment: {
             id: number;
             project: string;
@@ -2375,7 +2376,7 @@ export interface components {
             output_model: string;
         };
         /**
-         * @description Result of an ``export_onnx``, ``export_torchscript``, ``export_executorch`` or ``export_coreml`` job
+         * @description Result of an ``export_onnx``, ``export_torchscript``, ``export_executorch``, ``export_coreml`` or ``export_tflite`` job
          *     (``version``: none when parity failed).
          */
         ExportJobReport: {
@@ -2411,7 +2412,7 @@ export interface components {
             /** @default null */
             max_metric_drop: number | null;
             /** @enum {string} */
-            kind: "export_onnx" | "export_torchscript" | "export_executorch" | "export_coreml";
+            kind: "export_onnx" | "export_torchscript" | "export_executorch" | "export_coreml" | "export_tflite";
             /** @default null */
             version: components["schemas"]["VersionRef"] | null;
             profiles: components["schemas"]["ProfileCheck"][];
@@ -2448,6 +2449,45 @@ export interface components {
             since?: string;
             /** Format: date-time */
             until?: string;
+        };
+        /** @description Params of an ``export_tflite`` job (a batch-1 LiteRT ``.tflite`` model, converted by onnx2tf). */
+        ExportTfliteParams: {
+            /**
+             * @description Timed calls per latency figure.
+             * @default 30
+             */
+            latency_repeats: number;
+            /**
+             * @description fp32; fp16 weights (half the size); int8: weights and activations calibrated on training rows, gated on accuracy against the fp32 parent.
+             * @default fp32
+             * @enum {string}
+             */
+            precision: "fp32" | "fp16" | "int8";
+            /**
+             * @description fp32/fp16: largest absolute difference from PyTorch's outputs (default 1e-4; fp16 5e-2).
+             * @default null
+             */
+            tolerance: number | null;
+            /**
+             * @description int8: rows used to calibrate.
+             * @default 256
+             */
+            calibration_rows: number;
+            /**
+             * @description int8: largest accuracy drop the gate accepts (0.01 = 1 point).
+             * @default 0.01
+             */
+            max_metric_drop: number;
+            /**
+             * @description Edge profiles of the project to check (default: all of them).
+             * @default null
+             */
+            edge_profiles: string[] | null;
+            /**
+             * @description Register the produced version under this model (default: the same model).
+             * @default
+             */
+            output_model: string;
         };
         /** @description Params of an ``export_torchscript`` job. */
         ExportTorchscriptParams: {
@@ -2684,7 +2724,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["ExportCoremlParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["ExportCoremlParams"] | components["schemas"]["ExportTfliteParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -2729,7 +2769,7 @@ export interface components {
             kind: components["schemas"]["JobKindEnum"];
             model_version: number;
             dataset_version?: number | null;
-            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["ExportCoremlParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
+            params?: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["ExportCoremlParams"] | components["schemas"]["ExportTfliteParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
             queue?: components["schemas"]["QueueEnum"] | components["schemas"]["BlankEnum"];
             /** @default auto */
             device: components["schemas"]["DeviceEnum"];
@@ -2746,7 +2786,7 @@ export interface components {
             readonly dataset: {
                 [key: string]: unknown;
             } | null;
-            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["ExportCoremlParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
+            readonly params: components["schemas"]["TrainingTestsParams"] | components["schemas"]["EvaluateParams"] | components["schemas"]["ExportOnnxParams"] | components["schemas"]["ExportTorchscriptParams"] | components["schemas"]["ExportExecutorchParams"] | components["schemas"]["ExportCoremlParams"] | components["schemas"]["ExportTfliteParams"] | components["schemas"]["QuantizeParams"] | components["schemas"]["PruneParams"] | components["schemas"]["DistillParams"] | components["schemas"]["ExplainParams"] | components["schemas"]["ReplayParams"] | components["schemas"]["FairnessParams"] | components["schemas"]["FeatureImportanceParams"] | components["schemas"]["TuneParams"] | components["schemas"]["StalenessImpactParams"];
             readonly queue: components["schemas"]["QueueEnum"];
             readonly device: components["schemas"]["DeviceEnum"];
             readonly device_used: string;
@@ -2792,6 +2832,7 @@ export interface components {
          *     * `export_torchscript` - Export to TorchScript
          *     * `export_executorch` - Export to ExecuTorch (XNNPACK)
          *     * `export_coreml` - Export to Core ML
+         *     * `export_tflite` - Export to LiteRT (TFLite)
          *     * `quantize` - Quantize (int8)
          *     * `prune` - Prune
          *     * `distill` - Distill
@@ -2803,7 +2844,7 @@ export interface components {
          *     * `staleness_impact` - Staleness impact
          * @enum {string}
          */
-        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "export_executorch" | "export_coreml" | "quantize" | "prune" | "distill" | "explain" | "replay" | "fairness" | "feature_importance" | "tune" | "staleness_impact";
+        JobKindEnum: "training_tests" | "evaluate" | "export_onnx" | "export_torchscript" | "export_executorch" | "export_coreml" | "export_tflite" | "quantize" | "prune" | "distill" | "explain" | "replay" | "fairness" | "feature_importance" | "tune" | "staleness_impact";
         /**
          * @description * `queued` - Queued
          *     * `running` - Running
@@ -2993,9 +3034,10 @@ export interface components {
          *     * `torch_export` - torch.export program (.pt2: loaded by workers only)
          *     * `executorch` - ExecuTorch program (.pte: for devices; loaded by workers only)
          *     * `coreml` - Core ML package (.mlpackage, zipped: for Apple devices)
+         *     * `tflite` - LiteRT model (.tflite: for Android and embedded devices)
          * @enum {string}
          */
-        ModelVersionCreateFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export" | "executorch" | "coreml";
+        ModelVersionCreateFormatEnum: "onnx" | "state_dict" | "safetensors" | "torchscript" | "torch_export" | "executorch" | "coreml" | "tflite";
         /** @description Multipart: ``artifact`` plus metadata; JSON-valued fields may be sent as JSON strings. */
         ModelVersionCreateRequest: {
             /** Format: binary */

@@ -317,6 +317,7 @@ class Registry(Client):
             "torch_export": ".pt2",
             "executorch": ".pte",
             "coreml": ".mlpackage.zip",
+            "tflite": ".tflite",
         }[version["format"]]
         target = folder / f"{name}-v{version['number']}{suffix}"
         if target.exists() and _sha256(target) == version["artifact_sha256"]:

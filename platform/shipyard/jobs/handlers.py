@@ -14,7 +14,7 @@ from django.conf import settings
 
 from shipyard.jobs.context import Context, JobFailed, Outcome, model_source, register, training_data, version_ref
 from shipyard.jobs.debug_handlers import run_explain, run_replay
-from shipyard.jobs.edge_handlers import run_export_coreml, run_export_executorch
+from shipyard.jobs.edge_handlers import run_export_coreml, run_export_executorch, run_export_tflite
 from shipyard.jobs.evidence_jobs import run_feature_importance, run_staleness_impact, run_tune
 from shipyard.jobs.fairness_handlers import run_fairness
 from shipyard.jobs.models import Job, JobKind
@@ -341,6 +341,7 @@ HANDLERS: dict[str, Callable[[Job, Context, str, Path], Outcome]] = {
     JobKind.EXPORT_TORCHSCRIPT: run_export_torchscript,
     JobKind.EXPORT_EXECUTORCH: run_export_executorch,
     JobKind.EXPORT_COREML: run_export_coreml,
+    JobKind.EXPORT_TFLITE: run_export_tflite,
     JobKind.QUANTIZE: run_quantize,
     JobKind.PRUNE: run_prune,
     JobKind.DISTILL: run_distill,

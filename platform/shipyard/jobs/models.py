@@ -20,6 +20,7 @@ class JobKind(models.TextChoices):
     EXPORT_TORCHSCRIPT = "export_torchscript", "Export to TorchScript"
     EXPORT_EXECUTORCH = "export_executorch", "Export to ExecuTorch (XNNPACK)"
     EXPORT_COREML = "export_coreml", "Export to Core ML"
+    EXPORT_TFLITE = "export_tflite", "Export to LiteRT (TFLite)"
     QUANTIZE = "quantize", "Quantize (int8)"
     PRUNE = "prune", "Prune"
     DISTILL = "distill", "Distill"
@@ -62,6 +63,7 @@ TIME_LIMITS: dict[str, int] = {
     JobKind.EXPORT_TORCHSCRIPT: 600,
     JobKind.EXPORT_EXECUTORCH: 900,
     JobKind.EXPORT_COREML: 900,
+    JobKind.EXPORT_TFLITE: 1200,
     JobKind.QUANTIZE: 900,
     JobKind.PRUNE: 1800,
     JobKind.DISTILL: 3600,

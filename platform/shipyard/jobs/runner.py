@@ -142,11 +142,13 @@ def _record_failure_evidence(job: Job, result: dict[str, Any]) -> None:
     """A failed gate or parity check is evidence too (it shows the check runs and catches problems)."""
     if (
         job.kind in (JobKind.QUANTIZE, JobKind.PRUNE, JobKind.DISTILL)
-        or (job.kind == JobKind.EXPORT_EXECUTORCH and result.get("max_metric_drop") is not None)
+        or (
+            job.kind in (JobKind.EXPORT_EXECUTORCH, JobKind.EXPORT_TFLITE) and result.get("max_metric_drop") is not None
+        )
     ) and result.get("summary"):
         services.evidence_for(job, [("infra-4", False, f"{job.kind} quality gate: {result['summary']}")])
     elif (
-        job.kind in (JobKind.EXPORT_ONNX, JobKind.EXPORT_TORCHSCRIPT, JobKind.EXPORT_EXECUTORCH)
+        job.kind in (JobKind.EXPORT_ONNX, JobKind.EXPORT_TORCHSCRIPT, JobKind.EXPORT_EXECUTORCH, JobKind.EXPORT_TFLITE)
         and result.get("max_abs_diff") is not None
     ):
         services.evidence_for(

@@ -39,7 +39,11 @@ def _enqueue(job: Job) -> None:
 
 
 #: edge exports: the runtime each is for (the error message names it)
-EDGE_KINDS: dict[str, str] = {JobKind.EXPORT_EXECUTORCH: "An ExecuTorch", JobKind.EXPORT_COREML: "A Core ML"}
+EDGE_KINDS: dict[str, str] = {
+    JobKind.EXPORT_EXECUTORCH: "An ExecuTorch",
+    JobKind.EXPORT_COREML: "A Core ML",
+    JobKind.EXPORT_TFLITE: "A LiteRT",
+}
 
 
 def _check_edge_export(kind: str, model_version: Any, project: Any, params: dict[str, Any]) -> None:

@@ -28,12 +28,17 @@ class ArtifactFormat(models.TextChoices):
     TORCH_EXPORT = "torch_export", "torch.export program (.pt2: loaded by workers only)"
     EXECUTORCH = "executorch", "ExecuTorch program (.pte: for devices; loaded by workers only)"
     COREML = "coreml", "Core ML package (.mlpackage, zipped: for Apple devices)"
+    TFLITE = "tflite", "LiteRT model (.tflite: for Android and embedded devices)"
     #: an ensemble of other versions of the model (a JSON manifest; made by POST .../ensembles/)
     ENSEMBLE = "ensemble", "Ensemble of versions"
 
 
 #: device formats: downloads are named for the platform (``digits-cnn-v3.pte``)
-EDGE_SUFFIXES: dict[str, str] = {ArtifactFormat.EXECUTORCH: ".pte", ArtifactFormat.COREML: ".mlpackage.zip"}
+EDGE_SUFFIXES: dict[str, str] = {
+    ArtifactFormat.EXECUTORCH: ".pte",
+    ArtifactFormat.COREML: ".mlpackage.zip",
+    ArtifactFormat.TFLITE: ".tflite",
+}
 
 #: the formats an upload may declare (an ensemble is made from versions already registered)
 UPLOAD_FORMATS = [c for c in ArtifactFormat.choices if c[0] != ArtifactFormat.ENSEMBLE]

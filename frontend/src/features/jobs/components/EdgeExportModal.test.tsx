@@ -9,6 +9,7 @@ afterEach(() => vi.unstubAllGlobals());
 const KINDS = [
   { kind: 'export_executorch', params: { type: 'object', properties: {} } },
   { kind: 'export_coreml', params: { type: 'object', properties: {} } },
+  { kind: 'export_tflite', params: { type: 'object', properties: {} } },
 ];
 const PROFILES = [
   { id: 1, name: 'phone', max_size_bytes: 5_000_000, max_latency_ms: 10, min_accuracy: 0.9, created_at: '2026-01-01T00:00:00Z' },
@@ -112,6 +113,7 @@ describe('EdgeExportModal', () => {
     const dialog = await screen.findByRole('dialog');
     await within(dialog).findByRole('checkbox', { name: /^phone/ });
     await waitFor(() => expect(within(dialog).getByRole('radio', { name: 'Core ML (Apple)' })).toBeDisabled());
+    expect(within(dialog).getByRole('radio', { name: 'LiteRT (TFLite: Android, embedded)' })).toBeDisabled();
     await user.click(within(dialog).getByText('int8'));
     await user.click(within(dialog).getByRole('button', { name: 'Start export' }));
     await waitFor(() => expect(fetchMock.mock.calls.some(([i, init]) => requestMethod(i, init) === 'POST')).toBe(true));
@@ -122,9 +124,34 @@ describe('EdgeExportModal', () => {
     });
   });
 
+  it('starts a LiteRT export with the chosen precision', async () => {
+    const fetchMock = server();
+    vi.stubGlobal('fetch', fetchMock);
+    const user = userEvent.setup();
+    renderWithProviders(<EdgeExportModal project="fraud-model" versionId={3} format="state_dict" />);
+
+    await user.click(screen.getByRole('button', { name: 'Export for devices' }));
+    const dialog = await screen.findByRole('dialog');
+    await within(dialog).findByRole('checkbox', { name: /^phone/ });
+    const litert = within(dialog).getByRole('radio', { name: 'LiteRT (TFLite: Android, embedded)' });
+    await waitFor(() => expect(litert).toBeEnabled());
+    await user.click(within(dialog).getByText('LiteRT (TFLite: Android, embedded)'));
+    expect(within(dialog).getByText(/parity runs through the LiteRT interpreter/)).toBeInTheDocument();
+    await user.click(within(dialog).getByText('fp16'));
+    await user.click(within(dialog).getByRole('button', { name: 'Start export' }));
+    await waitFor(() => expect(fetchMock.mock.calls.some(([i, init]) => requestMethod(i, init) === 'POST')).toBe(true));
+    const post = fetchMock.mock.calls.find(([i, init]) => requestMethod(i, init) === 'POST')!;
+    expect(await requestJson(post[0])).toMatchObject({
+      kind: 'export_tflite',
+      params: { precision: 'fp16', edge_profiles: ['phone', 'watch'] },
+    });
+  });
+
   it('is disabled for a version that is not PyTorch', () => {
     vi.stubGlobal('fetch', server());
     renderWithProviders(<EdgeExportModal project="fraud-model" versionId={3} format="onnx" />);
     expect(screen.getByRole('button', { name: 'Export for devices' })).toBeDisabled();
+    renderWithProviders(<EdgeExportModal project="fraud-model" versionId={4} format="tflite" />);
+    expect(screen.getAllByRole('button', { name: 'Export for devices' })[1]).toBeDisabled();
   });
 });

@@ -7,16 +7,26 @@ import { JobReport } from './JobReport';
 import { StartError } from './StartError';
 import { JobProgress, JobStatusBadge } from './JobStatus';
 
-type Runtime = 'executorch' | 'coreml';
+type Runtime = 'executorch' | 'litert' | 'coreml';
 
 /** Per runtime: its job kind, the param its choice of quantization sets, and the choices. */
-const RUNTIMES: Record<Runtime, { label: string; kind: 'export_executorch' | 'export_coreml'; param: string; choices: { value: string; label: string }[] }> = {
+const RUNTIMES: Record<Runtime, { label: string; kind: 'export_executorch' | 'export_tflite' | 'export_coreml'; param: string; choices: { value: string; label: string }[] }> = {
   executorch: {
     label: 'ExecuTorch (Android, iOS, embedded)',
     kind: 'export_executorch',
     param: 'quantization',
     choices: [
       { value: 'none', label: 'none (fp32)' },
+      { value: 'int8', label: 'int8' },
+    ],
+  },
+  litert: {
+    label: 'LiteRT (TFLite: Android, embedded)',
+    kind: 'export_tflite',
+    param: 'precision',
+    choices: [
+      { value: 'fp32', label: 'fp32' },
+      { value: 'fp16', label: 'fp16' },
       { value: 'int8', label: 'int8' },
     ],
   },
@@ -29,6 +39,13 @@ const RUNTIMES: Record<Runtime, { label: string; kind: 'export_executorch' | 'ex
       { value: 'fp32', label: 'fp32' },
     ],
   },
+};
+
+const HINTS: Record<Runtime, string> = {
+  executorch: 'Parity runs in ExecuTorch’s runtime: fp32 against PyTorch (max abs diff), int8 gated on accuracy against this version.',
+  litert:
+    'Converted by onnx2tf; parity runs through the LiteRT interpreter: fp32 (max abs diff 1e-4) and fp16 (5e-2) against PyTorch, int8 gated on accuracy against this version.',
+  coreml: 'Core ML runs only on Apple platforms: the spec is checked; parity, latency and accuracy are not measurable on the server.',
 };
 
 /** The running (then finished) job: progress while it runs, its report once it is done. */
@@ -49,14 +66,14 @@ function EdgeJob({ id }: { id: number }) {
 }
 
 /**
- * "Export for devices" on a model version: pick the runtime (ExecuTorch; Core ML where the server
+ * "Export for devices" on a model version: pick the runtime (ExecuTorch; LiteRT and Core ML where the server
  * offers it), the quantization or precision, and which of the project's edge profiles to check;
  * start the export job and follow it here to its report.
  */
 export function EdgeExportModal({ project, versionId, format }: { project: string; versionId: number; format?: string }) {
   const [opened, setOpened] = useState(false);
   const [runtime, setRuntime] = useState<Runtime>('executorch');
-  const [choice, setChoice] = useState<Record<Runtime, string>>({ executorch: 'none', coreml: 'fp16' });
+  const [choice, setChoice] = useState<Record<Runtime, string>>({ executorch: 'none', litert: 'fp32', coreml: 'fp16' });
   const [picked, setPicked] = useState<string[] | null>(null);
   const [jobId, setJobId] = useState<number | null>(null);
   const kinds = useJobKinds();
@@ -65,7 +82,7 @@ export function EdgeExportModal({ project, versionId, format }: { project: strin
   const offered = (r: Runtime) => kinds.data?.some((k) => k.kind === RUNTIMES[r].kind) ?? r === 'executorch';
   const names = profiles.data?.map((p) => p.name) ?? [];
   const selected = picked ?? names;
-  const notPyTorch = format === 'onnx' || format === 'executorch' || format === 'coreml' || format === 'ensemble';
+  const notPyTorch = format === 'onnx' || format === 'executorch' || format === 'coreml' || format === 'tflite' || format === 'ensemble';
   const open = () => {
     setOpened(true);
     setJobId(null);
@@ -112,9 +129,7 @@ export function EdgeExportModal({ project, versionId, format }: { project: strin
                 data={RUNTIMES[runtime].choices}
               />
               <Text size="xs" c="dimmed" mt={4}>
-                {runtime === 'executorch'
-                  ? 'Parity runs in ExecuTorch’s runtime: fp32 against PyTorch (max abs diff), int8 gated on accuracy against this version.'
-                  : 'Core ML runs only on Apple platforms: the spec is checked; parity, latency and accuracy are not measurable on the server.'}
+                {HINTS[runtime]}
               </Text>
             </div>
             <Checkbox.Group label="Edge profiles to check" value={selected} onChange={setPicked}>

@@ -67,6 +67,21 @@ describe('JobReport', () => {
     expect(screen.getByRole('cell', { name: '0.9733' })).toBeInTheDocument();
   });
 
+  it("shows a LiteRT export's model: operators, precision, I/O dtype", () => {
+    const lite: ExportReport = {
+      ...exportReport,
+      kind: 'export_tflite',
+      format: 'tflite',
+      latency_ms: { pytorch: { '1': 0.6 }, onnxruntime: { '1': 0.02 }, litert: { '1': 0.005 } },
+      spec: { precision: 'fp32', op_types: { CONV_2D: 4, FULLY_CONNECTED: 1 }, converter: 'onnx2tf', io_dtype: 'float32' },
+    };
+    renderWithProviders(<JobReport job={job('export_tflite', lite)} />);
+    expect(screen.getByText('LiteRT model')).toBeInTheDocument();
+    expect(screen.queryByText('Core ML spec')).not.toBeInTheDocument();
+    expect(screen.getByRole('cell', { name: 'CONV_2D ×4, FULLY_CONNECTED ×1' })).toBeInTheDocument();
+    expect(screen.getByRole('cell', { name: 'onnx2tf' })).toBeInTheDocument();
+  });
+
   it('shows nothing for a job without a report', () => {
     renderWithProviders(<JobReport job={job('evaluate', { kind: 'evaluate', device: 'cuda' })} />);
     expect(screen.queryByTestId('job-report')).not.toBeInTheDocument();

@@ -186,7 +186,13 @@ function Export({ r }: { r: ExportReport }) {
         />
       </Section>
       {engines.length > 0 ? <Compare title="Latency (ms)" data={data} unit=" ms" /> : null}
-      {r.spec && Object.keys(r.spec).length > 0 ? <CoremlSpec spec={r.spec as Record<string, unknown>} /> : null}
+      {r.spec && Object.keys(r.spec).length > 0 ? (
+        r.format === 'tflite' ? (
+          <LiteRTModel spec={r.spec as Record<string, unknown>} />
+        ) : (
+          <CoremlSpec spec={r.spec as Record<string, unknown>} />
+        )
+      ) : null}
       {r.profiles.length > 0 ? (
         <Section title="Edge profiles">
           <KeyValues
@@ -206,22 +212,39 @@ function Export({ r }: { r: ExportReport }) {
   );
 }
 
+const counts = (spec: Record<string, unknown>, key: string) =>
+  Object.entries((spec[key] as Record<string, number> | undefined) ?? {})
+    .map(([k, v]) => `${k} ×${v}`)
+    .join(', ');
+
+/** A LiteRT export's model: its TFLite operators, precision, input/output dtype and converter. */
+function LiteRTModel({ spec }: { spec: Record<string, unknown> }) {
+  return (
+    <Section title="LiteRT model">
+      <KeyValues
+        rows={[
+          ['operators', counts(spec, 'op_types')],
+          ['precision', String(spec.precision ?? '')],
+          ['input/output dtype', String(spec.io_dtype ?? '')],
+          ['converter', String(spec.converter ?? '')],
+        ]}
+      />
+    </Section>
+  );
+}
+
 /** A Core ML export's checked spec: inputs, outputs, operator types, precision, deployment target. */
 function CoremlSpec({ spec }: { spec: Record<string, unknown> }) {
   const io = (key: string) =>
     ((spec[key] as { name: string; dtype: string; shape: number[] }[] | undefined) ?? []).map((t) => `${t.name} ${t.dtype} [${t.shape.join(', ')}]`).join('; ');
-  const counts = (key: string) =>
-    Object.entries((spec[key] as Record<string, number> | undefined) ?? {})
-      .map(([k, v]) => `${k} ×${v}`)
-      .join(', ');
   return (
     <Section title="Core ML spec">
       <KeyValues
         rows={[
           ['inputs', io('inputs')],
           ['outputs', io('outputs')],
-          ['operators', counts('op_types')],
-          ['constant tensors', counts('weight_dtypes')],
+          ['operators', counts(spec, 'op_types')],
+          ['constant tensors', counts(spec, 'weight_dtypes')],
           ['compute precision', String(spec.compute_precision ?? '')],
           ['minimum target', String(spec.minimum_deployment_target ?? '')],
         ]}

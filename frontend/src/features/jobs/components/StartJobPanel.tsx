@@ -43,6 +43,11 @@ const FORMS: Record<JobKind, Field[]> = {
     { key: 'tolerance', label: 'Parity tolerance (max abs diff, fp32)', type: 'number', step: 1e-5 },
     { key: 'max_metric_drop', label: 'Gate: max accuracy drop (int8)', type: 'number', step: 0.005 },
   ],
+  export_tflite: [
+    { key: 'precision', label: 'Precision', type: 'select' },
+    { key: 'tolerance', label: 'Parity tolerance (max abs diff, fp32/fp16)', type: 'number', step: 1e-5 },
+    { key: 'max_metric_drop', label: 'Gate: max accuracy drop (int8)', type: 'number', step: 0.005 },
+  ],
   export_coreml: [
     { key: 'precision', label: 'Compute precision', type: 'select' },
     { key: 'minimum_deployment_target', label: 'Minimum deployment target', type: 'select' },
@@ -101,6 +106,7 @@ const BUTTONS: JobKind[] = [
   'export_torchscript',
   'export_executorch',
   'export_coreml',
+  'export_tflite',
   'quantize',
   'prune',
   'distill',
@@ -156,6 +162,7 @@ export function StartJobPanel({ project, versionId, format }: { project: string;
       k === 'export_torchscript' ||
       k === 'export_executorch' ||
       k === 'export_coreml' ||
+      k === 'export_tflite' ||
       k === 'prune' ||
       k === 'training_tests' ||
       k === 'tune');
