@@ -31,6 +31,10 @@ const exportReport: ExportReport = {
   version: { id: 9, model: 'digits-mlp', number: 2, format: 'onnx', size_bytes: 2048 },
   accuracy: null,
   profiles: [],
+  parity: '',
+  spec: {},
+  reference_accuracy: null,
+  max_metric_drop: null,
 };
 
 const job = (kind: JobDetail['kind'], result: JobDetail['result']) => ({ kind, result }) as JobDetail;
