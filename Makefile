@@ -16,7 +16,7 @@ TEST_ENV = DJANGO_SETTINGS_MODULE=shipyard.config.settings.test
 
 # The LiteRT converter (onnx2tf, TensorFlow, ai-edge-litert) pins numpy 1.x, protobuf 4 and onnx 1.19,
 # which clash with the platform's pins: it lives in its own virtualenv (about 2.6 GB), run as a subprocess.
-LITERT_BASE_PYTHON ?= python3.11
+LITERT_BASE_PYTHON ?= $(shell command -v python3.11 || echo $(PYTHON))
 LITERT_VENV := var/venvs/litert
 LITERT_STAMP := $(LITERT_VENV)/.installed
 
