@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from shipyard_ml.metrics import predict_logits
+from shipyard_ml.metrics import eval_mode, predict_logits
 from shipyard_ml.nets import build_architecture
 from shipyard_ml.recipe_types import TrainingData
 from shipyard_ml.recipes import BUILTIN_RECIPES
@@ -113,15 +113,6 @@ def onnx_predictor(path: str, device: str = "cpu", threads: int | None = None) -
         return np.asarray(session.run(None, {name: np.ascontiguousarray(x, dtype=np.float32)})[0])
 
     return predict
-
-
-def eval_mode(model: nn.Module, device: str = "cpu") -> nn.Module:
-    """``model`` on ``device`` in eval mode. A module unflattened from a ``torch.export`` program refuses
-    ``.eval()``: it runs in the mode it was exported in, so it is taken as it is."""
-    model = model.to(device)
-    with contextlib.suppress(NotImplementedError):
-        model.eval()
-    return model
 
 
 def torch_predictor(model: nn.Module, device: str = "cpu") -> Predictor:

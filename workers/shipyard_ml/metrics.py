@@ -9,10 +9,17 @@ import torch
 from torch import nn
 
 
-def predict_logits(model: nn.Module, x: np.ndarray, device: str = "cpu", batch_size: int = 1024) -> np.ndarray:
-    # a module unflattened from a torch.export program refuses .eval(): it runs in the mode it was exported in
+def eval_mode(model: nn.Module, device: str = "cpu") -> nn.Module:
+    """``model`` on ``device`` in eval mode. A module unflattened from a ``torch.export`` program refuses
+    ``.eval()``: it runs in the mode it was exported in, so it is taken as it is."""
+    model = model.to(device)
     with contextlib.suppress(NotImplementedError):
         model.eval()
+    return model
+
+
+def predict_logits(model: nn.Module, x: np.ndarray, device: str = "cpu", batch_size: int = 1024) -> np.ndarray:
+    model = eval_mode(model, device)
     outs = []
     with torch.no_grad():
         for i in range(0, len(x), batch_size):

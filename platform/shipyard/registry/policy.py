@@ -257,52 +257,58 @@ def check_model(
 # ---- evidence ----------------------------------------------------------------------------------
 
 
-def record_dataset_evidence(version: DatasetVersion, *, by: Any) -> None:
+def _record_evidence(
+    *, project: Any, check: dict[str, Any], what: str, meets: str, link: str, key: str, detail: dict[str, Any], by: Any
+) -> None:
+    """data-4 evidence of one version's policy check: ``what`` names the version, ``meets`` what passed."""
     from shipyard.rubric.services import evidence_record
 
+    n = len(check["violations"])
+    evidence_record(
+        project=project,
+        test_id="data-4",
+        source="registry",
+        passed=check["passed"],
+        title=f"{what}: {meets} meet the feature policy"
+        if check["passed"]
+        else f"{what}: {n} feature policy violation{'s' if n != 1 else ''}",
+        link=link,
+        key=key,
+        detail={**detail, **check},
+        by=by,
+    )
+
+
+def record_dataset_evidence(version: DatasetVersion, *, by: Any) -> None:
     check = version.policy_check
     if not check:
         return
     dataset = version.dataset
-    n = len(check["violations"])
-    evidence_record(
+    _record_evidence(
         project=dataset.project,
-        test_id="data-4",
-        source="registry",
-        passed=check["passed"],
-        title=(
-            f"Dataset {dataset.name} v{version.number}: {check['features']} features meet the feature policy"
-            if check["passed"]
-            else f"Dataset {dataset.name} v{version.number}: {n} feature policy violation{'s' if n != 1 else ''}"
-        ),
+        check=check,
+        what=f"Dataset {dataset.name} v{version.number}",
+        meets=f"{check['features']} features",
         link=f"/projects/{dataset.project.slug}/datasets/{dataset.name}?version={version.number}",
         key=f"policy:dataset:{dataset.name}",
-        detail={"dataset": dataset.name, "dataset_version": version.number, "dataset_version_id": version.pk, **check},
+        detail={"dataset": dataset.name, "dataset_version": version.number, "dataset_version_id": version.pk},
         by=by,
     )
 
 
 def record_model_evidence(version: ModelVersion, *, by: Any) -> None:
-    from shipyard.rubric.services import evidence_record
-
     check = version.policy_check
     if not check:
         return
     model = version.model
-    n = len(check["violations"])
-    evidence_record(
+    _record_evidence(
         project=model.project,
-        test_id="data-4",
-        source="registry",
-        passed=check["passed"],
-        title=(
-            f"Model {model.name} v{version.number}: its {check['features']} input features meet the feature policy"
-            if check["passed"]
-            else f"Model {model.name} v{version.number}: {n} feature policy violation{'s' if n != 1 else ''}"
-        ),
+        check=check,
+        what=f"Model {model.name} v{version.number}",
+        meets=f"its {check['features']} input features",
         link=f"/projects/{model.project.slug}/models/{model.name}/versions/{version.number}",
         key=f"policy:model:{model.name}",
-        detail={"model": model.name, "version": version.number, "model_version_id": version.pk, **check},
+        detail={"model": model.name, "version": version.number, "model_version_id": version.pk},
         by=by,
     )
 
