@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from shipyard.core.gc_tuning import tune_for_serving
 from shipyard.gateway import core, metrics, oip_rest
 from shipyard.gateway.config import config
 from shipyard.serving.validation import InputError, predict_request
@@ -171,6 +172,7 @@ async def lifespan(receive: Receive, send: Send, state: dict[str, Any]) -> None:
                 logger.exception("gateway start-up failed")
                 await send({"type": "lifespan.startup.failed", "message": str(exc)})
                 return
+            tune_for_serving()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             if state.get("grpc") is not None:

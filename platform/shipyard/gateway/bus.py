@@ -1,9 +1,9 @@
 """The gateway's side of the worker protocol: one Redis pool per process, pipelined pushes and
-one reply list read by one background task.
+one reply list read by a few background tasks.
 
 Every request of one event-loop tick goes out in one pipeline (its deployment's request list
 and a doorbell ring each). Workers push every reply of this process onto its one reply list
-(``protocol.reply_list``); the reader task pops them and resolves the waiting callers' futures by
+(``protocol.reply_list``); the reader tasks pop them and resolve the waiting callers' futures by
 message id, so a waiting request holds no connection of its own.
 """
 
@@ -28,6 +28,9 @@ logger = logging.getLogger("shipyard.gateway")
 #: most replies taken from the reply list in one round trip
 REPLIES_PER_POP = 512
 HEARTBEAT_S = 1.0
+#: reader tasks blocked on the reply list at once: while one waits for its batch, another's
+#: BRPOP is already parked in Redis for the next reply
+READERS = 3
 
 
 class Unavailable(Exception):
@@ -44,8 +47,10 @@ class Bus:
             "retry_on_error": [redis.ConnectionError],
         }
         self.redis: Any = aioredis.Redis.from_url(redis_url, socket_timeout=5, max_connections=256, **common)
-        # the reader blocks up to a second at a time on its own connection
-        self._reader_redis: Any = aioredis.Redis.from_url(redis_url, socket_timeout=5, max_connections=2, **common)
+        # each reader blocks up to a second at a time on a connection of its own
+        self._reader_redis: Any = aioredis.Redis.from_url(
+            redis_url, socket_timeout=5, max_connections=READERS + 1, **common
+        )
         self._pending: list[tuple[str, str, asyncio.Future[None]]] = []
         self._waiting: dict[str, asyncio.Future[protocol.Reply]] = {}
         self._wake = asyncio.Event()
@@ -58,7 +63,7 @@ class Bus:
     def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._pusher(), name="gateway-pusher"),
-            asyncio.create_task(self._reader(), name="gateway-reader"),
+            *(asyncio.create_task(self._reader(), name=f"gateway-reader-{i}") for i in range(READERS)),
             asyncio.create_task(self._heartbeat(), name="gateway-heartbeat"),
         ]
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from shipyard.core import heartbeat as core_heartbeat
+from shipyard.core.gc_tuning import tune_for_serving
 
 logger = logging.getLogger("shipyard.serving.worker")
 
@@ -371,6 +372,7 @@ def _setup_django() -> Any:
 def _run_one(args: argparse.Namespace) -> int:
     settings = _setup_django()
     worker = ServingWorker(redis_url=settings.REDIS_URL, ort_threads=settings.SERVING_ORT_THREADS)
+    tune_for_serving()
 
     def stop(*_: Any) -> None:
         worker.stopping = True
