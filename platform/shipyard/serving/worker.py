@@ -39,14 +39,18 @@ MAX_QUEUES = 100_000
 
 
 class Linger:
-    """Decides whether waiting up to max delay for more requests is worth it.
+    """Decides, for one request list, whether waiting up to max delay for more requests is worth it.
 
     Waiting only pays when requests arrive while we wait. Under closed-loop load (every client
     waits for its answer) the queue refills by itself while a batch runs, and at one client
-    nothing can arrive, so a fixed wait only adds latency. The worker keeps a moving score of
-    how often a wait brought more requests; it waits while that score is high, and probes now
-    and then when it is low.
+    nothing can arrive, so a fixed wait only adds latency. The worker keeps a moving score per
+    request list of how often a wait brought more requests; it waits while that score is high,
+    and probes now and then when it is low. A wait also ends once no request has arrived for
+    ``GAP_S``: a burst of requests (the clients answered by the last batch asking again) is
+    over, and the rest of max delay would only be added to every request in the batch.
     """
+
+    GAP_S = 0.0005
 
     def __init__(self, probe: float = 0.05) -> None:
         self.score = 0.0
@@ -57,6 +61,9 @@ class Linger:
 
     def record(self, useful: bool) -> None:
         self.score = 0.8 * self.score + (0.2 if useful else 0.0)
+
+    def burst_over(self, since_last_arrival: float) -> bool:
+        return since_last_arrival > self.GAP_S
 
 
 class ServingWorker:
@@ -83,7 +90,8 @@ class ServingWorker:
         #: a list first seen gives one, whose message says its deployment's max batch)
         self._batch_hint: dict[str, int] = {}
         self.requeue = self.redis.register_script(protocol.REQUEUE)
-        self.linger = Linger()
+        #: per request list: one deployment's traffic says nothing about another's
+        self.lingers: dict[str, Linger] = {}
         #: the current batch's messages, parsed once (keyed by id() of the raw bytes held in the
         #: batch); None for an item that is not a request message
         self._parsed: dict[int, Any] = {}
@@ -216,7 +224,8 @@ class ServingWorker:
             return items
         max_batch, delay = head.max_batch, head.max_delay_ms / 1000.0
         self._batch_hint[queue] = max_batch
-        started = time.monotonic()
+        started = last_arrival = time.monotonic()
+        linger = self.lingers.setdefault(queue, Linger())
         lingering: bool | None = None
         useful = False
         while rows < max_batch:
@@ -224,24 +233,26 @@ class ServingWorker:
             drained = False
             if more:
                 useful = useful or lingering is not None
+                last_arrival = time.monotonic()
                 items.extend(more)
                 for m in more:
                     parsed = self.parse(m)
                     self._parsed[id(m)] = parsed
                     rows += len(parsed.rows) if parsed is not None else 1
                 continue
-            remaining = delay - (time.monotonic() - started)
+            now = time.monotonic()
+            remaining = delay - (now - started)
             if remaining <= 0.0002:
                 break
             if lingering is None:
-                lingering = self.linger.should_wait()
-            if not lingering:
+                lingering = linger.should_wait()
+            if not lingering or (useful and linger.burst_over(now - last_arrival)):
                 break
             # Poll rather than BLMOVE: Redis checks blocking timeouts on its event-loop ticks
             # (every 100 ms at the default hz), far too coarse for a few milliseconds of delay.
             time.sleep(min(POLL_S, remaining))
         if lingering:
-            self.linger.record(useful)
+            linger.record(useful)
         return items
 
     def process(self, items: list[bytes]) -> None:
