@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         access_log=False,
         log_level="warning",
         backlog=4096,
+        # Nothing here reads the client's address or scheme: no X-Forwarded-* middleware per request.
+        proxy_headers=False,
+        server_header=False,
     )
     return 0
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
 from shipyard.core.authkeys import well_formed_token
+from shipyard.core.ids import random_hex
 from shipyard.gateway import metrics
 from shipyard.gateway.bus import Bus, Unavailable
 from shipyard.gateway.config import GatewayConfig
@@ -197,7 +197,7 @@ async def predict(
             violations=1,
         )
         raise GatewayError(400, "invalid", exc.message, exc.field) from None
-    message_id = uuid.uuid4().hex
+    message_id = random_hex()
     message = protocol.Request(
         id=message_id,
         version_key=version.version_key,

@@ -20,7 +20,6 @@ that is not JSON, nests too deeply or carries a NUL character is a 400 naming th
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 import redis
@@ -28,6 +27,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from shipyard.core.ids import random_hex
 from shipyard.serving import protocol, shadow
 from shipyard.serving.auth import authorize_caller, error
 from shipyard.serving.bodies import body_too_large, read_body
@@ -119,7 +119,7 @@ def predict(request: HttpRequest, project: str, deployment: str) -> JsonResponse
         )
         return _error(400, "invalid", exc.message, exc.field)
 
-    message_id = uuid.uuid4().hex
+    message_id = random_hex()
     reply = protocol.reply_key(message_id)
     queue = protocol.queue_key(route.deployment_id)
     message = protocol.Request(
