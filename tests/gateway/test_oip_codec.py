@@ -115,6 +115,18 @@ def test_malformed_requests(raw, message):
     [
         ({"name": "x", "datatype": "FP8", "shape": [1], "data": [1]}, "Input 'x': unsupported datatype 'FP8'"),
         ({"name": "x", "shape": [1], "data": [1]}, "Input 'x': unsupported datatype None"),
+        ({"name": "x", "datatype": ["FP32"], "shape": [1], "data": [1.0]}, "Input 'x': unsupported datatype ['FP32']"),
+        ({"name": "x", "datatype": {"a": 1}, "shape": [1], "data": [1.0]}, "Input 'x': unsupported datatype {'a': 1}"),
+        ({"name": "", "datatype": "FP32", "shape": [1], "data": [1.0]}, "Every input needs a non-empty name."),
+        ({"name": 3, "datatype": "FP32", "shape": [1], "data": [1.0]}, "Every input needs a non-empty name."),
+        (
+            {"name": "x", "datatype": "FP32", "shape": [2, 2], "data": [1.0, 2.0, 3.0]},
+            "Input 'x': shape [2, 2] needs 4 elements; the data holds 3.",
+        ),
+        (
+            {"name": "x", "datatype": "FP32", "shape": [True], "data": [1.0]},
+            "Input 'x': shape must be a non-empty list",
+        ),
         ({"name": "x", "datatype": "FP32", "shape": [], "data": []}, "Input 'x': shape must be a non-empty list"),
         ({"name": "x", "datatype": "FP32", "shape": [-1], "data": [1]}, "Input 'x': shape must be a non-empty list"),
         ({"name": "x", "datatype": "FP32", "shape": [True], "data": [1]}, "Input 'x': shape must be a non-empty list"),
@@ -148,6 +160,54 @@ def test_malformed_requests(raw, message):
 )
 def test_malformed_tensors_name_the_input(tensor, message):
     assert error_of(body(tensor)).startswith(message)
+
+
+@pytest.mark.parametrize(
+    "tensor",
+    [
+        {"name": "input", "datatype": "FP32", "shape": [1, 4], "data": [0.5, 1.0, 2.5, -3.0]},
+        {"name": "x", "datatype": "FP64", "shape": [4], "data": [0.5, 1.0, 2.5, -3.0]},
+        {"name": "x", "datatype": "FP16", "shape": [2, 1, 2], "data": [0.5, 1.0, 2.5, -3.0]},
+        {"name": "x", "datatype": "FP32", "shape": [2, 2], "data": [[0.5, 1.0], [2.5, -3.0]]},  # nested
+        {"name": "x", "datatype": "FP32", "shape": [1, 2], "data": [1, 2.5]},  # an int among floats
+    ],
+)
+def test_the_common_request_decodes_as_the_general_path_does(tensor):
+    # {"inputs": [...]} alone takes the one-pass path; an empty "parameters" sends the same
+    # request down the general path, which must decode it to the same thing
+    common = codec.decode_json_request(body(tensor))
+    general = codec.decode_json_request(body(tensor, parameters={}))
+    assert common == general
+    assert common.inputs[0].data == [0.5, 1.0, 2.5, -3.0] or common.inputs[0].data == [1.0, 2.5]
+
+
+def test_the_all_outputs_json_response_is_the_tensor_path_s():
+    cases = [
+        {"outputs": [3, 1], "probabilities": [[0.1, 0.9], [0.8, 0.2]], "confidence": [0.9, 0.8]},
+        {"outputs": [2], "probabilities": [[0, 1.0, 0.0]], "confidence": [1]},  # ints among the floats
+        {"outputs": [0.5, 1.5], "probabilities": None, "confidence": None},
+        {"outputs": [[1.0, 2.0]], "probabilities": None, "confidence": None},
+        {"outputs": ["cat"], "probabilities": None, "confidence": None},
+        {"outputs": [True], "probabilities": None, "confidence": None},
+    ]
+    for case in cases:
+        ids = [f"m-{i}" for i in range(len(case["outputs"]))]
+        tensors = oip_outputs.result_tensors(**case, request_ids=ids)
+        general, _ = oip_outputs.encode_json_response(
+            model_name="p.d",
+            model_version="3",
+            request_id="r",
+            outputs=[(t, False) for t in tensors],
+            parameters={"violations": [{"feature": "a"}]},
+        )
+        common = oip_outputs.encode_all_json(
+            model_name="p.d",
+            model_version="3",
+            request_id="r",
+            outputs=oip_outputs.result_outputs(**case, request_ids=ids),
+            parameters={"violations": [{"feature": "a"}]},
+        )
+        assert common == general, case
 
 
 def _binary(datatype: str, shape: list[int], raw: bytes, size: int | None = None) -> tuple[bytes, int]:

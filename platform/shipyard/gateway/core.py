@@ -291,15 +291,10 @@ def result_body(result: InferResult) -> dict[str, Any]:
     )
 
 
-async def infer(
-    *, project: str, deployment: str, credentials: Credentials, rows: list[list[Any]], routing_key: str | None = None
-) -> InferResult:
-    """Authorize, validate and run ``rows`` on ``project``/``deployment`` (canary split, sticky
-    routing key, validation policy, prediction log and rollups as for Shipyard's own JSON)."""
-    caller = await authorize(project=project, deployment=deployment, credentials=credentials)
+def check_routing_key(routing_key: str | None) -> None:
+    """A routing key from a request's parameters or header: a 400 for one holding NUL."""
     if routing_key is not None and "\x00" in routing_key:
         raise GatewayError(400, "invalid", "routing_key: NUL characters are not allowed.", "routing_key")
-    return await predict(route=caller.route, inputs=rows, routing_key=routing_key)
 
 
 def _tensor_specs(specs: Any, width: int | None) -> list[dict[str, Any]]:

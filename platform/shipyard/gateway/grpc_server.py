@@ -182,14 +182,14 @@ class InferenceService(pb_grpc.GRPCInferenceServiceServicer):
     async def ModelInfer(self, request: pb.ModelInferRequest, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
         metadata = _metadata(context)
         try:
-            decoded, result, tensors = await oip_rest.infer_tensors(
+            decoded, result = await oip_rest.infer_result(
                 model=request.model_name,
                 version=request.model_version or None,
                 creds=_credentials(metadata),
                 decode=lambda: decode_request(request),
                 routing_key=metadata.get("x-routing-key") or None,
             )
-            selected = [t for t, _ in oip_outputs.select_outputs(tensors, decoded.outputs)]
+            selected = [t for t, _ in oip_outputs.select_outputs(oip_rest.result_tensors(result), decoded.outputs)]
         except (core.GatewayError, OIPError) as exc:
             await _abort(context, exc)
             return None

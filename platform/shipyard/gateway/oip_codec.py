@@ -46,6 +46,7 @@ NUMPY_TYPES: dict[str, str] = {
 DATATYPES = frozenset({*NUMPY_TYPES, "BYTES"})
 INTEGER = frozenset(k for k in NUMPY_TYPES if k.startswith(("INT", "UINT")))
 FLOAT = frozenset({"FP16", "FP32", "FP64"})
+_FLOATS = {float}
 
 
 class OIPError(ValueError):
@@ -120,7 +121,7 @@ def check_shape(name: str, shape: Any) -> list[int]:
 
 
 def check_datatype(name: str, datatype: Any) -> str:
-    if datatype not in DATATYPES:
+    if type(datatype) is not str or datatype not in DATATYPES:  # (a JSON list or object is unhashable)
         supported = ", ".join(sorted(DATATYPES))
         raise OIPError(f"Input '{name}': unsupported datatype {datatype!r} (use one of {supported}).")
     return str(datatype)
@@ -239,6 +240,10 @@ def decode_json_request(body: bytes, header_length: int | None = None) -> InferR
         raise OIPError("The request is not valid JSON.") from None
     if not isinstance(doc, dict):
         raise OIPError("The request must be a JSON object.")
+    if header_length is None and len(doc) == 1:
+        plain = _plain_float_input(doc.get("inputs"))
+        if plain is not None:
+            return InferRequest(id=None, inputs=[plain], outputs=None, parameters={})
     request_id = doc.get("id")
     if request_id is not None and not isinstance(request_id, str):
         raise OIPError("id must be a string.")
@@ -279,6 +284,33 @@ def decode_json_request(body: bytes, header_length: int | None = None) -> InferR
         outputs=_requested_outputs(doc.get("outputs")),
         parameters=_parameters("The request", doc.get("parameters")),
     )
+
+
+def _plain_float_input(raw_inputs: Any) -> Tensor | None:
+    """The most common request, ``{"inputs": [one float tensor with flat data]}`` and nothing
+    else, as its tensor; None for any other request (the general path decodes it, or names the
+    fault). Everything the general path checks is checked here, in one pass over the data."""
+    if type(raw_inputs) is not list or len(raw_inputs) != 1:
+        return None
+    spec = raw_inputs[0]
+    if type(spec) is not dict or len(spec) != 4:  # name, datatype, shape and data: no parameters
+        return None
+    name, datatype, shape, data = spec.get("name"), spec.get("datatype"), spec.get("shape"), spec.get("data")
+    if (
+        type(name) is not str
+        or not name
+        or type(datatype) is not str
+        or datatype not in FLOAT
+        or type(data) is not list
+        or not data
+        or set(map(type, data)) != _FLOATS
+        or type(shape) is not list
+        or not shape
+        or any(type(d) is not int or d < 0 for d in shape)
+        or math.prod(shape) != len(data)
+    ):
+        return None
+    return Tensor(name, datatype, shape, data, {})
 
 
 def _requested_outputs(value: Any) -> list[RequestedOutput] | None:
@@ -323,6 +355,8 @@ def tensors_to_rows(inputs: list[Tensor], features: list[str] | None = None) -> 
         batch = tensor.shape[0]
         if batch == 0 or not values:
             raise _no_rows(tensor)
+        if batch == 1:
+            return [values]
         width = len(values) // batch
         return [values[i * width : (i + 1) * width] for i in range(batch)]
     if not names:

@@ -21,13 +21,55 @@ REQUEST_ID = "request_id"
 
 
 def _output_datatype(values: list[Any]) -> str:
-    if all(isinstance(v, bool) for v in values):
+    types = set(map(type, values))
+    if not types or types == {bool}:
         return "BOOL"
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+    if types == {int}:
         return "INT64"
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+    if types <= {int, float}:
         return "FP64"
     return "BYTES"
+
+
+def _floats(values: list[Any]) -> list[float]:
+    """``values`` as floats (the list itself when it holds nothing else, as a worker's answer does)."""
+    return values if set(map(type, values)) <= {float} else [float(v) for v in values]
+
+
+def result_outputs(
+    *,
+    outputs: list[Any],
+    probabilities: list[list[float]] | None,
+    confidence: list[float] | None,
+    request_ids: list[str],
+) -> list[dict[str, Any]]:
+    """An inference result as output tensors in the JSON response's form (``name``, ``datatype``,
+    ``shape``, ``data``; BYTES data as text): ``label`` (INT64 or BYTES class labels) or
+    ``prediction`` (FP64 values, ``[batch]`` or ``[batch, k]``), ``probabilities`` (FP32
+    ``[batch, classes]``), ``confidence`` (FP32 ``[batch]``) and ``request_id`` (BYTES ``[batch]``,
+    the ids the feedback endpoint takes)."""
+    batch = len(outputs)
+    out: list[dict[str, Any]] = []
+    if outputs and isinstance(outputs[0], list) and all(isinstance(o, list) for o in outputs):
+        width = len(outputs[0])
+        if any(len(o) != width for o in outputs):
+            raise ValueError("the model returned rows of different widths")
+        flat = [v for o in outputs for v in o]
+        out.append({"name": PREDICTION, "datatype": _output_datatype(flat), "shape": [batch, width], "data": flat})
+    else:
+        datatype = _output_datatype(outputs)
+        data = [str(o) for o in outputs] if datatype == "BYTES" else list(outputs)
+        out.append(
+            {"name": PREDICTION if datatype == "FP64" else LABEL, "datatype": datatype, "shape": [batch], "data": data}
+        )
+    if probabilities is not None:
+        classes = len(probabilities[0]) if probabilities else 0
+        flat_p = probabilities[0] if batch == 1 else [p for row in probabilities for p in row]
+        out.append({"name": PROBABILITIES, "datatype": "FP32", "shape": [batch, classes], "data": _floats(flat_p)})
+    if confidence is not None:
+        out.append({"name": CONFIDENCE, "datatype": "FP32", "shape": [batch], "data": _floats(confidence)})
+    out.append({"name": REQUEST_ID, "datatype": "BYTES", "shape": [batch], "data": list(request_ids)})
+    return out
 
 
 def result_tensors(
@@ -37,31 +79,17 @@ def result_tensors(
     confidence: list[float] | None,
     request_ids: list[str],
 ) -> list[Tensor]:
-    """An inference result as output tensors: ``label`` (INT64 or BYTES class labels) or
-    ``prediction`` (FP64 values, ``[batch]`` or ``[batch, k]``), ``probabilities`` (FP32
-    ``[batch, classes]``), ``confidence`` (FP32 ``[batch]``) and ``request_id`` (BYTES ``[batch]``,
-    the ids the feedback endpoint takes)."""
-    batch = len(outputs)
-    tensors: list[Tensor] = []
-    if outputs and all(isinstance(o, list) for o in outputs):
-        width = len(outputs[0])
-        if any(len(o) != width for o in outputs):
-            raise ValueError("the model returned rows of different widths")
-        flat = [v for o in outputs for v in o]
-        tensors.append(Tensor(PREDICTION, _output_datatype(flat), [batch, width], flat))
-    else:
-        datatype = _output_datatype(outputs)
-        name = PREDICTION if datatype == "FP64" else LABEL
-        data = [str(o).encode("utf-8") for o in outputs] if datatype == "BYTES" else list(outputs)
-        tensors.append(Tensor(name, datatype, [batch], data))
-    if probabilities is not None:
-        classes = len(probabilities[0]) if probabilities else 0
-        flat_p = [float(p) for row in probabilities for p in row]
-        tensors.append(Tensor(PROBABILITIES, "FP32", [batch, classes], flat_p))
-    if confidence is not None:
-        tensors.append(Tensor(CONFIDENCE, "FP32", [batch], [float(c) for c in confidence]))
-    tensors.append(Tensor(REQUEST_ID, "BYTES", [batch], [r.encode("utf-8") for r in request_ids]))
-    return tensors
+    """:func:`result_outputs` as :class:`Tensor` values (BYTES data as ``bytes``)."""
+    found = result_outputs(outputs=outputs, probabilities=probabilities, confidence=confidence, request_ids=request_ids)
+    return [
+        Tensor(
+            spec["name"],
+            spec["datatype"],
+            spec["shape"],
+            [v.encode("utf-8") for v in spec["data"]] if spec["datatype"] == "BYTES" else spec["data"],
+        )
+        for spec in found
+    ]
 
 
 def select_outputs(tensors: list[Tensor], requested: list[RequestedOutput] | None) -> list[tuple[Tensor, bool]]:
@@ -83,6 +111,17 @@ def _json_data(tensor: Tensor) -> list[Any]:
     return tensor.data
 
 
+def _response_doc(
+    model_name: str, model_version: str, request_id: str | None, parameters: dict[str, Any] | None
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {"model_name": model_name, "model_version": model_version}
+    if request_id is not None:
+        doc["id"] = request_id
+    if parameters:
+        doc["parameters"] = parameters
+    return doc
+
+
 def encode_json_response(
     *,
     model_name: str,
@@ -93,11 +132,7 @@ def encode_json_response(
 ) -> tuple[bytes, int | None]:
     """A REST infer response, and the JSON header's length when some output is binary (the
     ``Inference-Header-Content-Length`` to send; the binary data follows in output order)."""
-    doc: dict[str, Any] = {"model_name": model_name, "model_version": model_version}
-    if request_id is not None:
-        doc["id"] = request_id
-    if parameters:
-        doc["parameters"] = parameters
+    doc = _response_doc(model_name, model_version, request_id, parameters)
     tensors = []
     blobs = []
     for tensor, binary in outputs:
@@ -114,6 +149,21 @@ def encode_json_response(
     if not blobs:
         return head, None
     return head + b"".join(blobs), len(head)
+
+
+def encode_all_json(
+    *,
+    model_name: str,
+    model_version: str,
+    request_id: str | None,
+    outputs: list[dict[str, Any]],
+    parameters: dict[str, Any] | None = None,
+) -> bytes:
+    """The REST infer response when the caller named no outputs and wants none binary (the
+    common case): the same JSON as :func:`encode_json_response`, without building tensors."""
+    doc = _response_doc(model_name, model_version, request_id, parameters)
+    doc["outputs"] = outputs
+    return orjson.dumps(doc)
 
 
 #: a signature's dtype names (numpy's, ONNX's) -> the protocol's datatypes

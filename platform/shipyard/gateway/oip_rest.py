@@ -78,7 +78,10 @@ def _empty(status: int) -> Response:
 
 def _parse_path(path: str) -> tuple[str, str | None, str | None, str | None]:
     """(kind, model, version, action) of a ``/v2`` path; kind "" for an unknown path."""
-    parts = [p for p in path.split("/") if p]
+    parts = path.split("/")
+    if len(parts) == 5 and parts[4] == "infer" and parts[2] == "models" and parts[1] == "v2" and parts[3]:
+        return "model", parts[3], None, "infer"  # the common case, /v2/models/<model>/infer
+    parts = [p for p in parts if p]
     if parts[:1] != ["v2"]:
         return "", None, None, None
     rest = parts[1:]
@@ -128,7 +131,14 @@ async def handle(method: str, path: str, headers: dict[str, str], body: bytes) -
     creds = credentials(api_key=headers.get("x-api-key"), authorization=headers.get("authorization"))
     try:
         if action == "infer":
-            return await _infer(model, version, creds, headers, body)
+            request, result = await infer_result(
+                model=model,
+                version=version,
+                creds=creds,
+                decode=lambda: codec.decode_json_request(body, _header_length(headers)),
+                routing_key=headers.get("x-routing-key") or None,
+            )
+            return _infer_response(model, request, result)
         info = await model_info_for(model, version, creds)
         if action == "ready":
             return _empty(200 if info.ready else 400)
@@ -174,18 +184,19 @@ def metadata(model: str, info: core.ModelInfo) -> dict[str, Any]:
     }
 
 
-async def infer_tensors(
+async def infer_result(
     *,
     model: str,
     version: str | None,
     creds: core.Credentials,
     decode: Callable[[], codec.InferRequest],
     routing_key: str | None,
-) -> tuple[codec.InferRequest, core.InferResult, list[codec.Tensor]]:
-    """One inference for either protocol: ``decode`` parses the wire request; its tensors become
-    rows, the core runs them, and the result becomes output tensors. A request the codec refuses
-    is judged only after the caller is authenticated and the model found (401, then 404, then 400);
-    the happy path pays for no extra lookup."""
+) -> tuple[codec.InferRequest, core.InferResult]:
+    """One inference for either protocol: ``decode`` parses the wire request, its tensors become
+    rows and the core runs them (canary split, sticky routing key, validation policy, prediction
+    log and rollups as for Shipyard's own JSON). A request the codec refuses is judged only after the caller is
+    authenticated and the model found (401, then 404, then 400); the happy path pays for no extra
+    lookup."""
     try:
         request = decode()
         features: list[str] | None = None
@@ -197,14 +208,18 @@ async def infer_tensors(
         await route_for(model, None, creds)
         raise
     project, deployment = codec.split_model_name(model)
-    result = await core.infer(project=project, deployment=deployment, credentials=creds, rows=rows, routing_key=key)
-    tensors = oip_outputs.result_tensors(
+    caller = await core.authorize(project=project, deployment=deployment, credentials=creds)
+    core.check_routing_key(key)
+    return request, await core.predict(route=caller.route, inputs=rows, routing_key=key)
+
+
+def result_tensors(result: core.InferResult) -> list[codec.Tensor]:
+    return oip_outputs.result_tensors(
         outputs=result.outputs,
         probabilities=result.probabilities,
         confidence=result.confidence,
         request_ids=result.request_ids,
     )
-    return request, result, tensors
 
 
 def _header_length(headers: dict[str, str]) -> int | None:
@@ -217,17 +232,23 @@ def _header_length(headers: dict[str, str]) -> int | None:
         raise OIPError("Inference-Header-Content-Length must be an integer.") from None
 
 
-async def _infer(
-    model: str, version: str | None, creds: core.Credentials, headers: dict[str, str], body: bytes
-) -> Response:
-    request, result, tensors = await infer_tensors(
-        model=model,
-        version=version,
-        creds=creds,
-        decode=lambda: codec.decode_json_request(body, _header_length(headers)),
-        routing_key=headers.get("x-routing-key") or None,
-    )
-    selected = oip_outputs.select_outputs(tensors, request.outputs)
+def _infer_response(model: str, request: codec.InferRequest, result: core.InferResult) -> Response:
+    parameters = {"violations": result.violations} if result.violations else None
+    if request.outputs is None and not request.binary_outputs:
+        payload = oip_outputs.encode_all_json(
+            model_name=model,
+            model_version=str(result.model_version),
+            request_id=request.id,
+            outputs=oip_outputs.result_outputs(
+                outputs=result.outputs,
+                probabilities=result.probabilities,
+                confidence=result.confidence,
+                request_ids=result.request_ids,
+            ),
+            parameters=parameters,
+        )
+        return 200, list(_JSON), payload
+    selected = oip_outputs.select_outputs(result_tensors(result), request.outputs)
     if request.binary_outputs:
         selected = [(t, True) for t, _ in selected]
     payload, head_length = oip_outputs.encode_json_response(
@@ -235,7 +256,7 @@ async def _infer(
         model_version=str(result.model_version),
         request_id=request.id,
         outputs=selected,
-        parameters={"violations": result.violations} if result.violations else None,
+        parameters=parameters,
     )
     if head_length is None:
         return 200, list(_JSON), payload
