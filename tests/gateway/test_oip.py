@@ -263,6 +263,16 @@ def test_v2_bad_input_and_auth_on_both_protocols(stack: Any, world: Any, deploye
             json.dumps({"inputs": [{"name": "input", "shape": [1, 64], "datatype": "INT64", "data": [0.5] * 64}]}),
             "Input 'input': INT64 data must be integers.",
         ),
+        (  # an unhashable datatype
+            json.dumps({"inputs": [{"name": "input", "shape": [1, 64], "datatype": ["FP32"], "data": [1.0] * 64}]}),
+            "Input 'input': unsupported datatype ['FP32']",
+        ),
+        (
+            json.dumps(
+                {"inputs": [{"name": "input", "shape": [1, 64], "datatype": "FP32", "data": [1.0] * 63 + ["x"]}]}
+            ),
+            "Input 'input': FP32 data must be numbers.",
+        ),
         (json.dumps(v2_json([r[:63] for r in digits_rows[:1]])), "Row 0 has 63 values; the model takes 64."),
     ]
     for raw, message in bad:
