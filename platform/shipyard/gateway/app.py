@@ -137,13 +137,18 @@ def _split_predict(path: str) -> tuple[str, str] | None:
     return None
 
 
-async def oip(scope: Scope, receive: Receive, send: Send) -> int:
+async def oip(scope: Scope, receive: Receive, send: Send, infer_model: str | None) -> int:
+    """A ``/v2`` request; ``infer_model``: the model of a ``POST /v2/models/<model>/infer``, which
+    goes straight to the infer endpoint (the common path, without the generic routing)."""
     try:
         body = await read_body(receive, limit=config().max_body_bytes)
     except TooLarge:
         await _respond(send, 413, orjson.dumps({"error": str(_too_large().message)}))
         return 413
-    status, headers, payload = await oip_rest.handle(scope["method"], scope["path"], _headers(scope), body)
+    if infer_model is not None and scope["method"] == "POST":
+        status, headers, payload = await oip_rest.infer(infer_model, None, _headers(scope), body)
+    else:
+        status, headers, payload = await oip_rest.handle(scope["method"], scope["path"], _headers(scope), body)
     await _respond(send, status, payload, headers)
     return int(status)
 
@@ -196,7 +201,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         status = await predict(scope, receive, send, *target)
         metrics.observe("predict", status, time.perf_counter() - started)
     elif path == "/v2" or path.startswith("/v2/"):
-        status = await oip(scope, receive, send)
+        status = await oip(scope, receive, send, oip_rest.infer_model(path))
         metrics.observe("v2", status, time.perf_counter() - started)
     elif path == "/healthz":
         await healthz(send)

@@ -78,10 +78,7 @@ def _empty(status: int) -> Response:
 
 def _parse_path(path: str) -> tuple[str, str | None, str | None, str | None]:
     """(kind, model, version, action) of a ``/v2`` path; kind "" for an unknown path."""
-    parts = path.split("/")
-    if len(parts) == 5 and parts[4] == "infer" and parts[2] == "models" and parts[1] == "v2" and parts[3]:
-        return "model", parts[3], None, "infer"  # the common case, /v2/models/<model>/infer
-    parts = [p for p in parts if p]
+    parts = [p for p in path.split("/") if p]
     if parts[:1] != ["v2"]:
         return "", None, None, None
     rest = parts[1:]
@@ -128,17 +125,10 @@ async def handle(method: str, path: str, headers: dict[str, str], body: bytes) -
         except core.GatewayError as exc:
             return _error(exc.status, exc.message, exc.retry_after)
     assert model is not None
+    if action == "infer":
+        return await infer(model, version, headers, body)
     creds = credentials(api_key=headers.get("x-api-key"), authorization=headers.get("authorization"))
     try:
-        if action == "infer":
-            request, result = await infer_result(
-                model=model,
-                version=version,
-                creds=creds,
-                decode=lambda: codec.decode_json_request(body, _header_length(headers)),
-                routing_key=headers.get("x-routing-key") or None,
-            )
-            return _infer_response(model, request, result)
         info = await model_info_for(model, version, creds)
         if action == "ready":
             return _empty(200 if info.ready else 400)
@@ -147,6 +137,34 @@ async def handle(method: str, path: str, headers: dict[str, str], body: bytes) -
         return _error(exc.status, exc.message, exc.retry_after)
     except OIPError as exc:
         return _error(exc.status, exc.message)
+
+
+async def infer(model: str, version: str | None, headers: dict[str, str], body: bytes) -> Response:
+    """``POST /v2/models/<model>[/versions/<version>]/infer`` (the gateway's app sends the common
+    path here directly; :func:`handle` the rest, after its checks of path, size and method)."""
+    creds = credentials(api_key=headers.get("x-api-key"), authorization=headers.get("authorization"))
+    try:
+        request, result = await infer_result(
+            model=model,
+            version=version,
+            creds=creds,
+            decode=lambda: codec.decode_json_request(body, _header_length(headers)),
+            routing_key=headers.get("x-routing-key") or None,
+        )
+        return _infer_response(model, request, result)
+    except core.GatewayError as exc:
+        return _error(exc.status, exc.message, exc.retry_after)
+    except OIPError as exc:
+        return _error(exc.status, exc.message)
+
+
+def infer_model(path: str) -> str | None:
+    """The model of ``/v2/models/<model>/infer``, the common infer path; None for any other path."""
+    if path.startswith("/v2/models/") and path.endswith("/infer"):
+        model = path[11:-6]
+        if model and "/" not in model:
+            return model
+    return None
 
 
 def _versions(route: DeploymentRoute) -> set[str]:
