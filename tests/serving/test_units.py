@@ -116,6 +116,29 @@ def test_uniform_bounds_fast_path_never_changes_a_verdict(
     assert _verdict([row], fast, reject) == _verdict([row], slow, reject)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    row=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=4, max_size=4),
+    reject=st.booleans(),
+)
+@example(row=[1.0, float("nan"), 3.0, 4.0], reject=False)
+@example(row=[1.0, 2.0, 30.0, 4.0], reject=True)
+def test_rows_known_to_be_floats_get_the_same_verdict(row: list[float], reject: bool) -> None:
+    """A decoder that has checked every value is a float (the Open Inference Protocol's one-pass
+    path) lets validation skip its type scan: the verdict must not change."""
+    features = [{"name": f"p{i}", "dtype": "numeric", "min": 0, "max": 16} for i in range(4)]
+    schema = build_schema({"features": [f["name"] for f in features]}, {"features": features})
+    assert schema.uniform == (0, 16)
+
+    def verdict(floats: bool) -> Any:
+        try:
+            return validate([list(row)], schema, reject=reject, floats=floats)
+        except InputError as exc:
+            return ("error", exc.field, exc.message)
+
+    assert verdict(True) == verdict(False)
+
+
 def test_postprocess_logits_probabilities_regression_and_labels() -> None:
     logits = postprocess([np.array([[2.0, 0.0], [0.0, 3.0]], dtype=np.float32)])
     assert logits.outputs == [0, 1] and abs(sum(logits.probabilities[0]) - 1) < 1e-6 and logits.confidence[1] > 0.9

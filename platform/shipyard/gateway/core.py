@@ -179,15 +179,18 @@ async def authorize(*, project: str, deployment: str, credentials: Credentials) 
 
 
 async def predict(
-    *, route: DeploymentRoute, inputs: Any, routing_key: str | None = None, members: bool = False
+    *, route: DeploymentRoute, inputs: Any, routing_key: str | None = None, members: bool = False, floats: bool = False
 ) -> InferResult:
     """Validate ``inputs`` (one row or a list of rows) against the chosen version's schema, run
-    them on a serving worker and count the request; :class:`GatewayError` otherwise."""
+    them on a serving worker and count the request; :class:`GatewayError` otherwise. ``floats``:
+    the rows hold floats only, as the caller's decoder checked (validation skips that scan)."""
     rt = runtime()
     started = time.perf_counter()
     version = await pick_version_async(route, rt.bus.redis, routing_key)
     try:
-        rows, violations = validate(inputs, version.schema, reject=route.reject_invalid, max_rows=rt.config.max_rows)
+        rows, violations = validate(
+            inputs, version.schema, reject=route.reject_invalid, max_rows=rt.config.max_rows, floats=floats
+        )
     except InputError as exc:
         rt.stats.record(
             deployment_id=route.deployment_id,

@@ -82,6 +82,8 @@ class InferRequest:
     #: None: every output; else these, in this order
     outputs: list[RequestedOutput] | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: every input's data is floats and nothing else (the one-pass decode of the common request checked)
+    floats: bool = False
 
     @property
     def routing_key(self) -> str | None:
@@ -243,7 +245,7 @@ def decode_json_request(body: bytes, header_length: int | None = None) -> InferR
     if header_length is None and len(doc) == 1:
         plain = _plain_float_input(doc.get("inputs"))
         if plain is not None:
-            return InferRequest(id=None, inputs=[plain], outputs=None, parameters={})
+            return InferRequest(id=None, inputs=[plain], outputs=None, parameters={}, floats=True)
     request_id = doc.get("id")
     if request_id is not None and not isinstance(request_id, str):
         raise OIPError("id must be a string.")

@@ -212,9 +212,9 @@ async def infer_result(
 ) -> tuple[codec.InferRequest, core.InferResult]:
     """One inference for either protocol: ``decode`` parses the wire request, its tensors become
     rows and the core runs them (canary split, sticky routing key, validation policy, prediction
-    log and rollups as for Shipyard's own JSON). A request the codec refuses is judged only after the caller is
-    authenticated and the model found (401, then 404, then 400); the happy path pays for no extra
-    lookup."""
+    log and rollups as for Shipyard's own JSON). A request the codec refuses is judged only after
+    the caller is authenticated and the model found (401, then 404, then 400); the happy path
+    pays for no extra lookup."""
     try:
         request = decode()
         features: list[str] | None = None
@@ -228,10 +228,11 @@ async def infer_result(
     project, deployment = codec.split_model_name(model)
     caller = await core.authorize(project=project, deployment=deployment, credentials=creds)
     core.check_routing_key(key)
-    return request, await core.predict(route=caller.route, inputs=rows, routing_key=key)
+    return request, await core.predict(route=caller.route, inputs=rows, routing_key=key, floats=request.floats)
 
 
 def result_tensors(result: core.InferResult) -> list[codec.Tensor]:
+    """The result's output tensors (gRPC's response, and a REST response that selects outputs)."""
     return oip_outputs.result_tensors(
         outputs=result.outputs,
         probabilities=result.probabilities,
